@@ -1,0 +1,104 @@
+//! The model of a database schema: plain data, ordered, no I/O.
+//!
+//! Both sides of every diff are a `Catalog` read back from a real PostgreSQL by `introspect`,
+//! so two equal schemas compare equal field by field.
+
+mod identity;
+mod sequence;
+mod table;
+
+pub use identity::{ObjectId, QualifiedName};
+pub use sequence::{Identity, Sequence, SequenceOptions};
+pub use table::{Column, Constraint, ConstraintKind, Index, Table};
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// A schema (namespace).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schema {
+    pub name: String,
+    pub comment: Option<String>,
+}
+
+/// An installed extension; its member objects are not part of the catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extension {
+    pub name: String,
+    pub schema: String,
+}
+
+/// An enum type with its labels in sort order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnumType {
+    pub name: QualifiedName,
+    pub labels: Vec<String>,
+    pub comment: Option<String>,
+}
+
+/// Everything schemadiff manages in one database.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Catalog {
+    pub schemas: BTreeMap<String, Schema>,
+    pub extensions: BTreeMap<String, Extension>,
+    pub enums: BTreeMap<QualifiedName, EnumType>,
+    pub sequences: BTreeMap<QualifiedName, Sequence>,
+    pub tables: BTreeMap<QualifiedName, Table>,
+    pub indexes: BTreeMap<QualifiedName, Index>,
+}
+
+impl Catalog {
+    /// One line per fact, in a stable order: what a residual difference is shown as.
+    pub fn facts(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for s in self.schemas.values() {
+            out.push(format!("schema {} comment={:?}", s.name, s.comment));
+        }
+        for e in self.extensions.values() {
+            out.push(format!("extension {} schema={}", e.name, e.schema));
+        }
+        for e in self.enums.values() {
+            out.push(format!("enum {} {:?} comment={:?}", e.name, e.labels, e.comment));
+        }
+        for s in self.sequences.values() {
+            out.push(format!("sequence {} {:?} owned_by={:?}", s.name, s.options, s.owned_by));
+        }
+        for t in self.tables.values() {
+            out.push(format!("table {} comment={:?}", t.name, t.comment));
+            for c in &t.columns {
+                let mut line = format!("column {}.{} {}", t.name, c.name, c.type_sql);
+                if let Some(coll) = &c.collation {
+                    let _ = write!(line, " collate {coll}");
+                }
+                if c.not_null {
+                    line.push_str(" not null");
+                }
+                if let Some(d) = &c.default {
+                    let _ = write!(line, " default {d}");
+                }
+                if let Some(i) = &c.identity {
+                    let _ = write!(line, " identity {i:?}");
+                }
+                if let Some(g) = &c.generated {
+                    let _ = write!(line, " generated {g}");
+                }
+                if let Some(cm) = &c.comment {
+                    let _ = write!(line, " comment={cm:?}");
+                }
+                out.push(line);
+            }
+            for c in t.constraints.values() {
+                out.push(format!("constraint {}.{} {}", t.name, c.name, c.definition));
+            }
+        }
+        for i in self.indexes.values() {
+            out.push(format!("index {} {}", i.name, i.definition));
+        }
+        out
+    }
+
+    /// Whether the catalog holds no user objects beyond what a fresh database has.
+    pub fn table_count(&self) -> usize {
+        self.tables.len()
+    }
+}

@@ -1,0 +1,56 @@
+//! Settings from flags, the environment and `schemadiff.toml`, resolved once.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// `schemadiff.toml` in the working directory; every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub dev_url: Option<String>,
+    pub schema_dir: Option<PathBuf>,
+    pub migrations_dir: Option<PathBuf>,
+}
+
+/// The resolved settings every command works from.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: Option<String>,
+    pub dev_url: Option<String>,
+    pub schema_dir: PathBuf,
+    pub migrations_dir: PathBuf,
+}
+
+/// What the command line gave.
+#[derive(Debug, Default, Clone)]
+pub struct Flags {
+    pub database_url: Option<String>,
+    pub dev_url: Option<String>,
+    pub schema_dir: Option<PathBuf>,
+    pub migrations_dir: Option<PathBuf>,
+}
+
+impl Config {
+    /// Flags first, then `DATABASE_URL` / `SCHEMADIFF_DEV_URL`, then `schemadiff.toml`.
+    pub fn resolve(flags: Flags, file: &Path) -> Result<Config> {
+        let from_file: FileConfig = if file.exists() {
+            let text = std::fs::read_to_string(file).map_err(Error::io(file))?;
+            toml::from_str(&text).map_err(|e| Error::Usage(format!("{}: {e}", file.display())))?
+        } else {
+            FileConfig::default()
+        };
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        Ok(Config {
+            database_url: flags.database_url.or_else(|| env("DATABASE_URL")),
+            dev_url: flags.dev_url.or_else(|| env("SCHEMADIFF_DEV_URL")).or(from_file.dev_url),
+            schema_dir: flags.schema_dir.or(from_file.schema_dir).unwrap_or_else(|| "schema".into()),
+            migrations_dir: flags
+                .migrations_dir
+                .or(from_file.migrations_dir)
+                .unwrap_or_else(|| "generated".into()),
+        })
+    }
+}

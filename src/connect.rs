@@ -1,0 +1,62 @@
+//! Opening connections, and showing connection strings without their passwords.
+
+use std::str::FromStr;
+
+use tokio_postgres::{Client, Config, NoTls};
+
+use crate::error::{Error, Result, describe_db_error};
+
+/// Connects with a libpq URL or key=value string and drives the connection in the background.
+pub async fn connect_url(url: &str) -> Result<Client> {
+    let config = Config::from_str(url).map_err(|e| Error::Connect {
+        url: redact(url),
+        cause: format!("not a valid connection string: {e}"),
+    })?;
+    connect(&config, &redact(url)).await
+}
+
+/// Connects with a parsed configuration; `shown_as` names it in errors.
+pub async fn connect(config: &Config, shown_as: &str) -> Result<Client> {
+    let (client, connection) = config.connect(NoTls).await.map_err(|e| Error::Connect {
+        url: shown_as.to_string(),
+        cause: describe_db_error(&e),
+    })?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(client)
+}
+
+/// The same URL with the password replaced by `****`, in URL or key=value form.
+pub fn redact(url: &str) -> String {
+    let url_password = regex::Regex::new(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^:@/?]*:)[^@/?]*@").unwrap();
+    let key_password = regex::Regex::new(r"(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]*)").unwrap();
+    let s = url_password.replace(url, "${1}****@");
+    key_password.replace_all(&s, "${1}****").into_owned()
+}
+
+/// The same connection string pointed at another database.
+pub fn with_database(url: &str, database: &str) -> Result<Config> {
+    let mut config = Config::from_str(url).map_err(|e| Error::Connect {
+        url: redact(url),
+        cause: format!("not a valid connection string: {e}"),
+    })?;
+    config.dbname(database);
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_are_hidden_in_every_form() {
+        assert_eq!(redact("postgres://app:s3cret@db:5432/crm"), "postgres://app:****@db:5432/crm");
+        assert_eq!(redact("host=db password=s3cret user=app"), "host=db password=**** user=app");
+        assert_eq!(
+            redact("postgresql://app@/crm?host=/tmp&password=s3cret"),
+            "postgresql://app@/crm?host=/tmp&password=****"
+        );
+        assert_eq!(redact("postgres://app@db/crm"), "postgres://app@db/crm");
+    }
+}

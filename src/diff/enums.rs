@@ -1,0 +1,96 @@
+//! Enum types: create, drop, add a value; anything else recreates the type.
+
+use super::{Change, CommentTarget, EnumColumn, pair};
+use crate::catalog::{Catalog, EnumType, ObjectId};
+
+pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
+    let (removed, kept, added) = pair(&current.enums, &desired.enums);
+    out.extend(removed.into_iter().map(|e| Change::DropEnum(e.clone())));
+    for e in added {
+        out.push(Change::CreateEnum(e.clone()));
+        if e.comment.is_some() {
+            let target = CommentTarget::Type(e.name.clone());
+            out.push(Change::Comment { target, comment: e.comment.clone() });
+        }
+    }
+    for (a, b) in kept {
+        if a.labels != b.labels {
+            match insertions(&a.labels, &b.labels) {
+                Some(values) => {
+                    for (value, before) in values {
+                        out.push(Change::AddEnumValue { name: b.name.clone(), value, before });
+                    }
+                }
+                None => out.push(Change::RecreateEnum {
+                    from: a.clone(),
+                    to: b.clone(),
+                    columns: columns_using(a, current, desired),
+                }),
+            }
+        }
+        if a.comment != b.comment {
+            let target = CommentTarget::Type(b.name.clone());
+            out.push(Change::Comment { target, comment: b.comment.clone() });
+        }
+    }
+}
+
+/// The values to add, each before the next existing label, when `to` only inserts into `from`.
+fn insertions(from: &[String], to: &[String]) -> Option<Vec<(String, Option<String>)>> {
+    let kept: Vec<&String> = to.iter().filter(|l| from.contains(l)).collect();
+    if kept.len() != from.len() || kept.iter().zip(from).any(|(a, b)| *a != b) {
+        return None;
+    }
+    let mut out = Vec::new();
+    for (i, label) in to.iter().enumerate() {
+        if !from.contains(label) {
+            // Anchor on the next label that exists already, else append.
+            let before = to[i + 1..].iter().find(|l| from.contains(l)).cloned();
+            out.push((label.clone(), before));
+        }
+    }
+    Some(out)
+}
+
+/// Columns of kept tables that use the enum in both catalogs.
+fn columns_using(e: &EnumType, current: &Catalog, desired: &Catalog) -> Vec<EnumColumn> {
+    let id = ObjectId::Type(e.name.clone());
+    let mut out = Vec::new();
+    for t in current.tables.values() {
+        for c in t.columns.iter().filter(|c| c.depends_on.contains(&id)) {
+            let after = desired.tables.get(&t.name).and_then(|d| d.column(&c.name));
+            out.push(EnumColumn {
+                table: t.name.clone(),
+                column: c.name.clone(),
+                type_sql: c.type_sql.clone(),
+                default_before: c.default.clone(),
+                default_after: after.and_then(|a| a.default.clone()),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::insertions;
+
+    fn v(s: &[&str]) -> Vec<String> {
+        s.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn added_labels_anchor_on_the_next_existing_one() {
+        let got = insertions(&v(&["a", "c"]), &v(&["a", "b", "c", "d"])).unwrap();
+        assert_eq!(
+            got,
+            vec![("b".to_string(), Some("c".to_string())), ("d".to_string(), None)]
+        );
+    }
+
+    #[test]
+    fn removed_or_reordered_labels_are_not_insertions() {
+        assert!(insertions(&v(&["a", "b"]), &v(&["a"])).is_none());
+        assert!(insertions(&v(&["a", "b"]), &v(&["b", "a"])).is_none());
+    }
+}

@@ -1,0 +1,48 @@
+//! Sequences that are not identity columns'.
+
+use super::{Change, dropped_with_owner, pair};
+use crate::catalog::Catalog;
+
+pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
+    let (removed, kept, added) = pair(&current.sequences, &desired.sequences);
+    for s in removed {
+        if !dropped_with_owner(s, desired) {
+            if s.owned_by.is_some() {
+                out.push(Change::SetSequenceOwner {
+                    name: s.name.clone(),
+                    owner: None,
+                    previous: s.owned_by.clone(),
+                });
+            }
+            out.push(Change::DropSequence(s.clone()));
+        }
+    }
+    for s in added {
+        let mut created = s.clone();
+        created.owned_by = None;
+        out.push(Change::CreateSequence(created));
+        if s.owned_by.is_some() {
+            out.push(Change::SetSequenceOwner {
+                name: s.name.clone(),
+                owner: s.owned_by.clone(),
+                previous: None,
+            });
+        }
+    }
+    for (a, b) in kept {
+        if a.options != b.options {
+            out.push(Change::AlterSequence {
+                name: b.name.clone(),
+                from: a.options.clone(),
+                to: b.options.clone(),
+            });
+        }
+        if a.owned_by != b.owned_by {
+            out.push(Change::SetSequenceOwner {
+                name: b.name.clone(),
+                owner: b.owned_by.clone(),
+                previous: a.owned_by.clone(),
+            });
+        }
+    }
+}

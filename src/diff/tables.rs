@@ -1,0 +1,228 @@
+//! Tables, their columns, constraints and comments.
+
+use super::{Change, ColumnAction, CommentTarget, pair};
+use crate::catalog::{Catalog, Column, ConstraintKind, QualifiedName, Table};
+
+pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
+    let (removed, kept, added) = pair(&current.tables, &desired.tables);
+    for t in removed {
+        let owned_sequences = owned_sequences(current, &t.name, None);
+        out.push(Change::DropTable { table: t.clone(), owned_sequences });
+    }
+    for t in added {
+        create_table(t, out);
+    }
+    for (a, b) in kept {
+        alter_table(current, a, b, out);
+    }
+}
+
+/// Sequences owned by the table (or by one column of it) in `catalog`.
+fn owned_sequences(catalog: &Catalog, table: &QualifiedName, column: Option<&str>) -> Vec<QualifiedName> {
+    catalog
+        .sequences
+        .values()
+        .filter(|s| {
+            s.owned_by
+                .as_ref()
+                .is_some_and(|(t, c)| t == table && column.is_none_or(|col| col == c))
+        })
+        .map(|s| s.name.clone())
+        .collect()
+}
+
+/// `CREATE TABLE` carries columns and the constraints that need nothing outside the table;
+/// foreign keys are added after every table exists.
+fn create_table(t: &Table, out: &mut Vec<Change>) {
+    let mut created = t.clone();
+    created.constraints.retain(|_, c| c.kind != ConstraintKind::ForeignKey);
+    out.push(Change::CreateTable(created));
+    for c in t.constraints.values().filter(|c| c.kind == ConstraintKind::ForeignKey) {
+        out.push(Change::AddConstraint { table: t.name.clone(), constraint: c.clone() });
+    }
+    if t.comment.is_some() {
+        out.push(Change::Comment { target: CommentTarget::Table(t.name.clone()), comment: t.comment.clone() });
+    }
+    for c in t.columns.iter().filter(|c| c.comment.is_some()) {
+        let target = CommentTarget::Column(t.name.clone(), c.name.clone());
+        out.push(Change::Comment { target, comment: c.comment.clone() });
+    }
+}
+
+fn alter_table(current: &Catalog, a: &Table, b: &Table, out: &mut Vec<Change>) {
+    let name = &b.name;
+    for col in &a.columns {
+        if b.column(&col.name).is_none() {
+            let owned_sequences = owned_sequences(current, name, Some(&col.name));
+            out.push(Change::DropColumn { table: name.clone(), column: col.clone(), owned_sequences });
+        }
+    }
+    for col in &b.columns {
+        let Some(old) = a.column(&col.name) else {
+            out.push(Change::AddColumn { table: name.clone(), column: col.clone(), table_is_new: false });
+            if col.comment.is_some() {
+                let target = CommentTarget::Column(name.clone(), col.name.clone());
+                out.push(Change::Comment { target, comment: col.comment.clone() });
+            }
+            continue;
+        };
+        if old.generated.is_none() && col.generated.is_some()
+            || old.generated.is_some() && col.generated.is_some() && old.generated != col.generated
+        {
+            // PostgreSQL 15 cannot change or add a generation expression in place.
+            let owned_sequences = owned_sequences(current, name, Some(&col.name));
+            out.push(Change::DropColumn { table: name.clone(), column: old.clone(), owned_sequences });
+            out.push(Change::AddColumn { table: name.clone(), column: col.clone(), table_is_new: false });
+        } else {
+            let actions = column_actions(old, col);
+            if !actions.is_empty() {
+                out.push(Change::AlterColumn {
+                    table: name.clone(),
+                    from: old.clone(),
+                    to: col.clone(),
+                    actions,
+                });
+            }
+        }
+        if old.comment != col.comment {
+            let target = CommentTarget::Column(name.clone(), col.name.clone());
+            out.push(Change::Comment { target, comment: col.comment.clone() });
+        }
+    }
+
+    let (removed, kept, added) = pair(&a.constraints, &b.constraints);
+    for c in removed {
+        out.push(Change::DropConstraint { table: name.clone(), constraint: c.clone() });
+    }
+    for (x, y) in kept {
+        if x.definition != y.definition || x.kind != y.kind {
+            out.push(Change::DropConstraint { table: name.clone(), constraint: x.clone() });
+            out.push(Change::AddConstraint { table: name.clone(), constraint: y.clone() });
+        }
+    }
+    for c in added {
+        out.push(Change::AddConstraint { table: name.clone(), constraint: c.clone() });
+    }
+
+    if a.comment != b.comment {
+        out.push(Change::Comment { target: CommentTarget::Table(name.clone()), comment: b.comment.clone() });
+    }
+}
+
+/// The in-place alterations from `a` to `b`, in the order they must run.
+fn column_actions(a: &Column, b: &Column) -> Vec<ColumnAction> {
+    let mut actions = Vec::new();
+    let type_changes = a.type_sql != b.type_sql || a.collation != b.collation;
+    if a.default.is_some() && (a.default != b.default || type_changes) {
+        actions.push(ColumnAction::DropDefault);
+    }
+    match (&a.identity, &b.identity) {
+        (Some(_), None) => actions.push(ColumnAction::DropIdentity),
+        (None, Some(i)) => actions.push(ColumnAction::AddIdentity {
+            always: i.always,
+            options: i.options.clone(),
+            sequence: i.sequence_name.clone(),
+        }),
+        (Some(x), Some(y)) => {
+            if x.always != y.always {
+                actions.push(ColumnAction::SetIdentityKind { always: y.always });
+            }
+            if x.options != y.options {
+                actions.push(ColumnAction::SetIdentityOptions(y.options.clone()));
+            }
+        }
+        (None, None) => {}
+    }
+    if a.generated.is_some() && b.generated.is_none() {
+        actions.push(ColumnAction::DropExpression);
+    }
+    if type_changes {
+        actions.push(ColumnAction::SetType {
+            type_sql: b.type_sql.clone(),
+            collation: b.collation.clone(),
+            rewrites: a.type_sql != b.type_sql && rewrites(&a.type_sql, &b.type_sql),
+        });
+    }
+    if let Some(d) = &b.default
+        && (a.default != b.default || type_changes)
+    {
+        actions.push(ColumnAction::SetDefault(d.clone()));
+    }
+    if a.not_null && !b.not_null {
+        actions.push(ColumnAction::DropNotNull);
+    }
+    if !a.not_null && b.not_null {
+        actions.push(ColumnAction::SetNotNull);
+    }
+    actions.sort();
+    actions
+}
+
+/// Whether changing a column from type `from` to `to` makes PostgreSQL rewrite the table.
+/// Only binary-coercible changes that loosen a limit are known to be free.
+pub(crate) fn rewrites(from: &str, to: &str) -> bool {
+    let (from_base, from_mods) = split_modifiers(from);
+    let (to_base, to_mods) = split_modifiers(to);
+    let varlena = |t: &str| matches!(t, "character varying" | "text");
+    match (from_base, to_base) {
+        // varchar(n) -> varchar(m >= n) / varchar / text; varchar -> text; text -> varchar
+        (f, t) if varlena(f) && varlena(t) => match (from_mods, to_mods) {
+            (_, None) => false,
+            (Some(f), Some(t)) => t.first() < f.first(),
+            (None, Some(_)) => true,
+        },
+        ("numeric", "numeric") => match (from_mods, to_mods) {
+            (_, None) => false,
+            (Some(f), Some(t)) => !(t.get(1) == f.get(1) && t.first() >= f.first()),
+            (None, Some(_)) => true,
+        },
+        ("bit varying", "bit varying") => match (from_mods, to_mods) {
+            (_, None) => false,
+            (Some(f), Some(t)) => t.first() < f.first(),
+            (None, Some(_)) => true,
+        },
+        ("timestamp without time zone", "timestamp without time zone")
+        | ("timestamp with time zone", "timestamp with time zone")
+        | ("time without time zone", "time without time zone")
+        | ("interval", "interval") => false,
+        _ => true,
+    }
+}
+
+/// `character varying(50)` -> ("character varying", Some([50])).
+fn split_modifiers(t: &str) -> (&str, Option<Vec<i64>>) {
+    if t.ends_with("[]") {
+        return (t, None);
+    }
+    match t.find('(') {
+        Some(i) if t.ends_with(')') => {
+            let mods = t[i + 1..t.len() - 1]
+                .split(',')
+                .filter_map(|m| m.trim().parse().ok())
+                .collect();
+            (t[..i].trim_end(), Some(mods))
+        }
+        _ => (t, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rewrites;
+
+    #[test]
+    fn widening_varchar_is_not_a_rewrite() {
+        assert!(!rewrites("character varying(50)", "character varying(200)"));
+        assert!(!rewrites("character varying(50)", "text"));
+        assert!(!rewrites("text", "character varying"));
+        assert!(!rewrites("numeric(10,2)", "numeric(12,2)"));
+    }
+
+    #[test]
+    fn narrowing_or_changing_type_is_a_rewrite() {
+        assert!(rewrites("character varying(200)", "character varying(50)"));
+        assert!(rewrites("integer", "bigint"));
+        assert!(rewrites("text", "integer"));
+        assert!(rewrites("numeric(10,2)", "numeric(12,3)"));
+    }
+}

@@ -1,0 +1,26 @@
+-- Primary key, unique, check, foreign key and exclusion constraints of those tables.
+-- A foreign key names the key it references: the referenced table's constraint, else its index.
+SELECT n.nspname, c.relname, co.conname, co.contype::text AS kind,
+       pg_get_constraintdef(co.oid) AS definition,
+       ARRAY(SELECT a.attname FROM unnest(co.conkey) WITH ORDINALITY k(attnum, ord)
+             JOIN pg_attribute a ON a.attrelid = co.conrelid AND a.attnum = k.attnum
+             ORDER BY k.ord) AS columns,
+       rn.nspname AS ref_schema, rc.relname AS ref_table,
+       (SELECT x.conname FROM pg_constraint x
+        WHERE x.conrelid = co.confrelid AND x.conindid = co.conindid AND x.contype IN ('p', 'u')
+        LIMIT 1) AS ref_constraint,
+       ri.relname AS ref_index
+FROM pg_constraint co
+JOIN pg_class c ON c.oid = co.conrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_class rc ON rc.oid = co.confrelid AND co.contype = 'f'
+LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+LEFT JOIN pg_class ri ON ri.oid = co.conindid AND co.contype = 'f'
+WHERE co.contype IN ('p', 'u', 'c', 'f', 'x')
+  AND co.conislocal
+  AND c.relkind = 'r'
+  AND c.relnamespace = ANY($1::oid[])
+  AND c.oid IS DISTINCT FROM to_regclass($2)
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                  WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+ORDER BY 1, 2, 3

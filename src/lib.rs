@@ -1,0 +1,341 @@
+//! schemadiff: a declarative schema migrator for PostgreSQL.
+//!
+//! `schema/*.sql` says what the database should look like; `plan` finds what it looks like now
+//! (the live database, or `generated/` replayed in a shadow database), diffs the two, orders
+//! the changes, verifies them in a shadow database and writes numbered up/down files that
+//! `apply` runs and records. This module is the public API the CLI and applications use.
+
+pub mod apply;
+pub mod catalog;
+pub mod config;
+pub mod connect;
+pub mod diff;
+pub mod error;
+pub mod introspect;
+pub mod migrations;
+pub mod plan;
+pub mod render;
+pub mod shadow;
+pub mod source;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+pub use config::Config;
+pub use error::{Error, Result};
+
+use catalog::Catalog;
+use migrations::Migration;
+use plan::{HazardCode, Plan};
+use shadow::Shadow;
+
+/// What `plan` is asked to do.
+#[derive(Debug, Clone)]
+pub struct PlanRequest {
+    pub config: Config,
+    /// Overrides the description derived from the changes.
+    pub name: Option<String>,
+    pub allow_hazards: BTreeSet<HazardCode>,
+    /// Plan and verify, but write nothing.
+    pub dry_run: bool,
+}
+
+/// What `plan` found and did.
+#[derive(Debug)]
+pub struct PlanOutcome {
+    pub up: Plan,
+    pub down: Plan,
+    /// `NNN_description` of the migration.
+    pub id: String,
+    pub up_sql: String,
+    pub down_sql: String,
+    /// The files written; `None` for an empty plan or a dry run.
+    pub written: Option<Migration>,
+    /// Things the user should know that did not stop the plan.
+    pub notes: Vec<String>,
+}
+
+/// Plans the next migration from the current state to `schema/`, verifies it, and writes it.
+pub async fn plan(req: &PlanRequest) -> Result<PlanOutcome> {
+    let cfg = &req.config;
+    let statements = source::load_schema_dir(&cfg.schema_dir)?;
+    let existing = migrations::read_dir(&cfg.migrations_dir)?;
+    migrations::verify_sum(&cfg.migrations_dir, &existing)?;
+
+    let live = match &cfg.database_url {
+        Some(url) => Some(connect::connect_url(url).await?),
+        None => None,
+    };
+    if let Some(client) = &live {
+        let history = apply::history(client).await?;
+        apply::check_consistent(&existing, &history)?;
+        let behind: Vec<String> = apply::states(&existing, &history)
+            .into_iter()
+            .filter(|(_, _, s)| *s != apply::State::Applied)
+            .map(|(_, id, _)| id)
+            .collect();
+        if !behind.is_empty() {
+            return Err(Error::Migrations(format!(
+                "the database has not applied {} from {}; run `schemadiff apply` first, so the plan starts where the migrations end",
+                behind.join(", "),
+                cfg.migrations_dir.display()
+            )));
+        }
+    }
+
+    let shadow = Shadow::start(cfg.dev_url.as_deref())?;
+    let mut notes = Vec::new();
+    if let Some(client) = &live {
+        let (target, local) = (shadow::server_major_version(client).await?, shadow.server_major_version().await?);
+        if target != local {
+            notes.push(format!(
+                "the shadow server is PostgreSQL {local} but the database is {target}; pass --dev-url to a {target} server for an exact check"
+            ));
+        }
+    }
+    let result = plan_in_shadow(req, &shadow, live.as_ref(), &statements, &existing, notes).await;
+    drop(shadow);
+    result
+}
+
+async fn plan_in_shadow(
+    req: &PlanRequest,
+    shadow: &Shadow,
+    live: Option<&tokio_postgres::Client>,
+    statements: &[source::Statement],
+    existing: &[Migration],
+    notes: Vec<String>,
+) -> Result<PlanOutcome> {
+    let cfg = &req.config;
+    let current = match live {
+        Some(client) => introspect::introspect(client).await?,
+        None => in_scratch(shadow, "current", |db| async move {
+            shadow::replay(&db.client, existing).await?;
+            introspect::introspect(&db.client).await
+        })
+        .await?,
+    };
+    let desired = in_scratch(shadow, "desired", |db| async move {
+        shadow::load_statements(&db.client, statements).await?;
+        introspect::introspect(&db.client).await
+    })
+    .await?;
+
+    let up = plan::plan(&current, &desired);
+    let down = plan::plan(&desired, &current);
+    let version = existing.last().map_or(1, |m| m.version + 1);
+    let description = match &req.name {
+        Some(n) => migrations::slug(n),
+        None => describe(&up),
+    };
+    let id = format!("{version:03}_{description}");
+    let up_sql = render::migration_file(&format!("{id} (up)"), &up);
+    let down_sql = render::migration_file(&format!("{id} (down)"), &down);
+    let mut outcome =
+        PlanOutcome { up, down, id, up_sql, down_sql, written: None, notes };
+    if outcome.up.is_empty() {
+        return Ok(outcome);
+    }
+
+    let refused: Vec<String> = outcome
+        .up
+        .steps
+        .iter()
+        .flat_map(|s| s.hazards.iter())
+        .filter(|h| !req.allow_hazards.contains(&h.code))
+        .map(|h| format!("  {}: {}", h.code, h.reason))
+        .collect();
+    if !refused.is_empty() {
+        let codes: BTreeSet<&str> = outcome
+            .up
+            .hazard_codes()
+            .into_iter()
+            .filter(|c| !req.allow_hazards.contains(c))
+            .map(HazardCode::as_str)
+            .collect();
+        return Err(Error::HazardsNotAllowed {
+            list: refused.join("\n"),
+            codes: codes.into_iter().collect::<Vec<_>>().join(","),
+        });
+    }
+
+    verify(shadow, live.is_some(), existing, &current, &desired, &outcome).await?;
+
+    if !req.dry_run {
+        outcome.written = Some(migrations::write_new(
+            &cfg.migrations_dir,
+            existing,
+            &description,
+            &outcome.up_sql,
+            &outcome.down_sql,
+        )?);
+    }
+    Ok(outcome)
+}
+
+/// Runs `work` in a new scratch database and drops the database afterwards.
+async fn in_scratch<T, F, Fut>(shadow: &Shadow, purpose: &str, work: F) -> Result<T>
+where
+    F: FnOnce(std::sync::Arc<shadow::ScratchDatabase>) -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let db = std::sync::Arc::new(shadow.create_database(purpose).await?);
+    let result = work(db.clone()).await;
+    if let Ok(db) = std::sync::Arc::try_unwrap(db) {
+        shadow.drop_database(db).await?;
+    }
+    result
+}
+
+/// Replays the current state, then up and down, in a scratch database, checking each result.
+async fn verify(
+    shadow: &Shadow,
+    current_is_live: bool,
+    existing: &[Migration],
+    current: &Catalog,
+    desired: &Catalog,
+    outcome: &PlanOutcome,
+) -> Result<()> {
+    let planned = Path::new("<planned>");
+    in_scratch(shadow, "verify", |db| async move {
+        let client = &db.client;
+        if current_is_live {
+            // Rebuild the live schema from its catalog: the same renderer, from an empty database.
+            let empty = introspect::introspect(client).await?;
+            let setup = plan::plan(&empty, current);
+            let sql = render::migration_file("current schema", &setup);
+            apply::run_in_transaction(client, &sql, Path::new("<current schema>")).await?;
+            compare("rebuilding the current schema in the shadow", &introspect::introspect(client).await?, current)?;
+        } else {
+            shadow::replay(client, existing).await?;
+        }
+        apply::run_in_transaction(client, &outcome.up_sql, &planned.join("up.sql"))
+            .await
+            .map_err(|e| Error::Verification { phase: "up fails to run".into(), residual: e.to_string() })?;
+        compare("up does not reach schema/", &introspect::introspect(client).await?, desired)?;
+        apply::run_in_transaction(client, &outcome.down_sql, &planned.join("down.sql"))
+            .await
+            .map_err(|e| Error::Verification { phase: "down fails to run".into(), residual: e.to_string() })?;
+        compare("down does not return to the current schema", &introspect::introspect(client).await?, current)
+    })
+    .await
+}
+
+/// Equal catalogs, or the residual difference as a diff of facts.
+fn compare(phase: &str, got: &Catalog, want: &Catalog) -> Result<()> {
+    if got == want {
+        return Ok(());
+    }
+    Err(Error::Verification { phase: phase.to_string(), residual: residual(got, want) })
+}
+
+/// `-` lines are what the database has and should not, `+` what it lacks.
+pub fn residual(got: &Catalog, want: &Catalog) -> String {
+    let (got, want) = (got.facts().join("\n") + "\n", want.facts().join("\n") + "\n");
+    let diff = similar::TextDiff::from_lines(&got, &want);
+    let mut out = String::new();
+    for change in diff.iter_all_changes() {
+        let sign = match change.tag() {
+            similar::ChangeTag::Delete => "-",
+            similar::ChangeTag::Insert => "+",
+            similar::ChangeTag::Equal => continue,
+        };
+        out.push_str(&format!("  {sign} {}", change));
+    }
+    out
+}
+
+/// A file-name description derived from the changes, such as `add_email_to_contacts`.
+pub fn describe(plan: &Plan) -> String {
+    use diff::Change::*;
+    let mut phrases: Vec<String> = Vec::new();
+    let mut tables: Vec<String> = Vec::new();
+    for step in &plan.steps {
+        let (phrase, table) = match &step.change {
+            CreateTable(t) => (format!("create_{}", t.name.name), Some(t.name.name.clone())),
+            DropTable { table, .. } => (format!("drop_{}", table.name.name), Some(table.name.name.clone())),
+            AddColumn { table, column, .. } => (format!("add_{}_to_{}", column.name, table.name), Some(table.name.clone())),
+            DropColumn { table, column, .. } => (format!("drop_{}_from_{}", column.name, table.name), Some(table.name.clone())),
+            AlterColumn { table, to, .. } => (format!("alter_{}_{}", table.name, to.name), Some(table.name.clone())),
+            AddConstraint { table, constraint } => (format!("add_{}", constraint.name), Some(table.name.clone())),
+            DropConstraint { table, constraint } => (format!("drop_{}", constraint.name), Some(table.name.clone())),
+            CreateIndex(i) => (format!("create_index_{}", i.name.name), Some(i.table.name.clone())),
+            DropIndex(i) => (format!("drop_index_{}", i.name.name), Some(i.table.name.clone())),
+            CreateSchema(s) => (format!("create_schema_{}", s.name), None),
+            DropSchema { schema, .. } => (format!("drop_schema_{}", schema.name), None),
+            CreateExtension(e) => (format!("create_extension_{}", e.name), None),
+            DropExtension(e) => (format!("drop_extension_{}", e.name), None),
+            CreateEnum(e) => (format!("create_type_{}", e.name.name), None),
+            DropEnum(e) => (format!("drop_type_{}", e.name.name), None),
+            AddEnumValue { name, value, .. } => (format!("add_{value}_to_{}", name.name), None),
+            RecreateEnum { to, .. } => (format!("alter_type_{}", to.name.name), None),
+            CreateSequence(s) => (format!("create_sequence_{}", s.name.name), None),
+            DropSequence(s) => (format!("drop_sequence_{}", s.name.name), None),
+            AlterSequence { name, .. } => (format!("alter_sequence_{}", name.name), None),
+            AlterExtensionSchema { name, .. } => (format!("move_extension_{name}"), None),
+            SetSequenceOwner { .. } | Comment { .. } => continue,
+        };
+        if let Some(t) = table {
+            if !tables.contains(&t) {
+                tables.push(t);
+            }
+        }
+        if !phrases.contains(&phrase) {
+            phrases.push(phrase);
+        }
+    }
+    // Several changes to one table read best as one phrase about the table.
+    let creates_one_table = phrases.iter().filter(|p| p.starts_with("create_") && !p.starts_with("create_index_")).count() == 1;
+    let text = if phrases.len() > 1 && tables.len() == 1 && !creates_one_table {
+        format!("alter_{}", tables[0])
+    } else if phrases.len() > 1 && creates_one_table && tables.len() == 1 {
+        phrases.iter().find(|p| p.starts_with("create_")).cloned().unwrap_or_default()
+    } else {
+        match phrases.len() {
+            0 => "comments".to_string(),
+            1 => phrases[0].clone(),
+            2 => format!("{}_and_{}", phrases[0], phrases[1]),
+            n => format!("{}_and_{}_more", phrases[0], n - 1),
+        }
+    };
+    migrations::slug(&text)
+}
+
+/// Why `generated/` is out of step with `schema/`, or `Ok` when they agree.
+pub async fn check(config: &Config) -> Result<()> {
+    let statements = source::load_schema_dir(&config.schema_dir)?;
+    let existing = migrations::read_dir(&config.migrations_dir)?;
+    migrations::verify_sum(&config.migrations_dir, &existing)?;
+    let shadow = Shadow::start(config.dev_url.as_deref())?;
+    let current = in_scratch(&shadow, "current", |db| async move {
+        shadow::replay(&db.client, &existing).await?;
+        introspect::introspect(&db.client).await
+    })
+    .await?;
+    let desired = in_scratch(&shadow, "desired", |db| async move {
+        shadow::load_statements(&db.client, &statements).await?;
+        introspect::introspect(&db.client).await
+    })
+    .await?;
+    let pending = plan::plan(&current, &desired);
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let sql: Vec<String> = pending.steps.iter().flat_map(render::step_sql).collect();
+    Err(Error::Migrations(format!(
+        "{} is not in sync with {}: a plan would still run\n  {}\nrun `schemadiff plan` and commit the new migration",
+        config.migrations_dir.display(),
+        config.schema_dir.display(),
+        sql.join("\n  ")
+    )))
+}
+
+/// Connects to the target database named by the configuration.
+pub async fn connect_target(config: &Config) -> Result<tokio_postgres::Client> {
+    let Some(url) = &config.database_url else {
+        return Err(Error::Usage(
+            "no database given: pass --database-url or set the DATABASE_URL environment variable".into(),
+        ));
+    };
+    connect::connect_url(url).await
+}

@@ -1,0 +1,214 @@
+//! The `schemadiff` command line: parses arguments, calls the library, prints.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use schemadiff::config::{Config, Flags};
+use schemadiff::plan::HazardCode;
+use schemadiff::{Error, PlanRequest, apply, migrations};
+
+#[derive(Parser)]
+#[command(name = "schemadiff", version, about = "Declarative schema migrations for PostgreSQL")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Common {
+    /// The database to plan against or migrate (also DATABASE_URL).
+    #[arg(long)]
+    database_url: Option<String>,
+    /// A server where scratch databases may be created (also SCHEMADIFF_DEV_URL); without it
+    /// an ephemeral local cluster is started.
+    #[arg(long)]
+    dev_url: Option<String>,
+    /// The desired schema: a directory of .sql files, or one file.
+    #[arg(long)]
+    schema_dir: Option<PathBuf>,
+    /// Where migrations are written and read.
+    #[arg(long)]
+    migrations_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write the next migration: from the current state to schema/.
+    Plan {
+        #[command(flatten)]
+        common: Common,
+        /// The description in the file name (derived from the changes when not given).
+        #[arg(long)]
+        name: Option<String>,
+        /// Hazard codes to accept, comma separated (DELETES_DATA, TABLE_REWRITE).
+        #[arg(long, value_delimiter = ',')]
+        allow_hazards: Vec<String>,
+        /// Show and verify the plan, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Apply every pending migration to the database.
+    Apply {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Revert the last N applied migrations (default 1).
+    Down {
+        #[command(flatten)]
+        common: Common,
+        #[arg(default_value_t = 1)]
+        count: usize,
+    },
+    /// Show which migrations the database has applied.
+    Status {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Fail when generated/ is not in sync with schema/ or schemadiff.sum (the CI gate).
+    Check {
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+fn config(common: Common) -> Result<Config, Error> {
+    let flags = Flags {
+        database_url: common.database_url,
+        dev_url: common.dev_url,
+        schema_dir: common.schema_dir,
+        migrations_dir: common.migrations_dir,
+    };
+    Config::resolve(flags, std::path::Path::new("schemadiff.toml"))
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // Ctrl-C drops the running command, and with it any ephemeral cluster it started.
+    let result = tokio::select! {
+        r = run(cli.command) => r,
+        _ = tokio::signal::ctrl_c() => {
+            eprintln!("interrupted; nothing was written");
+            return ExitCode::from(130);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}
+
+async fn run(command: Command) -> Result<(), Error> {
+    match command {
+        Command::Plan { common, name, allow_hazards, dry_run } => {
+            let mut allowed = BTreeSet::new();
+            for code in &allow_hazards {
+                let hazard = HazardCode::parse(code).ok_or_else(|| {
+                    let known: Vec<&str> = HazardCode::ALL.iter().map(|h| h.as_str()).collect();
+                    Error::Usage(format!("unknown hazard code {code:?}; known codes: {}", known.join(", ")))
+                })?;
+                allowed.insert(hazard);
+            }
+            let req = PlanRequest { config: config(common)?, name, allow_hazards: allowed, dry_run };
+            let outcome = schemadiff::plan(&req).await?;
+            for note in &outcome.notes {
+                eprintln!("note: {note}");
+            }
+            if outcome.up.is_empty() {
+                println!("No changes: the schema matches {}.", req.config.schema_dir.display());
+                return Ok(());
+            }
+            println!("Plan {} ({} steps):", outcome.id, outcome.up.steps.len());
+            for step in &outcome.up.steps {
+                for h in &step.hazards {
+                    println!("  -- hazard {}: {}", h.code, h.reason);
+                }
+                for stmt in schemadiff::render::step_sql(step) {
+                    println!("  {}", stmt.replace('\n', "\n  "));
+                }
+            }
+            println!("Verified in a shadow database: up reaches the schema, down returns to the current state.");
+            match &outcome.written {
+                Some(m) => {
+                    println!("Wrote {}", m.up_path.display());
+                    if let Some(d) = &m.down_path {
+                        println!("Wrote {}", d.display());
+                    }
+                    println!("Updated {}", req.config.migrations_dir.join(migrations::SUM_FILE).display());
+                }
+                None => println!("Dry run: nothing written."),
+            }
+            Ok(())
+        }
+        Command::Apply { common } => {
+            let cfg = config(common)?;
+            let all = migrations::read_dir(&cfg.migrations_dir)?;
+            migrations::verify_sum(&cfg.migrations_dir, &all)?;
+            let client = schemadiff::connect_target(&cfg).await?;
+            let report = apply::apply(&client, &all).await?;
+            if report.done.is_empty() {
+                println!("Nothing to apply: the database is up to date.");
+            }
+            for (id, ms) in &report.done {
+                println!("Applied {id} ({ms} ms)");
+            }
+            Ok(())
+        }
+        Command::Down { common, count } => {
+            let cfg = config(common)?;
+            let all = migrations::read_dir(&cfg.migrations_dir)?;
+            migrations::verify_sum(&cfg.migrations_dir, &all)?;
+            let client = schemadiff::connect_target(&cfg).await?;
+            let report = apply::down(&client, &all, count).await?;
+            if report.done.is_empty() {
+                println!("Nothing to revert: no migration is applied.");
+            }
+            for (id, ms) in &report.done {
+                println!("Reverted {id} ({ms} ms)");
+            }
+            Ok(())
+        }
+        Command::Status { common } => {
+            let cfg = config(common)?;
+            let all = migrations::read_dir(&cfg.migrations_dir)?;
+            let client = schemadiff::connect_target(&cfg).await?;
+            let history = apply::history(&client).await?;
+            let states = apply::states(&all, &history);
+            if states.is_empty() {
+                println!("No migrations in {}.", cfg.migrations_dir.display());
+            }
+            for (version, id, state) in states {
+                let when = history
+                    .get(&version)
+                    .map(|h| format!("  {} ({} ms)", h.applied_at, h.execution_ms))
+                    .unwrap_or_default();
+                let label = match state {
+                    apply::State::Pending => "pending".to_string(),
+                    apply::State::Applied => format!("applied{when}"),
+                    apply::State::Failed(msg) => format!("FAILED{when}: {}", msg.lines().next().unwrap_or("")),
+                    apply::State::RolledBack => "rolled back".to_string(),
+                    apply::State::Modified => "applied, but the file changed since".to_string(),
+                    apply::State::Missing => "applied, but the file is missing".to_string(),
+                };
+                println!("{id}  {label}");
+            }
+            Ok(())
+        }
+        Command::Check { common } => {
+            let cfg = config(common)?;
+            schemadiff::check(&cfg).await?;
+            println!(
+                "{} is in sync with {}.",
+                cfg.migrations_dir.display(),
+                cfg.schema_dir.display()
+            );
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! The `generated/` directory: numbered up/down files and `schemadiff.sum`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+pub const SUM_FILE: &str = "schemadiff.sum";
+
+/// One numbered migration: `NNN_name.up.sql` and `NNN_name.down.sql`.
+#[derive(Debug, Clone)]
+pub struct Migration {
+    pub version: u32,
+    pub name: String,
+    pub up_path: PathBuf,
+    pub up_sql: String,
+    pub down_path: Option<PathBuf>,
+    pub down_sql: Option<String>,
+}
+
+impl Migration {
+    /// `001_create_contacts`.
+    pub fn id(&self) -> String {
+        format!("{:03}_{}", self.version, self.name)
+    }
+
+    /// The checksum recorded in the history table: the up file's SHA-256.
+    pub fn checksum(&self) -> String {
+        sha256(&self.up_sql)
+    }
+}
+
+pub fn sha256(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// Reads every migration in `dir` (none when it does not exist), in version order.
+pub fn read_dir(dir: &Path) -> Result<Vec<Migration>> {
+    if !dir.exists() {
+        return Ok(Vec::new());
+    }
+    let mut ups: BTreeMap<u32, (String, PathBuf)> = BTreeMap::new();
+    let mut downs: BTreeMap<u32, PathBuf> = BTreeMap::new();
+    let entries = std::fs::read_dir(dir).map_err(Error::io(dir))?;
+    for entry in entries {
+        let path = entry.map_err(Error::io(dir))?.path();
+        let Some(file) = path.file_name().and_then(|f| f.to_str()).map(str::to_string) else {
+            continue;
+        };
+        if file == SUM_FILE || file.starts_with('.') {
+            continue;
+        }
+        let (stem, is_up) = if let Some(s) = file.strip_suffix(".up.sql") {
+            (s, true)
+        } else if let Some(s) = file.strip_suffix(".down.sql") {
+            (s, false)
+        } else {
+            return Err(Error::Migrations(format!(
+                "{}: not a migration file; files in {} are named NNN_name.up.sql or NNN_name.down.sql",
+                path.display(),
+                dir.display()
+            )));
+        };
+        let Some((version, name)) = stem.split_once('_').and_then(|(v, n)| Some((v.parse::<u32>().ok()?, n)))
+        else {
+            return Err(Error::Migrations(format!(
+                "{}: a migration file name starts with its number, as in 001_create_contacts.up.sql",
+                path.display()
+            )));
+        };
+        let slot = if is_up { ups.insert(version, (name.to_string(), path.clone())).map(|(_, p)| p) } else { downs.insert(version, path.clone()) };
+        if let Some(other) = slot {
+            return Err(Error::Migrations(format!(
+                "{} and {} have the same number {version:03}; renumber one of them",
+                other.display(),
+                path.display()
+            )));
+        }
+    }
+    if let Some((version, path)) = downs.iter().find(|(v, _)| !ups.contains_key(v)) {
+        return Err(Error::Migrations(format!(
+            "{}: down file without an up file for {version:03}",
+            path.display()
+        )));
+    }
+    let mut out = Vec::new();
+    for (version, (name, up_path)) in ups {
+        let up_sql = std::fs::read_to_string(&up_path).map_err(Error::io(&up_path))?;
+        let down_path = downs.remove(&version);
+        let down_sql = match &down_path {
+            Some(p) => Some(std::fs::read_to_string(p).map_err(Error::io(p))?),
+            None => None,
+        };
+        out.push(Migration { version, name, up_path, up_sql, down_path, down_sql });
+    }
+    Ok(out)
+}
+
+/// The sum file's text for a set of migrations: one line per file, sorted.
+pub fn sum_text(migrations: &[Migration]) -> String {
+    let mut lines = vec!["# schemadiff.sum: checksums of the files beside it; `schemadiff plan` writes it".to_string()];
+    for m in migrations {
+        lines.push(format!("{} sha256:{}", file_name(&m.up_path), sha256(&m.up_sql)));
+        if let (Some(p), Some(sql)) = (&m.down_path, &m.down_sql) {
+            lines.push(format!("{} sha256:{}", file_name(p), sha256(sql)));
+        }
+    }
+    lines.join("\n") + "\n"
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// Checks `schemadiff.sum` against the files; the error names each file that differs.
+pub fn verify_sum(dir: &Path, migrations: &[Migration]) -> Result<()> {
+    let sum_path = dir.join(SUM_FILE);
+    if !sum_path.exists() {
+        if migrations.is_empty() {
+            return Ok(());
+        }
+        return Err(Error::Migrations(format!(
+            "{} is missing; it records the checksums of the migrations. If the files are right, \
+             restore it from version control",
+            sum_path.display()
+        )));
+    }
+    let recorded = std::fs::read_to_string(&sum_path).map_err(Error::io(&sum_path))?;
+    let expected = sum_text(migrations);
+    if recorded == expected {
+        return Ok(());
+    }
+    let parse = |text: &str| -> BTreeMap<String, String> {
+        text.lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .filter_map(|l| l.split_once(' ').map(|(f, s)| (f.to_string(), s.to_string())))
+            .collect()
+    };
+    let (recorded, expected) = (parse(&recorded), parse(&expected));
+    let mut problems = Vec::new();
+    for (file, sum) in &expected {
+        match recorded.get(file) {
+            None => problems.push(format!("  {file}: not in {SUM_FILE} (added by hand?)")),
+            Some(s) if s != sum => problems.push(format!("  {file}: edited after it was generated")),
+            _ => {}
+        }
+    }
+    for file in recorded.keys().filter(|f| !expected.contains_key(*f)) {
+        problems.push(format!("  {file}: listed in {SUM_FILE} but missing"));
+    }
+    if problems.is_empty() {
+        problems.push(format!("  {SUM_FILE} is not in its canonical form"));
+    }
+    Err(Error::Migrations(format!(
+        "{} does not match the migration files:\n{}\nmigrations are generated: change schema/ and run `schemadiff plan` instead of editing them",
+        sum_path.display(),
+        problems.join("\n")
+    )))
+}
+
+/// Writes a new migration pair and the updated sum, or nothing at all.
+pub fn write_new(
+    dir: &Path,
+    existing: &[Migration],
+    name: &str,
+    up_sql: &str,
+    down_sql: &str,
+) -> Result<Migration> {
+    std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
+    let version = existing.last().map_or(1, |m| m.version + 1);
+    let id = format!("{version:03}_{name}");
+    let migration = Migration {
+        version,
+        name: name.to_string(),
+        up_path: dir.join(format!("{id}.up.sql")),
+        up_sql: up_sql.to_string(),
+        down_path: Some(dir.join(format!("{id}.down.sql"))),
+        down_sql: Some(down_sql.to_string()),
+    };
+    let mut all = existing.to_vec();
+    all.push(migration.clone());
+    let sum = sum_text(&all);
+    let targets = [
+        (migration.up_path.clone(), up_sql.to_string()),
+        (migration.down_path.clone().expect("just set"), down_sql.to_string()),
+        (dir.join(SUM_FILE), sum),
+    ];
+    // Write every file beside its target first, then rename: no partial migration is left.
+    let mut staged = Vec::new();
+    for (target, text) in &targets {
+        let tmp = dir.join(format!(".{}.tmp", file_name(target)));
+        if let Err(e) = std::fs::write(&tmp, text) {
+            staged.iter().for_each(|(t, _): &(PathBuf, &PathBuf)| {
+                let _ = std::fs::remove_file(t);
+            });
+            return Err(Error::Io { path: tmp, source: e });
+        }
+        staged.push((tmp, target));
+    }
+    for (tmp, target) in staged {
+        std::fs::rename(&tmp, target).map_err(Error::io(target))?;
+    }
+    Ok(migration)
+}
+
+/// A file-name-safe description of at most 60 characters.
+pub fn slug(text: &str) -> String {
+    let mut s: String = text
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .collect();
+    while s.contains("__") {
+        s = s.replace("__", "_");
+    }
+    let mut s = s.trim_matches('_').to_string();
+    if s.len() > 60 {
+        s.truncate(60);
+        s = s.trim_end_matches('_').to_string();
+    }
+    if s.is_empty() { "migration".to_string() } else { s }
+}

@@ -1,0 +1,148 @@
+//! What each change creates, drops, alters, needs and lets go of, as object identities.
+//! The plan orders steps from these alone.
+
+use crate::catalog::{ObjectId, QualifiedName};
+use crate::diff::{Change, CommentTarget};
+
+/// The objects one step touches.
+#[derive(Debug, Default, Clone)]
+pub struct Touches {
+    /// Objects that exist after the step and not before.
+    pub creates: Vec<ObjectId>,
+    /// Objects that exist before the step and not after.
+    pub drops: Vec<ObjectId>,
+    /// Objects changed in place.
+    pub alters: Vec<ObjectId>,
+    /// Objects that must exist when the step runs (references in the desired state).
+    pub requires: Vec<ObjectId>,
+    /// Objects the step stops referring to (references in the current state).
+    pub releases: Vec<ObjectId>,
+}
+
+fn schema_of(name: &QualifiedName) -> ObjectId {
+    ObjectId::Schema(name.schema.clone())
+}
+
+fn columns(table: &QualifiedName, names: &[String]) -> impl Iterator<Item = ObjectId> {
+    names.iter().map(move |c| ObjectId::Column(table.clone(), c.clone()))
+}
+
+pub fn touches(change: &Change) -> Touches {
+    let mut t = Touches::default();
+    match change {
+        Change::CreateSchema(s) => t.creates.push(ObjectId::Schema(s.name.clone())),
+        Change::DropSchema { schema, .. } => t.drops.push(ObjectId::Schema(schema.name.clone())),
+        Change::CreateExtension(e) => {
+            t.creates.push(ObjectId::Extension(e.name.clone()));
+            t.requires.push(ObjectId::Schema(e.schema.clone()));
+        }
+        Change::DropExtension(e) => {
+            t.drops.push(ObjectId::Extension(e.name.clone()));
+            t.releases.push(ObjectId::Schema(e.schema.clone()));
+        }
+        Change::AlterExtensionSchema { name, schema, previous } => {
+            t.alters.push(ObjectId::Extension(name.clone()));
+            t.requires.push(ObjectId::Schema(schema.clone()));
+            t.releases.push(ObjectId::Schema(previous.clone()));
+        }
+        Change::CreateEnum(e) => {
+            t.creates.push(ObjectId::Type(e.name.clone()));
+            t.requires.push(schema_of(&e.name));
+        }
+        Change::DropEnum(e) => {
+            t.drops.push(ObjectId::Type(e.name.clone()));
+            t.releases.push(schema_of(&e.name));
+        }
+        Change::AddEnumValue { name, .. } => t.alters.push(ObjectId::Type(name.clone())),
+        Change::RecreateEnum { to, columns, .. } => {
+            t.alters.push(ObjectId::Type(to.name.clone()));
+            t.alters.extend(columns.iter().map(|c| ObjectId::Column(c.table.clone(), c.column.clone())));
+        }
+        Change::CreateSequence(s) => {
+            t.creates.push(ObjectId::Sequence(s.name.clone()));
+            t.requires.push(schema_of(&s.name));
+        }
+        Change::DropSequence(s) => {
+            t.drops.push(ObjectId::Sequence(s.name.clone()));
+            t.releases.push(schema_of(&s.name));
+        }
+        Change::AlterSequence { name, .. } => t.alters.push(ObjectId::Sequence(name.clone())),
+        Change::SetSequenceOwner { name, owner, previous } => {
+            t.alters.push(ObjectId::Sequence(name.clone()));
+            t.requires.push(ObjectId::Sequence(name.clone()));
+            if let Some((table, column)) = owner {
+                t.requires.push(ObjectId::Column(table.clone(), column.clone()));
+            }
+            if let Some((table, column)) = previous {
+                t.releases.push(ObjectId::Column(table.clone(), column.clone()));
+            }
+        }
+        Change::CreateTable(table) => {
+            t.creates.push(ObjectId::Table(table.name.clone()));
+            t.requires.push(schema_of(&table.name));
+            for c in &table.columns {
+                t.creates.push(ObjectId::Column(table.name.clone(), c.name.clone()));
+                t.requires.extend(c.depends_on.iter().cloned());
+            }
+            for c in table.constraints.values() {
+                t.creates.push(ObjectId::Constraint(table.name.clone(), c.name.clone()));
+                t.requires.extend(c.depends_on.iter().cloned());
+            }
+        }
+        Change::DropTable { table, owned_sequences } => {
+            t.drops.push(ObjectId::Table(table.name.clone()));
+            t.releases.push(schema_of(&table.name));
+            for c in &table.columns {
+                t.drops.push(ObjectId::Column(table.name.clone(), c.name.clone()));
+                t.releases.extend(c.depends_on.iter().cloned());
+            }
+            for c in table.constraints.values() {
+                t.drops.push(ObjectId::Constraint(table.name.clone(), c.name.clone()));
+                t.releases.extend(c.depends_on.iter().cloned());
+            }
+            t.drops.extend(owned_sequences.iter().cloned().map(ObjectId::Sequence));
+        }
+        Change::AddColumn { table, column, .. } => {
+            t.creates.push(ObjectId::Column(table.clone(), column.name.clone()));
+            t.requires.push(ObjectId::Table(table.clone()));
+            t.requires.extend(column.depends_on.iter().cloned());
+        }
+        Change::DropColumn { table, column, owned_sequences } => {
+            t.drops.push(ObjectId::Column(table.clone(), column.name.clone()));
+            t.releases.extend(column.depends_on.iter().cloned());
+            t.drops.extend(owned_sequences.iter().cloned().map(ObjectId::Sequence));
+        }
+        Change::AlterColumn { table, from, to, .. } => {
+            t.alters.push(ObjectId::Column(table.clone(), to.name.clone()));
+            t.requires.extend(to.depends_on.iter().cloned());
+            t.releases.extend(from.depends_on.iter().cloned());
+        }
+        Change::AddConstraint { table, constraint } => {
+            t.creates.push(ObjectId::Constraint(table.clone(), constraint.name.clone()));
+            t.requires.push(ObjectId::Table(table.clone()));
+            t.requires.extend(columns(table, &constraint.columns));
+            t.requires.extend(constraint.depends_on.iter().cloned());
+        }
+        Change::DropConstraint { table, constraint } => {
+            t.drops.push(ObjectId::Constraint(table.clone(), constraint.name.clone()));
+            t.releases.extend(columns(table, &constraint.columns));
+            t.releases.extend(constraint.depends_on.iter().cloned());
+        }
+        Change::CreateIndex(i) => {
+            t.creates.push(ObjectId::Index(i.name.clone()));
+            t.requires.push(ObjectId::Table(i.table.clone()));
+            t.requires.extend(columns(&i.table, &i.columns));
+        }
+        Change::DropIndex(i) => {
+            t.drops.push(ObjectId::Index(i.name.clone()));
+            t.releases.extend(columns(&i.table, &i.columns));
+        }
+        Change::Comment { target, .. } => t.requires.push(match target {
+            CommentTarget::Schema(s) => ObjectId::Schema(s.clone()),
+            CommentTarget::Type(n) => ObjectId::Type(n.clone()),
+            CommentTarget::Table(n) => ObjectId::Table(n.clone()),
+            CommentTarget::Column(n, c) => ObjectId::Column(n.clone(), c.clone()),
+        }),
+    }
+    t
+}

@@ -1,0 +1,121 @@
+//! Column definitions and in-place column alterations.
+
+use super::{ident, qualified};
+use crate::catalog::{Column, Identity, QualifiedName, SequenceOptions};
+use crate::diff::ColumnAction;
+
+/// `name type [COLLATE c] [identity] [DEFAULT d] [GENERATED ...] [NOT NULL]`.
+pub fn definition(table: &QualifiedName, c: &Column) -> String {
+    let mut s = format!("{} {}", ident(&c.name), c.type_sql);
+    if let Some(coll) = &c.collation {
+        s.push_str(&format!(" COLLATE {coll}"));
+    }
+    if let Some(i) = &c.identity {
+        s.push_str(&format!(" {}", identity_clause(table, &c.name, i)));
+    }
+    if let Some(d) = &c.default {
+        s.push_str(&format!(" DEFAULT {d}"));
+    }
+    if let Some(g) = &c.generated {
+        s.push_str(&format!(" GENERATED ALWAYS AS ({g}) STORED"));
+    }
+    if c.not_null && c.identity.is_none() {
+        s.push_str(" NOT NULL");
+    }
+    s
+}
+
+fn identity_clause(table: &QualifiedName, column: &str, i: &Identity) -> String {
+    let kind = if i.always { "ALWAYS" } else { "BY DEFAULT" };
+    let mut options = Vec::new();
+    let default_name = QualifiedName::new(table.schema.clone(), format!("{}_{}_seq", table.name, column));
+    if i.sequence_name != default_name {
+        options.push(format!("SEQUENCE NAME {}", qualified(&i.sequence_name)));
+    }
+    options.extend(sequence_options(&i.options, None, false));
+    if options.is_empty() {
+        format!("GENERATED {kind} AS IDENTITY")
+    } else {
+        format!("GENERATED {kind} AS IDENTITY ({})", options.join(" "))
+    }
+}
+
+/// The options of `o` that differ from `base` (from PostgreSQL's defaults when `base` is None).
+/// `with_type` adds `AS type` when the type differs.
+pub fn sequence_options(
+    o: &SequenceOptions,
+    base: Option<&SequenceOptions>,
+    with_type: bool,
+) -> Vec<String> {
+    let defaults = SequenceOptions::defaults_for(&o.data_type, o.increment);
+    let base = base.unwrap_or(&defaults);
+    let mut out = Vec::new();
+    if with_type && o.data_type != base.data_type {
+        out.push(format!("AS {}", o.data_type));
+    }
+    if o.increment != base.increment {
+        out.push(format!("INCREMENT BY {}", o.increment));
+    }
+    if o.min != base.min {
+        out.push(format!("MINVALUE {}", o.min));
+    }
+    if o.max != base.max {
+        out.push(format!("MAXVALUE {}", o.max));
+    }
+    if o.start != base.start {
+        out.push(format!("START WITH {}", o.start));
+    }
+    if o.cache != base.cache {
+        out.push(format!("CACHE {}", o.cache));
+    }
+    if o.cycle != base.cycle {
+        out.push(if o.cycle { "CYCLE".into() } else { "NO CYCLE".into() });
+    }
+    out
+}
+
+/// One `ALTER TABLE ... ALTER COLUMN` statement per action.
+pub fn alterations(table: &QualifiedName, from: &Column, actions: &[ColumnAction]) -> Vec<String> {
+    let prefix = format!("ALTER TABLE {} ALTER COLUMN {}", qualified(table), ident(&from.name));
+    actions
+        .iter()
+        .map(|a| {
+            let action = match a {
+                ColumnAction::DropDefault => "DROP DEFAULT".to_string(),
+                ColumnAction::DropIdentity => "DROP IDENTITY".to_string(),
+                ColumnAction::DropExpression => "DROP EXPRESSION".to_string(),
+                ColumnAction::SetType { type_sql, collation, rewrites } => {
+                    let mut s = format!("TYPE {type_sql}");
+                    match collation {
+                        Some(c) => s.push_str(&format!(" COLLATE {c}")),
+                        None if from.collation.is_some() => s.push_str(" COLLATE pg_catalog.\"default\""),
+                        None => {}
+                    }
+                    if *rewrites {
+                        s.push_str(&format!(" USING {}::{type_sql}", ident(&from.name)));
+                    }
+                    s
+                }
+                ColumnAction::SetDefault(d) => format!("SET DEFAULT {d}"),
+                ColumnAction::AddIdentity { always, options, sequence } => {
+                    let identity = Identity { always: *always, sequence_name: sequence.clone(), options: options.clone() };
+                    format!("ADD {}", identity_clause(table, &from.name, &identity))
+                }
+                ColumnAction::SetIdentityKind { always } => {
+                    format!("SET GENERATED {}", if *always { "ALWAYS" } else { "BY DEFAULT" })
+                }
+                ColumnAction::SetIdentityOptions(o) => {
+                    let base = from.identity.as_ref().map(|i| &i.options);
+                    sequence_options(o, base, false)
+                        .into_iter()
+                        .map(|opt| format!("SET {opt}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                }
+                ColumnAction::DropNotNull => "DROP NOT NULL".to_string(),
+                ColumnAction::SetNotNull => "SET NOT NULL".to_string(),
+            };
+            format!("{prefix} {action};")
+        })
+        .collect()
+}

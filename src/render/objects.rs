@@ -1,0 +1,144 @@
+//! One function from a change to its statements; each object kind is a few lines here.
+
+use super::columns::{alterations, definition, sequence_options};
+use super::{ident, literal, qualified};
+use crate::catalog::{ConstraintKind, QualifiedName, Table};
+use crate::diff::{Change, CommentTarget};
+
+pub fn statements(change: &Change) -> Vec<String> {
+    match change {
+        Change::CreateSchema(s) => vec![format!("CREATE SCHEMA {};", ident(&s.name))],
+        Change::DropSchema { schema, .. } => vec![format!("DROP SCHEMA {};", ident(&schema.name))],
+        Change::CreateExtension(e) => vec![format!(
+            "CREATE EXTENSION {} WITH SCHEMA {};",
+            ident(&e.name),
+            ident(&e.schema)
+        )],
+        Change::DropExtension(e) => vec![format!("DROP EXTENSION {};", ident(&e.name))],
+        Change::AlterExtensionSchema { name, schema, .. } => {
+            vec![format!("ALTER EXTENSION {} SET SCHEMA {};", ident(name), ident(schema))]
+        }
+        Change::CreateEnum(e) => vec![create_enum(&e.name, &e.labels)],
+        Change::DropEnum(e) => vec![format!("DROP TYPE {};", qualified(&e.name))],
+        Change::AddEnumValue { name, value, before } => vec![match before {
+            Some(b) => format!("ALTER TYPE {} ADD VALUE {} BEFORE {};", qualified(name), literal(value), literal(b)),
+            None => format!("ALTER TYPE {} ADD VALUE {};", qualified(name), literal(value)),
+        }],
+        Change::RecreateEnum { from, to, columns } => {
+            let old = QualifiedName::new(from.name.schema.clone(), old_name(&from.name.name));
+            let mut out = vec![
+                format!("ALTER TYPE {} RENAME TO {};", qualified(&from.name), ident(&old.name)),
+                create_enum(&to.name, &to.labels),
+            ];
+            for c in columns {
+                let column = format!("ALTER TABLE {} ALTER COLUMN {}", qualified(&c.table), ident(&c.column));
+                if c.default_before.is_some() {
+                    out.push(format!("{column} DROP DEFAULT;"));
+                }
+                let via = if c.type_sql.ends_with("[]") { "text[]" } else { "text" };
+                out.push(format!(
+                    "{column} TYPE {ty} USING {col}::{via}::{ty};",
+                    ty = c.type_sql,
+                    col = ident(&c.column)
+                ));
+                if let Some(d) = &c.default_after {
+                    out.push(format!("{column} SET DEFAULT {d};"));
+                }
+            }
+            out.push(format!("DROP TYPE {};", qualified(&old)));
+            out
+        }
+        Change::CreateSequence(s) => {
+            let options = sequence_options(&s.options, Some(&bigint_defaults(&s.options)), true);
+            vec![format!("CREATE SEQUENCE {}{};", qualified(&s.name), prefixed(&options))]
+        }
+        Change::DropSequence(s) => vec![format!("DROP SEQUENCE {};", qualified(&s.name))],
+        Change::AlterSequence { name, from, to } => {
+            let options = sequence_options(to, Some(from), true);
+            vec![format!("ALTER SEQUENCE {}{};", qualified(name), prefixed(&options))]
+        }
+        Change::SetSequenceOwner { name, owner, .. } => vec![format!(
+            "ALTER SEQUENCE {} OWNED BY {};",
+            qualified(name),
+            match owner {
+                Some((table, column)) => format!("{}.{}", qualified(table), ident(column)),
+                None => "NONE".to_string(),
+            }
+        )],
+        Change::CreateTable(t) => vec![create_table(t)],
+        Change::DropTable { table, .. } => vec![format!("DROP TABLE {};", qualified(&table.name))],
+        Change::AddColumn { table, column, .. } => vec![format!(
+            "ALTER TABLE {} ADD COLUMN {};",
+            qualified(table),
+            definition(table, column)
+        )],
+        Change::DropColumn { table, column, .. } => vec![format!(
+            "ALTER TABLE {} DROP COLUMN {};",
+            qualified(table),
+            ident(&column.name)
+        )],
+        Change::AlterColumn { table, from, actions, .. } => alterations(table, from, actions),
+        Change::AddConstraint { table, constraint } => vec![format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} {};",
+            qualified(table),
+            ident(&constraint.name),
+            constraint.definition
+        )],
+        Change::DropConstraint { table, constraint } => vec![format!(
+            "ALTER TABLE {} DROP CONSTRAINT {};",
+            qualified(table),
+            ident(&constraint.name)
+        )],
+        Change::CreateIndex(i) => vec![format!("{};", i.definition)],
+        Change::DropIndex(i) => vec![format!("DROP INDEX {};", qualified(&i.name))],
+        Change::Comment { target, comment } => {
+            let target = match target {
+                CommentTarget::Schema(s) => format!("SCHEMA {}", ident(s)),
+                CommentTarget::Type(t) => format!("TYPE {}", qualified(t)),
+                CommentTarget::Table(t) => format!("TABLE {}", qualified(t)),
+                CommentTarget::Column(t, c) => format!("COLUMN {}.{}", qualified(t), ident(c)),
+            };
+            let text = comment.as_deref().map_or("NULL".to_string(), literal);
+            vec![format!("COMMENT ON {target} IS {text};")]
+        }
+    }
+}
+
+fn create_enum(name: &QualifiedName, labels: &[String]) -> String {
+    let labels: Vec<String> = labels.iter().map(|l| literal(l)).collect();
+    format!("CREATE TYPE {} AS ENUM ({});", qualified(name), labels.join(", "))
+}
+
+/// The name an enum is parked under while its replacement takes its place.
+fn old_name(name: &str) -> String {
+    let mut base = name.to_string();
+    while base.len() > 63 - "__old".len() {
+        base.pop();
+    }
+    format!("{base}__old")
+}
+
+/// What `CREATE SEQUENCE` assumes: bigint, and the defaults for the sequence's direction.
+fn bigint_defaults(o: &crate::catalog::SequenceOptions) -> crate::catalog::SequenceOptions {
+    let mut d = crate::catalog::SequenceOptions::defaults_for(&o.data_type, o.increment);
+    d.data_type = "bigint".to_string();
+    d
+}
+
+fn prefixed(options: &[String]) -> String {
+    options.iter().map(|o| format!(" {o}")).collect()
+}
+
+/// `CREATE TABLE` with its columns and the constraints that need nothing else.
+fn create_table(t: &Table) -> String {
+    let mut lines: Vec<String> = t.columns.iter().map(|c| definition(&t.name, c)).collect();
+    let mut constraints: Vec<_> = t.constraints.values().collect();
+    constraints.sort_by_key(|c| (c.kind != ConstraintKind::PrimaryKey, c.kind, c.name.clone()));
+    for c in constraints {
+        lines.push(format!("CONSTRAINT {} {}", ident(&c.name), c.definition));
+    }
+    if lines.is_empty() {
+        return format!("CREATE TABLE {} ();", qualified(&t.name));
+    }
+    format!("CREATE TABLE {} (\n    {}\n);", qualified(&t.name), lines.join(",\n    "))
+}

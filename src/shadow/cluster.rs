@@ -1,0 +1,181 @@
+//! An ephemeral PostgreSQL cluster: initdb into a temp dir, a private unix socket, no TCP,
+//! run as the `postgres` user when we are root, stopped and removed when dropped.
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use tokio_postgres::Config;
+
+use crate::error::{Error, Result};
+
+const PORT: u16 = 5432;
+
+/// A running private cluster; dropping it stops the server and deletes its files.
+pub struct EphemeralCluster {
+    dir: tempfile::TempDir,
+    bindir: PathBuf,
+    run_as: Option<(u32, u32)>,
+}
+
+impl EphemeralCluster {
+    /// Starts a new cluster from the local PostgreSQL server binaries.
+    pub fn start() -> Result<EphemeralCluster> {
+        let bindir = find_bindir().ok_or_else(|| {
+            Error::Shadow(
+                "no PostgreSQL server binaries found (looked at `pg_config --bindir`, \
+                 /usr/lib/postgresql/*/bin and PATH); install them (e.g. `apt-get install postgresql`) \
+                 or pass --dev-url"
+                    .into(),
+            )
+        })?;
+        let dir = tempfile::Builder::new()
+            .prefix("schemadiff-pg-")
+            .tempdir()
+            .map_err(|e| Error::Shadow(format!("cannot make a temp dir: {e}")))?;
+        let run_as = if nix::unistd::geteuid().is_root() {
+            let user = nix::unistd::User::from_name("postgres")
+                .ok()
+                .flatten()
+                .ok_or_else(|| {
+                    Error::Shadow(
+                        "running as root, and PostgreSQL refuses to run as root, but there is no \
+                         `postgres` user to run it as; create one or pass --dev-url"
+                            .into(),
+                    )
+                })?;
+            std::os::unix::fs::chown(dir.path(), Some(user.uid.as_raw()), Some(user.gid.as_raw()))
+                .map_err(|e| Error::Shadow(format!("cannot hand the temp dir to postgres: {e}")))?;
+            Some((user.uid.as_raw(), user.gid.as_raw()))
+        } else {
+            None
+        };
+        let cluster = EphemeralCluster { dir, bindir, run_as };
+        let data = cluster.data_dir();
+        cluster.run(
+            "initdb",
+            &[
+                "-D".as_ref(),
+                data.as_os_str(),
+                "-U".as_ref(),
+                "postgres".as_ref(),
+                "-A".as_ref(),
+                "trust".as_ref(),
+                "-E".as_ref(),
+                "UTF8".as_ref(),
+                "--locale=C".as_ref(),
+                "--no-sync".as_ref(),
+            ],
+        )?;
+        let options = format!(
+            "-k {} -p {PORT} -c listen_addresses= -c fsync=off -c synchronous_commit=off \
+             -c full_page_writes=off -c max_connections=200",
+            cluster.dir.path().display()
+        );
+        let log = cluster.dir.path().join("server.log");
+        cluster.run(
+            "pg_ctl",
+            &[
+                "-D".as_ref(),
+                data.as_os_str(),
+                "-o".as_ref(),
+                options.as_ref(),
+                "-l".as_ref(),
+                log.as_os_str(),
+                "-w".as_ref(),
+                "start".as_ref(),
+            ],
+        )?;
+        Ok(cluster)
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// The socket directory, for `host=` in a connection string.
+    pub fn socket_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// A libpq URL for `database` in this cluster.
+    pub fn url(&self, database: &str) -> String {
+        format!("postgresql://postgres@/{database}?host={}&port={PORT}", self.dir.path().display())
+    }
+
+    /// A connection configuration for `database` in this cluster.
+    pub fn config(&self, database: &str) -> Config {
+        let mut config = Config::new();
+        config.host_path(self.dir.path()).port(PORT).user("postgres").dbname(database);
+        config
+    }
+
+    pub fn describe(&self) -> String {
+        format!("the ephemeral cluster in {}", self.dir.path().display())
+    }
+
+    fn run(&self, program: &str, args: &[&std::ffi::OsStr]) -> Result<()> {
+        let mut cmd = Command::new(self.bindir.join(program));
+        cmd.args(args).current_dir(self.dir.path());
+        if let Some((uid, gid)) = self.run_as {
+            cmd.uid(uid).gid(gid);
+        }
+        let out = cmd
+            .output()
+            .map_err(|e| Error::Shadow(format!("cannot run {program}: {e}")))?;
+        if out.status.success() {
+            return Ok(());
+        }
+        let log = std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default();
+        Err(Error::Shadow(format!(
+            "{program} failed: {}{}\n{}",
+            String::from_utf8_lossy(&out.stderr).trim(),
+            String::from_utf8_lossy(&out.stdout).trim(),
+            log.trim()
+        )))
+    }
+}
+
+impl Drop for EphemeralCluster {
+    fn drop(&mut self) {
+        let data = self.data_dir();
+        let _ = self.run(
+            "pg_ctl",
+            &["-D".as_ref(), data.as_os_str(), "-m".as_ref(), "immediate".as_ref(), "stop".as_ref()],
+        );
+    }
+}
+
+/// The directory holding initdb and pg_ctl: pg_config's, the newest Debian one, or PATH's.
+fn find_bindir() -> Option<PathBuf> {
+    let has_server = |d: &Path| d.join("initdb").is_file() && d.join("pg_ctl").is_file();
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if out.status.success() && has_server(&dir) {
+            return Some(dir);
+        }
+    }
+    let mut debian: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let version = e.file_name().to_str()?.parse::<u32>().ok()?;
+            let bin = e.path().join("bin");
+            has_server(&bin).then_some((version, bin))
+        })
+        .collect();
+    debian.sort();
+    if let Some((_, dir)) = debian.pop() {
+        return Some(dir);
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths).find(|d| has_server(d)).map(|d| {
+            // PATH may hold symlinks into the real bindir; pg_ctl finds postgres beside itself.
+            std::fs::canonicalize(d.join("pg_ctl"))
+                .ok()
+                .and_then(|p| p.parent().map(Path::to_path_buf))
+                .unwrap_or(d)
+        })
+    })
+}

@@ -1,0 +1,140 @@
+//! Scratch databases to load schemas into: on a `--dev-url` server, or in an ephemeral local
+//! cluster that schemadiff starts and removes itself.
+
+mod cluster;
+
+pub use cluster::EphemeralCluster;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio_postgres::{Client, Config};
+
+use crate::connect::{connect, connect_url, redact, with_database};
+use crate::error::{Error, Result, describe_db_error};
+
+/// Where scratch databases are made.
+pub enum Shadow {
+    /// A server where the tool may create and drop databases.
+    Dev { url: String },
+    /// A private cluster owned by this process.
+    Ephemeral(EphemeralCluster),
+}
+
+static SCRATCH_COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A database created for one purpose and dropped by `Shadow::drop_database`.
+pub struct ScratchDatabase {
+    pub name: String,
+    pub client: Client,
+}
+
+impl Shadow {
+    /// The dev server when given, else a new ephemeral cluster.
+    pub fn start(dev_url: Option<&str>) -> Result<Shadow> {
+        match dev_url {
+            Some(url) => Ok(Shadow::Dev { url: url.to_string() }),
+            None => Ok(Shadow::Ephemeral(EphemeralCluster::start()?)),
+        }
+    }
+
+    fn config_for(&self, database: &str) -> Result<Config> {
+        match self {
+            Shadow::Dev { url } => with_database(url, database),
+            Shadow::Ephemeral(cluster) => Ok(cluster.config(database)),
+        }
+    }
+
+    fn shown_as(&self) -> String {
+        match self {
+            Shadow::Dev { url } => redact(url),
+            Shadow::Ephemeral(cluster) => cluster.describe(),
+        }
+    }
+
+    async fn admin_client(&self) -> Result<Client> {
+        match self {
+            Shadow::Dev { url } => connect_url(url).await,
+            Shadow::Ephemeral(cluster) => {
+                connect(&cluster.config("postgres"), &cluster.describe()).await
+            }
+        }
+    }
+
+    /// The server's major version, e.g. 15.
+    pub async fn server_major_version(&self) -> Result<u32> {
+        let client = self.admin_client().await?;
+        server_major_version(&client).await
+    }
+
+    /// Creates an empty database named after `purpose` and connects to it.
+    pub async fn create_database(&self, purpose: &str) -> Result<ScratchDatabase> {
+        let n = SCRATCH_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let name = format!("schemadiff_{purpose}_{}_{n}", std::process::id());
+        let admin = self.admin_client().await?;
+        admin
+            .batch_execute(&format!("CREATE DATABASE \"{name}\" TEMPLATE template0"))
+            .await
+            .map_err(|e| {
+                Error::Shadow(format!(
+                    "cannot create a scratch database on {}: {}",
+                    self.shown_as(),
+                    describe_db_error(&e)
+                ))
+            })?;
+        let client = connect(&self.config_for(&name)?, &self.shown_as()).await?;
+        Ok(ScratchDatabase { name, client })
+    }
+
+    /// Drops a scratch database, closing its connection first.
+    pub async fn drop_database(&self, db: ScratchDatabase) -> Result<()> {
+        drop(db.client);
+        let admin = self.admin_client().await?;
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", db.name))
+            .await
+            .map_err(|e| Error::Shadow(format!("cannot drop {}: {}", db.name, describe_db_error(&e))))
+    }
+}
+
+/// The major version of the connected server.
+pub async fn server_major_version(client: &Client) -> Result<u32> {
+    let row = client
+        .query_one("SELECT current_setting('server_version_num')::int", &[])
+        .await
+        .map_err(Error::db("reading the server version"))?;
+    Ok((row.get::<_, i32>(0) / 10000) as u32)
+}
+
+/// Runs schema statements one by one; a failing one is reported at its file:line:col.
+pub async fn load_statements(client: &Client, statements: &[crate::source::Statement]) -> Result<()> {
+    for stmt in statements {
+        if let Err(e) = client.batch_execute(&stmt.sql).await {
+            let mut location = stmt.location.clone();
+            if let Some(tokio_postgres::error::ErrorPosition::Original(p)) =
+                e.as_db_error().and_then(|d| d.position())
+            {
+                let offset = crate::source::char_position_to_offset(&stmt.sql, *p as usize);
+                let before = &stmt.sql[..offset];
+                let lines = before.matches('\n').count();
+                let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count());
+                if lines == 0 {
+                    location.column += col;
+                } else {
+                    location.line += lines;
+                    location.column = col + 1;
+                }
+            }
+            let first_line = stmt.sql.lines().next().unwrap_or("").to_string();
+            return Err(Error::Statement { location, message: describe_db_error(&e), statement: first_line });
+        }
+    }
+    Ok(())
+}
+
+/// Replays migrations' up files in order, as `apply` would, without a history table.
+pub async fn replay(client: &Client, migrations: &[crate::migrations::Migration]) -> Result<()> {
+    for m in migrations {
+        crate::apply::run_in_transaction(client, &m.up_sql, &m.up_path).await?;
+    }
+    Ok(())
+}

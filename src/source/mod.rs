@@ -1,0 +1,115 @@
+//! The desired state as written: `schema/*.sql` read in path order and split into located
+//! statements with PostgreSQL's own parser (pg_query).
+
+mod syntax;
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Location, Result};
+
+/// One SQL statement and where it was written.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    pub sql: String,
+    pub location: Location,
+}
+
+/// Every `.sql` file below `dir` (or `dir` itself when it is a file), in path order.
+pub fn sql_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    if dir.is_file() {
+        return Ok(vec![dir.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        let entries = std::fs::read_dir(&d).map_err(Error::io(&d))?;
+        for entry in entries {
+            let path = entry.map_err(Error::io(&d))?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == "sql") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Reads and splits every schema file; a syntax error names file:line:col.
+pub fn load_schema_dir(dir: &Path) -> Result<Vec<Statement>> {
+    if !dir.exists() {
+        return Err(Error::Usage(format!(
+            "schema directory {} does not exist; create it and put the schema you want there as .sql files",
+            dir.display()
+        )));
+    }
+    let mut out = Vec::new();
+    for file in sql_files(dir)? {
+        let text = std::fs::read_to_string(&file).map_err(Error::io(&file))?;
+        out.extend(split_statements(&file, &text)?);
+    }
+    Ok(out)
+}
+
+/// Splits one file's text into statements, each located at its first token.
+pub fn split_statements(file: &Path, text: &str) -> Result<Vec<Statement>> {
+    let pieces = match pg_query::split_with_parser(text) {
+        Ok(pieces) => pieces,
+        Err(err) => {
+            let (offset, message) = syntax::error_position(text)
+                .unwrap_or((0, err.to_string()));
+            return Err(Error::Syntax { location: locate(file, text, offset), message });
+        }
+    };
+    let base = text.as_ptr() as usize;
+    Ok(pieces
+        .into_iter()
+        .filter(|p| !p.trim().is_empty())
+        .map(|piece| {
+            let start = piece.as_ptr() as usize - base;
+            let leading = piece.len() - piece.trim_start().len();
+            Statement {
+                sql: piece.trim().to_string(),
+                location: locate(file, text, start + leading),
+            }
+        })
+        .collect())
+}
+
+/// The 1-based line and column of a byte offset.
+pub fn locate(file: &Path, text: &str, offset: usize) -> Location {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    Location { file: file.to_path_buf(), line, column }
+}
+
+/// The byte offset of the `position`-th character (1-based), as PostgreSQL counts positions.
+pub fn char_position_to_offset(text: &str, position: usize) -> usize {
+    text.char_indices().nth(position.saturating_sub(1)).map_or(text.len(), |(i, _)| i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_are_located_at_their_first_token() {
+        let text = "-- contacts\nCREATE TABLE a (id int);\n\n  CREATE TABLE b (id int);\n";
+        let stmts = split_statements(Path::new("s.sql"), text).unwrap();
+        assert_eq!(stmts.len(), 2);
+        assert_eq!((stmts[0].location.line, stmts[0].location.column), (2, 1));
+        assert_eq!((stmts[1].location.line, stmts[1].location.column), (4, 3));
+        assert_eq!(stmts[1].sql, "CREATE TABLE b (id int)");
+    }
+
+    #[test]
+    fn syntax_error_names_line_and_column() {
+        let text = "CREATE TABLE a (id int);\nCREATE TABLE b (id int,, x int);\n";
+        let err = split_statements(Path::new("schema/b.sql"), text).unwrap_err();
+        let msg = err.to_string();
+        assert_eq!(msg, "schema/b.sql:2:24: syntax error: syntax error at or near \",\"");
+    }
+}

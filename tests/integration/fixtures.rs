@@ -1,0 +1,122 @@
+//! The conformance cases in `fixtures/cases/<name>/`: from.sql -> to.sql and back, for real.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+
+use schemadiff::config::Config;
+use schemadiff::plan::HazardCode;
+use schemadiff::{Error, PlanRequest, apply, introspect, migrations};
+
+use crate::support::{TestServer, Workdir, block_on};
+
+#[derive(serde::Deserialize, Default)]
+struct CaseMeta {
+    #[serde(default)]
+    hazards: Vec<String>,
+}
+
+pub fn trials(server: &Arc<TestServer>) -> Vec<libtest_mimic::Trial> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/cases");
+    let mut cases: Vec<_> = std::fs::read_dir(&root)
+        .expect("fixtures/cases")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("to.sql").exists())
+        .collect();
+    cases.sort();
+    cases
+        .into_iter()
+        .map(|case| {
+            let name = case.file_name().unwrap().to_string_lossy().into_owned();
+            let server = server.clone();
+            libtest_mimic::Trial::test(format!("fixture::{name}"), move || {
+                block_on(round_trip(&server, &case, &name)).map_err(Into::into)
+            })
+        })
+        .collect()
+}
+
+/// Load from.sql, plan to to.sql, apply, compare, plan again (empty), down, compare.
+async fn round_trip(server: &TestServer, case: &Path, name: &str) -> Result<(), String> {
+    let read = |f: &str| std::fs::read_to_string(case.join(f)).ok();
+    let meta: CaseMeta = match read("case.toml") {
+        Some(t) => toml::from_str(&t).map_err(|e| format!("case.toml: {e}"))?,
+        None => CaseMeta::default(),
+    };
+    let from = server.fresh_database(&format!("{name}_from")).await;
+    let to = server.fresh_database(&format!("{name}_to")).await;
+    let result = async {
+        from.client.batch_execute(&read("from.sql").unwrap_or_default()).await.map_err(|e| format!("from.sql: {e}"))?;
+        if let Some(data) = read("data.sql") {
+            from.client.batch_execute(&data).await.map_err(|e| format!("data.sql: {e}"))?;
+        }
+        to.client.batch_execute(&read("to.sql").unwrap()).await.map_err(|e| format!("to.sql: {e}"))?;
+        let before = introspect::introspect(&from.client).await.map_err(|e| e.to_string())?;
+        let target = introspect::introspect(&to.client).await.map_err(|e| e.to_string())?;
+
+        let work = Workdir::new();
+        std::fs::copy(case.join("to.sql"), work.schema_dir().join("schema.sql")).unwrap();
+        let config = Config {
+            database_url: Some(from.url.clone()),
+            dev_url: Some(server.admin_url().to_string()),
+            schema_dir: work.schema_dir(),
+            migrations_dir: work.migrations_dir(),
+        };
+        let mut req = PlanRequest { config: config.clone(), name: None, allow_hazards: BTreeSet::new(), dry_run: false };
+
+        // Hazards the case expects must stop the plan until allowed; no others may appear.
+        let expected: BTreeSet<String> = meta.hazards.iter().cloned().collect();
+        let outcome = match schemadiff::plan(&req).await {
+            Err(Error::HazardsNotAllowed { codes, .. }) => {
+                let raised: BTreeSet<String> = codes.split(',').map(str::to_string).collect();
+                if raised != expected {
+                    return Err(format!("plan raised hazards {raised:?}, the case expects {expected:?}"));
+                }
+                req.allow_hazards = raised.iter().filter_map(|c| HazardCode::parse(c)).collect();
+                schemadiff::plan(&req).await.map_err(|e| format!("plan with hazards allowed: {e}"))?
+            }
+            Err(e) => return Err(format!("plan: {e}")),
+            Ok(o) if !expected.is_empty() => {
+                return Err(format!("plan did not refuse; the case expects hazards {expected:?}\n{}", o.up_sql));
+            }
+            Ok(o) => o,
+        };
+        if before == target {
+            if !outcome.up.is_empty() {
+                return Err(format!("identical schemas gave a plan:\n{}", outcome.up_sql));
+            }
+            return Ok(());
+        }
+        if outcome.written.is_none() {
+            return Err("schemas differ but plan wrote nothing".into());
+        }
+        insta::assert_snapshot!(
+            format!("fixture_{name}"),
+            format!("{}\n{}", outcome.up_sql, outcome.down_sql)
+        );
+
+        let all = migrations::read_dir(&config.migrations_dir).map_err(|e| e.to_string())?;
+        apply::apply(&from.client, &all).await.map_err(|e| format!("apply: {e}"))?;
+        let after = introspect::introspect(&from.client).await.map_err(|e| e.to_string())?;
+        if after != target {
+            return Err(format!("up does not reach to.sql:\n{}", schemadiff::residual(&after, &target)));
+        }
+
+        let again = schemadiff::plan(&req).await.map_err(|e| format!("second plan: {e}"))?;
+        if !again.up.is_empty() {
+            return Err(format!("second plan is not empty:\n{}", again.up_sql));
+        }
+
+        apply::down(&from.client, &all, 1).await.map_err(|e| format!("down: {e}"))?;
+        let back = introspect::introspect(&from.client).await.map_err(|e| e.to_string())?;
+        if back != before {
+            return Err(format!("down does not restore from.sql:\n{}", schemadiff::residual(&back, &before)));
+        }
+        Ok(())
+    }
+    .await;
+    server.drop_database(from).await;
+    server.drop_database(to).await;
+    result
+}

@@ -1,0 +1,18 @@
+//! Integration tests against a real PostgreSQL, in one binary so that one server serves them
+//! all and is stopped at the end (libtest-mimic runs the trials in parallel).
+
+mod behaviour;
+mod fixtures;
+mod support;
+
+use std::sync::Arc;
+
+fn main() {
+    let args = libtest_mimic::Arguments::from_args();
+    let server = Arc::new(support::TestServer::start());
+    let mut trials = fixtures::trials(&server);
+    trials.extend(behaviour::trials(&server));
+    let conclusion = libtest_mimic::run(&args, trials);
+    drop(server);
+    conclusion.exit();
+}

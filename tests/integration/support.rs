@@ -1,0 +1,125 @@
+//! The test server and fresh databases. One PostgreSQL for the whole run: the ephemeral
+//! cluster schemadiff itself uses, or the server `SCHEMADIFF_TEST_DATABASE_URL` names.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use schemadiff::shadow::EphemeralCluster;
+use tokio_postgres::Client;
+
+pub struct TestServer {
+    /// Kept so that dropping the server stops the cluster.
+    _cluster: Option<EphemeralCluster>,
+    admin_url: String,
+    url_for: Box<dyn Fn(&str) -> String + Send + Sync>,
+}
+
+static DATABASES: AtomicUsize = AtomicUsize::new(0);
+
+impl TestServer {
+    pub fn start() -> TestServer {
+        if let Ok(url) = std::env::var("SCHEMADIFF_TEST_DATABASE_URL") {
+            let base = url.clone();
+            return TestServer {
+                _cluster: None,
+                admin_url: url,
+                url_for: Box::new(move |db| replace_database(&base, db)),
+            };
+        }
+        let cluster = EphemeralCluster::start().expect("start the test cluster");
+        let socket = cluster.socket_dir().to_path_buf();
+        TestServer {
+            admin_url: cluster.url("postgres"),
+            url_for: Box::new(move |db| {
+                format!("postgresql://postgres@/{db}?host={}&port=5432", socket.display())
+            }),
+            _cluster: Some(cluster),
+        }
+    }
+
+    /// A URL of the server's maintenance database, for `--dev-url`.
+    pub fn admin_url(&self) -> &str {
+        &self.admin_url
+    }
+
+    pub fn url(&self, db: &str) -> String {
+        (self.url_for)(db)
+    }
+
+    /// A new empty database, named after the test.
+    pub async fn fresh_database(&self, label: &str) -> TestDb {
+        let n = DATABASES.fetch_add(1, Ordering::Relaxed);
+        let label: String = label.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(40).collect();
+        let name = format!("t_{}_{n}_{label}", std::process::id());
+        let admin = schemadiff::connect::connect_url(&self.admin_url).await.expect("connect admin");
+        admin
+            .batch_execute(&format!("CREATE DATABASE \"{name}\" TEMPLATE template0"))
+            .await
+            .expect("create database");
+        let url = self.url(&name);
+        let client = schemadiff::connect::connect_url(&url).await.expect("connect test db");
+        TestDb { name, url, client }
+    }
+
+    pub async fn drop_database(&self, db: TestDb) {
+        drop(db.client);
+        let admin = schemadiff::connect::connect_url(&self.admin_url).await.expect("connect admin");
+        let _ = admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", db.name))
+            .await;
+    }
+}
+
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+    pub client: Client,
+}
+
+fn replace_database(url: &str, db: &str) -> String {
+    // postgresql://user@host:port/db?params -> .../<db>?params
+    let (head, query) = url.split_once('?').map_or((url, None), |(h, q)| (h, Some(q)));
+    let scheme_end = head.find("://").map_or(0, |i| i + 3);
+    let base = match head[scheme_end..].find('/') {
+        Some(i) => &head[..scheme_end + i],
+        None => head,
+    };
+    match query {
+        Some(q) => format!("{base}/{db}?{q}"),
+        None => format!("{base}/{db}"),
+    }
+}
+
+/// A scratch directory with `schema/` and `generated/` for one test.
+pub struct Workdir {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workdir {
+    pub fn new() -> Workdir {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("schema")).unwrap();
+        Workdir { dir }
+    }
+
+    pub fn schema_dir(&self) -> PathBuf {
+        self.dir.path().join("schema")
+    }
+
+    pub fn migrations_dir(&self) -> PathBuf {
+        self.dir.path().join("generated")
+    }
+
+    pub fn write_schema(&self, file: &str, sql: &str) {
+        std::fs::write(self.schema_dir().join(file), sql).unwrap();
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// Runs an async test body on its own runtime.
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+}
