@@ -248,7 +248,7 @@ pub fn residual(got: &Catalog, want: &Catalog) -> String {
 /// A file-name description derived from the changes, such as `add_email_to_contacts`.
 pub fn describe(plan: &Plan) -> String {
     use diff::Change::*;
-    let mut phrases: Vec<String> = Vec::new();
+    let mut phrases: Vec<(String, bool)> = Vec::new();
     let mut tables: Vec<String> = Vec::new();
     for step in &plan.steps {
         let (phrase, table) = match &step.change {
@@ -275,15 +275,18 @@ pub fn describe(plan: &Plan) -> String {
             AlterExtensionSchema { name, .. } => (format!("move_extension_{name}"), None),
             SetSequenceOwner { .. } | Comment { .. } => continue,
         };
-        if let Some(t) = table {
-            if !tables.contains(&t) {
-                tables.push(t);
-            }
+        if !phrases.iter().any(|(p, _)| *p == phrase) {
+            phrases.push((phrase, table.is_some()));
         }
-        if !phrases.contains(&phrase) {
-            phrases.push(phrase);
+        if let Some(t) = table
+            && !tables.contains(&t)
+        {
+            tables.push(t);
         }
     }
+    // Tables say most about a migration: their phrases come first.
+    phrases.sort_by_key(|(_, about_table)| !about_table);
+    let phrases: Vec<String> = phrases.into_iter().map(|(p, _)| p).collect();
     // Several changes to one table read best as one phrase about the table.
     let creates_one_table = phrases.iter().filter(|p| p.starts_with("create_") && !p.starts_with("create_index_")).count() == 1;
     let text = if phrases.len() > 1 && tables.len() == 1 && !creates_one_table {

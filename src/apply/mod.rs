@@ -173,15 +173,23 @@ async fn apply_locked(client: &Client, migrations: &[Migration]) -> Result<RunRe
             continue;
         }
         let started = Instant::now();
-        match run_in_transaction(client, &m.up_sql, &m.up_path).await {
+        let (version, checksum) = (m.version as i32, m.checksum());
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&version, &m.name, &checksum];
+        match run_file(client, &m.up_sql, &m.up_path, Some((RECORD_APPLIED, &params))).await {
             Ok(()) => {
                 let ms = started.elapsed().as_millis() as i64;
-                record(client, m, "applied", ms, None).await?;
+                client
+                    .execute(
+                        "UPDATE public.schemadiff_migrations SET execution_ms = $2 WHERE version = $1",
+                        &[&version, &ms],
+                    )
+                    .await
+                    .map_err(Error::db("recording the migration's duration"))?;
                 report.done.push((m.id(), ms));
             }
             Err(e) => {
                 let ms = started.elapsed().as_millis() as i64;
-                record(client, m, "failed", ms, Some(&e.to_string())).await?;
+                record_failure(client, m, ms, &e.to_string()).await?;
                 return Err(e);
             }
         }
@@ -216,56 +224,129 @@ async fn down_locked(client: &Client, migrations: &[Migration], count: usize) ->
             )));
         };
         let started = Instant::now();
-        run_in_transaction(client, sql, path).await?;
+        let version = m.version as i32;
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&version];
+        run_file(client, sql, path, Some((RECORD_ROLLED_BACK, &params))).await?;
         let ms = started.elapsed().as_millis() as i64;
-        client
-            .execute(
-                "UPDATE public.schemadiff_migrations SET status = 'rolled_back', rolled_back_at = now() \
-                 WHERE version = $1",
-                &[&(m.version as i32)],
-            )
-            .await
-            .map_err(Error::db("recording the rollback"))?;
         report.done.push((m.id(), ms));
     }
     Ok(report)
 }
 
-/// Runs a whole file in one transaction; an error names file:line with PostgreSQL's message.
+/// A statement to run in the same transaction as a file's last part, such as its history row.
+pub type Finish<'a> = (&'a str, &'a [&'a (dyn tokio_postgres::types::ToSql + Sync)]);
+
+/// Runs a file in one transaction; an error names file:line with PostgreSQL's message.
+///
+/// A file the renderer split at `render::COMMIT_MARKER` runs as one transaction per part:
+/// what comes before the marker (new enum values) must be committed before later parts use it,
+/// and is written so that running it twice is harmless.
 pub async fn run_in_transaction(client: &Client, sql: &str, path: &std::path::Path) -> Result<()> {
-    client.batch_execute("BEGIN").await.map_err(Error::db("starting a transaction"))?;
-    if let Err(e) = client.batch_execute(sql).await {
-        let _ = client.batch_execute("ROLLBACK").await;
-        return Err(statement_error(&e, sql, path));
+    run_file(client, sql, path, None).await
+}
+
+/// `run_in_transaction`, also running `finish` in the last transaction.
+pub async fn run_file(
+    client: &Client,
+    sql: &str,
+    path: &std::path::Path,
+    finish: Option<Finish<'_>>,
+) -> Result<()> {
+    let parts = crate::render::transaction_parts(sql);
+    let last = parts.len() - 1;
+    for (i, (offset, part)) in parts.into_iter().enumerate() {
+        client.batch_execute("BEGIN").await.map_err(Error::db("starting a transaction"))?;
+        let mut result = Ok(());
+        for (at, statement) in statements(part) {
+            if let Err(e) = client.batch_execute(statement).await {
+                result = Err(statement_error(&e, sql, offset + at, path));
+                break;
+            }
+        }
+        if i == last
+            && result.is_ok()
+            && let Some((stmt, params)) = finish
+        {
+            result = client
+                .execute(stmt, params)
+                .await
+                .map(|_| ())
+                .map_err(Error::db("recording the migration"));
+        }
+        if let Err(e) = result {
+            let _ = client.batch_execute("ROLLBACK").await;
+            return Err(e);
+        }
+        client
+            .batch_execute("COMMIT")
+            .await
+            .map_err(|e| statement_error(&e, sql, offset, path))?;
     }
-    client.batch_execute("COMMIT").await.map_err(|e| statement_error(&e, sql, path))
+    Ok(())
+}
+
+/// The statements of `sql` with their byte offsets, one at a time so an error names its
+/// statement; SQL the parser cannot split runs as one batch and PostgreSQL reports it.
+fn statements(sql: &str) -> Vec<(usize, &str)> {
+    match pg_query::split_with_parser(sql) {
+        Ok(pieces) => {
+            let base = sql.as_ptr() as usize;
+            pieces
+                .into_iter()
+                .filter(|p| !p.trim().is_empty())
+                .map(|p| {
+                    let leading = p.len() - p.trim_start().len();
+                    (p.as_ptr() as usize - base + leading, p.trim_start())
+                })
+                .collect()
+        }
+        Err(_) => vec![(0, sql)],
+    }
 }
 
 /// A database error located in the SQL text it came from.
-pub fn statement_error(e: &tokio_postgres::Error, sql: &str, path: &std::path::Path) -> Error {
+/// `part_offset` is where the SQL that failed starts in the file's text `sql`.
+pub fn statement_error(
+    e: &tokio_postgres::Error,
+    sql: &str,
+    part_offset: usize,
+    path: &std::path::Path,
+) -> Error {
     let position = e.as_db_error().and_then(|d| match d.position() {
         Some(tokio_postgres::error::ErrorPosition::Original(p)) => Some(*p as usize),
         _ => None,
     });
-    let offset = position.map_or(0, |p| char_position_to_offset(sql, p));
+    let offset =
+        part_offset + position.map_or(0, |p| char_position_to_offset(&sql[part_offset..], p));
     let location = locate(path, sql, offset);
     let line = sql.lines().nth(location.line - 1).unwrap_or("").trim().to_string();
+    let line = if line.is_empty() { sql[part_offset..].lines().next().unwrap_or("").to_string() } else { line };
     Error::Statement { location, message: describe_db_error(e), statement: line }
 }
 
-async fn record(client: &Client, m: &Migration, status: &str, ms: i64, error: Option<&str>) -> Result<()> {
+/// The history row of a migration that just ran, written in its last transaction.
+const RECORD_APPLIED: &str = "INSERT INTO public.schemadiff_migrations \
+        (version, name, checksum, status, execution_ms, error_message, applied_at, applied_by) \
+    VALUES ($1, $2, $3, 'applied', 0, NULL, now(), current_user) \
+    ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, \
+        status = 'applied', error_message = NULL, applied_at = now(), \
+        applied_by = current_user, rolled_back_at = NULL";
+
+const RECORD_ROLLED_BACK: &str = "UPDATE public.schemadiff_migrations \
+    SET status = 'rolled_back', rolled_back_at = now() WHERE version = $1";
+
+/// Records a failed run; the migration stays pending and runs again next time.
+async fn record_failure(client: &Client, m: &Migration, ms: i64, error: &str) -> Result<()> {
     client
         .execute(
             "INSERT INTO public.schemadiff_migrations \
                  (version, name, checksum, status, execution_ms, error_message, applied_at, applied_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, now(), current_user) \
-             ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, \
-                 status = EXCLUDED.status, execution_ms = EXCLUDED.execution_ms, \
-                 error_message = EXCLUDED.error_message, applied_at = now(), \
-                 applied_by = current_user, rolled_back_at = NULL",
-            &[&(m.version as i32), &m.name, &m.checksum(), &status, &ms, &error],
+             VALUES ($1, $2, $3, 'failed', $4, $5, now(), current_user) \
+             ON CONFLICT (version) DO UPDATE SET status = 'failed', execution_ms = EXCLUDED.execution_ms, \
+                 error_message = EXCLUDED.error_message, applied_at = now(), applied_by = current_user",
+            &[&(m.version as i32), &m.name, &m.checksum(), &ms, &error],
         )
         .await
-        .map_err(Error::db("recording the migration in public.schemadiff_migrations"))?;
+        .map_err(Error::db("recording the failure in public.schemadiff_migrations"))?;
     Ok(())
 }

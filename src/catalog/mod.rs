@@ -65,7 +65,7 @@ impl Catalog {
         }
         for t in self.tables.values() {
             out.push(format!("table {} comment={:?}", t.name, t.comment));
-            for c in &t.columns {
+            for c in t.columns_by_name() {
                 let mut line = format!("column {}.{} {}", t.name, c.name, c.type_sql);
                 if let Some(coll) = &c.collation {
                     let _ = write!(line, " collate {coll}");

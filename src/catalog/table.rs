@@ -45,8 +45,9 @@ pub struct Constraint {
     pub depends_on: Vec<ObjectId>,
 }
 
-/// A table (relkind `r`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A table (relkind `r`). Column order is not compared: PostgreSQL appends new columns and
+/// cannot reorder them without rebuilding the table.
+#[derive(Debug, Clone, Eq)]
 pub struct Table {
     pub name: QualifiedName,
     pub columns: Vec<Column>,
@@ -57,6 +58,22 @@ pub struct Table {
 impl Table {
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// The columns in name order, the order comparisons use.
+    pub fn columns_by_name(&self) -> Vec<&Column> {
+        let mut columns: Vec<&Column> = self.columns.iter().collect();
+        columns.sort_by(|a, b| a.name.cmp(&b.name));
+        columns
+    }
+}
+
+impl PartialEq for Table {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.comment == other.comment
+            && self.constraints == other.constraints
+            && self.columns_by_name() == other.columns_by_name()
     }
 }
 

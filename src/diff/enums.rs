@@ -52,13 +52,16 @@ fn insertions(from: &[String], to: &[String]) -> Option<Vec<(String, Option<Stri
     Some(out)
 }
 
-/// Columns of kept tables that use the enum in both catalogs.
+/// Columns that use the enum in both catalogs; the others change type (or go) on their own.
 fn columns_using(e: &EnumType, current: &Catalog, desired: &Catalog) -> Vec<EnumColumn> {
     let id = ObjectId::Type(e.name.clone());
     let mut out = Vec::new();
     for t in current.tables.values() {
         for c in t.columns.iter().filter(|c| c.depends_on.contains(&id)) {
             let after = desired.tables.get(&t.name).and_then(|d| d.column(&c.name));
+            if !after.is_some_and(|a| a.depends_on.contains(&id) && a.type_sql == c.type_sql) {
+                continue;
+            }
             out.push(EnumColumn {
                 table: t.name.clone(),
                 column: c.name.clone(),

@@ -84,6 +84,14 @@ pub enum Change {
     Comment { target: CommentTarget, comment: Option<String> },
 }
 
+impl Change {
+    /// Whether the change must be committed before later statements may use what it made:
+    /// PostgreSQL refuses a new enum value in the transaction that added it.
+    pub fn commits_before_use(&self) -> bool {
+        matches!(self, Change::AddEnumValue { .. })
+    }
+}
+
 /// Everything that turns `current` into `desired`.
 pub fn diff(current: &Catalog, desired: &Catalog) -> Vec<Change> {
     let mut changes = Vec::new();

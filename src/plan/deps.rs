@@ -15,8 +15,12 @@ pub struct Touches {
     pub alters: Vec<ObjectId>,
     /// Objects that must exist when the step runs (references in the desired state).
     pub requires: Vec<ObjectId>,
-    /// Objects the step stops referring to (references in the current state).
+    /// Objects the step stops referring to (references in the current state): it runs before
+    /// they are dropped or changed.
     pub releases: Vec<ObjectId>,
+    /// Objects the step detaches from, which need only outlive it: it runs before they are
+    /// dropped (a sequence's old owner column, which would take the sequence with it).
+    pub detaches: Vec<ObjectId>,
 }
 
 fn schema_of(name: &QualifiedName) -> ObjectId {
@@ -53,7 +57,9 @@ pub fn touches(change: &Change) -> Touches {
             t.drops.push(ObjectId::Type(e.name.clone()));
             t.releases.push(schema_of(&e.name));
         }
-        Change::AddEnumValue { name, .. } => t.alters.push(ObjectId::Type(name.clone())),
+        // New values are committed before everything else (see `commits_before_use`), so they
+        // take part in no ordering.
+        Change::AddEnumValue { .. } => {}
         Change::RecreateEnum { to, columns, .. } => {
             t.alters.push(ObjectId::Type(to.name.clone()));
             t.alters.extend(columns.iter().map(|c| ObjectId::Column(c.table.clone(), c.column.clone())));
@@ -74,7 +80,7 @@ pub fn touches(change: &Change) -> Touches {
                 t.requires.push(ObjectId::Column(table.clone(), column.clone()));
             }
             if let Some((table, column)) = previous {
-                t.releases.push(ObjectId::Column(table.clone(), column.clone()));
+                t.detaches.push(ObjectId::Column(table.clone(), column.clone()));
             }
         }
         Change::CreateTable(table) => {

@@ -51,7 +51,8 @@ pub fn hazards_of(change: &Change) -> Vec<Hazard> {
         Change::DropTable { table, .. } => {
             vec![hazard(DeletesData, format!("drops table {} and all its rows", table.name))]
         }
-        Change::DropColumn { table, column, .. } => vec![hazard(
+        // A generated column's values are derived, so dropping one loses nothing.
+        Change::DropColumn { table, column, .. } if column.generated.is_none() => vec![hazard(
             DeletesData,
             format!("drops column {}.{} and the data in it", table, column.name),
         )],

@@ -51,6 +51,7 @@ pub fn plan(current: &Catalog, desired: &Catalog) -> Plan {
 /// from the outside in.
 fn rank(change: &Change) -> u8 {
     match change {
+        Change::AddEnumValue { .. } => 0,
         Change::DropIndex(_) => 0,
         Change::DropConstraint { .. } => 1,
         Change::SetSequenceOwner { owner: None, .. } => 2,
@@ -64,7 +65,6 @@ fn rank(change: &Change) -> u8 {
         Change::CreateExtension(_) => 11,
         Change::AlterExtensionSchema { .. } => 12,
         Change::CreateEnum(_) => 13,
-        Change::AddEnumValue { .. } => 14,
         Change::RecreateEnum { .. } => 15,
         Change::CreateSequence(_) => 16,
         Change::AlterSequence { .. } => 17,
@@ -130,6 +130,11 @@ pub fn order(changes: Vec<Change>) -> Plan {
                 for &a in alterers.get(o).unwrap_or(&none) {
                     edge(i, a);
                 }
+            }
+        }
+        for o in &t.detaches {
+            for &d in droppers.get(o).unwrap_or(&none) {
+                edge(i, d);
             }
         }
         for o in &t.drops {

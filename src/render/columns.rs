@@ -47,7 +47,10 @@ pub fn sequence_options(
     base: Option<&SequenceOptions>,
     with_type: bool,
 ) -> Vec<String> {
-    let defaults = SequenceOptions::defaults_for(&o.data_type, o.increment);
+    // Without a base, compare with what PostgreSQL picks: INCREMENT BY 1, and bounds and start
+    // for the direction the sequence counts in.
+    let mut defaults = SequenceOptions::defaults_for(&o.data_type, o.increment);
+    defaults.increment = 1;
     let base = base.unwrap_or(&defaults);
     let mut out = Vec::new();
     if with_type && o.data_type != base.data_type {

@@ -21,8 +21,13 @@ pub fn statements(change: &Change) -> Vec<String> {
         Change::CreateEnum(e) => vec![create_enum(&e.name, &e.labels)],
         Change::DropEnum(e) => vec![format!("DROP TYPE {};", qualified(&e.name))],
         Change::AddEnumValue { name, value, before } => vec![match before {
-            Some(b) => format!("ALTER TYPE {} ADD VALUE {} BEFORE {};", qualified(name), literal(value), literal(b)),
-            None => format!("ALTER TYPE {} ADD VALUE {};", qualified(name), literal(value)),
+            Some(b) => format!(
+                "ALTER TYPE {} ADD VALUE IF NOT EXISTS {} BEFORE {};",
+                qualified(name),
+                literal(value),
+                literal(b)
+            ),
+            None => format!("ALTER TYPE {} ADD VALUE IF NOT EXISTS {};", qualified(name), literal(value)),
         }],
         Change::RecreateEnum { from, to, columns } => {
             let old = QualifiedName::new(from.name.schema.clone(), old_name(&from.name.name));
@@ -122,6 +127,7 @@ fn old_name(name: &str) -> String {
 fn bigint_defaults(o: &crate::catalog::SequenceOptions) -> crate::catalog::SequenceOptions {
     let mut d = crate::catalog::SequenceOptions::defaults_for(&o.data_type, o.increment);
     d.data_type = "bigint".to_string();
+    d.increment = 1;
     d
 }
 
