@@ -29,8 +29,10 @@ pub async fn connect(config: &Config, shown_as: &str) -> Result<Client> {
 
 /// The same URL with the password replaced by `****`, in URL or key=value form.
 pub fn redact(url: &str) -> String {
-    let url_password = regex::Regex::new(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^:@/?]*:)[^@/?]*@").unwrap();
-    let key_password = regex::Regex::new(r"(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]*)").unwrap();
+    let url_password =
+        regex::Regex::new(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^:@/?]*:)[^@/?]*@").unwrap();
+    let key_password =
+        regex::Regex::new(r"(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]*)").unwrap();
     let s = url_password.replace(url, "${1}****@");
     key_password.replace_all(&s, "${1}****").into_owned()
 }
@@ -51,8 +53,14 @@ mod tests {
 
     #[test]
     fn passwords_are_hidden_in_every_form() {
-        assert_eq!(redact("postgres://app:s3cret@db:5432/crm"), "postgres://app:****@db:5432/crm");
-        assert_eq!(redact("host=db password=s3cret user=app"), "host=db password=**** user=app");
+        assert_eq!(
+            redact("postgres://app:s3cret@db:5432/crm"),
+            "postgres://app:****@db:5432/crm"
+        );
+        assert_eq!(
+            redact("host=db password=s3cret user=app"),
+            "host=db password=**** user=app"
+        );
         assert_eq!(
             redact("postgresql://app@/crm?host=/tmp&password=s3cret"),
             "postgresql://app@/crm?host=/tmp&password=****"

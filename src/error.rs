@@ -22,7 +22,11 @@ pub enum Error {
     Syntax { location: Location, message: String },
 
     #[error("{location}: {message}\n  while running: {statement}")]
-    Statement { location: Location, message: String, statement: String },
+    Statement {
+        location: Location,
+        message: String,
+        statement: String,
+    },
 
     #[error("cannot connect to {url}: {cause}")]
     Connect { url: String, cause: String },

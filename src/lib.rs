@@ -86,7 +86,10 @@ pub async fn plan(req: &PlanRequest) -> Result<PlanOutcome> {
     let shadow = Shadow::start(cfg.dev_url.as_deref())?;
     let mut notes = Vec::new();
     if let Some(client) = &live {
-        let (target, local) = (shadow::server_major_version(client).await?, shadow.server_major_version().await?);
+        let (target, local) = (
+            shadow::server_major_version(client).await?,
+            shadow.server_major_version().await?,
+        );
         if target != local {
             notes.push(format!(
                 "the shadow server is PostgreSQL {local} but the database is {target}; pass --dev-url to a {target} server for an exact check"
@@ -109,11 +112,13 @@ async fn plan_in_shadow(
     let cfg = &req.config;
     let current = match live {
         Some(client) => introspect::introspect(client).await?,
-        None => in_scratch(shadow, "current", |db| async move {
-            shadow::replay(&db.client, existing).await?;
-            introspect::introspect(&db.client).await
-        })
-        .await?,
+        None => {
+            in_scratch(shadow, "current", |db| async move {
+                shadow::replay(&db.client, existing).await?;
+                introspect::introspect(&db.client).await
+            })
+            .await?
+        }
     };
     let desired = in_scratch(shadow, "desired", |db| async move {
         shadow::load_statements(&db.client, statements).await?;
@@ -131,8 +136,15 @@ async fn plan_in_shadow(
     let id = format!("{version:03}_{description}");
     let up_sql = render::migration_file(&format!("{id} (up)"), &up);
     let down_sql = render::migration_file(&format!("{id} (down)"), &down);
-    let mut outcome =
-        PlanOutcome { up, down, id, up_sql, down_sql, written: None, notes };
+    let mut outcome = PlanOutcome {
+        up,
+        down,
+        id,
+        up_sql,
+        down_sql,
+        written: None,
+        notes,
+    };
     if outcome.up.is_empty() {
         return Ok(outcome);
     }
@@ -159,7 +171,15 @@ async fn plan_in_shadow(
         });
     }
 
-    verify(shadow, live.is_some(), existing, &current, &desired, &outcome).await?;
+    verify(
+        shadow,
+        live.is_some(),
+        existing,
+        &current,
+        &desired,
+        &outcome,
+    )
+    .await?;
 
     if !req.dry_run {
         outcome.written = Some(migrations::write_new(
@@ -205,18 +225,36 @@ async fn verify(
             let setup = plan::plan(&empty, current);
             let sql = render::migration_file("current schema", &setup);
             apply::run_in_transaction(client, &sql, Path::new("<current schema>")).await?;
-            compare("rebuilding the current schema in the shadow", &introspect::introspect(client).await?, current)?;
+            compare(
+                "rebuilding the current schema in the shadow",
+                &introspect::introspect(client).await?,
+                current,
+            )?;
         } else {
             shadow::replay(client, existing).await?;
         }
         apply::run_in_transaction(client, &outcome.up_sql, &planned.join("up.sql"))
             .await
-            .map_err(|e| Error::Verification { phase: "up fails to run".into(), residual: e.to_string() })?;
-        compare("up does not reach schema/", &introspect::introspect(client).await?, desired)?;
+            .map_err(|e| Error::Verification {
+                phase: "up fails to run".into(),
+                residual: e.to_string(),
+            })?;
+        compare(
+            "up does not reach schema/",
+            &introspect::introspect(client).await?,
+            desired,
+        )?;
         apply::run_in_transaction(client, &outcome.down_sql, &planned.join("down.sql"))
             .await
-            .map_err(|e| Error::Verification { phase: "down fails to run".into(), residual: e.to_string() })?;
-        compare("down does not return to the current schema", &introspect::introspect(client).await?, current)
+            .map_err(|e| Error::Verification {
+                phase: "down fails to run".into(),
+                residual: e.to_string(),
+            })?;
+        compare(
+            "down does not return to the current schema",
+            &introspect::introspect(client).await?,
+            current,
+        )
     })
     .await
 }
@@ -226,12 +264,18 @@ fn compare(phase: &str, got: &Catalog, want: &Catalog) -> Result<()> {
     if got == want {
         return Ok(());
     }
-    Err(Error::Verification { phase: phase.to_string(), residual: residual(got, want) })
+    Err(Error::Verification {
+        phase: phase.to_string(),
+        residual: residual(got, want),
+    })
 }
 
 /// `-` lines are what the database has and should not, `+` what it lacks.
 pub fn residual(got: &Catalog, want: &Catalog) -> String {
-    let (got, want) = (got.facts().join("\n") + "\n", want.facts().join("\n") + "\n");
+    let (got, want) = (
+        got.facts().join("\n") + "\n",
+        want.facts().join("\n") + "\n",
+    );
     let diff = similar::TextDiff::from_lines(&got, &want);
     let mut out = String::new();
     for change in diff.iter_all_changes() {
@@ -253,14 +297,37 @@ pub fn describe(plan: &Plan) -> String {
     for step in &plan.steps {
         let (phrase, table) = match &step.change {
             CreateTable(t) => (format!("create_{}", t.name.name), Some(t.name.name.clone())),
-            DropTable { table, .. } => (format!("drop_{}", table.name.name), Some(table.name.name.clone())),
-            AddColumn { table, column, .. } => (format!("add_{}_to_{}", column.name, table.name), Some(table.name.clone())),
-            DropColumn { table, column, .. } => (format!("drop_{}_from_{}", column.name, table.name), Some(table.name.clone())),
-            AlterColumn { table, to, .. } => (format!("alter_{}_{}", table.name, to.name), Some(table.name.clone())),
-            AddConstraint { table, constraint } => (format!("add_{}", constraint.name), Some(table.name.clone())),
-            DropConstraint { table, constraint } => (format!("drop_{}", constraint.name), Some(table.name.clone())),
-            CreateIndex(i) => (format!("create_index_{}", i.name.name), Some(i.table.name.clone())),
-            DropIndex(i) => (format!("drop_index_{}", i.name.name), Some(i.table.name.clone())),
+            DropTable { table, .. } => (
+                format!("drop_{}", table.name.name),
+                Some(table.name.name.clone()),
+            ),
+            AddColumn { table, column, .. } => (
+                format!("add_{}_to_{}", column.name, table.name),
+                Some(table.name.clone()),
+            ),
+            DropColumn { table, column, .. } => (
+                format!("drop_{}_from_{}", column.name, table.name),
+                Some(table.name.clone()),
+            ),
+            AlterColumn { table, to, .. } => (
+                format!("alter_{}_{}", table.name, to.name),
+                Some(table.name.clone()),
+            ),
+            AddConstraint { table, constraint } => {
+                (format!("add_{}", constraint.name), Some(table.name.clone()))
+            }
+            DropConstraint { table, constraint } => (
+                format!("drop_{}", constraint.name),
+                Some(table.name.clone()),
+            ),
+            CreateIndex(i) => (
+                format!("create_index_{}", i.name.name),
+                Some(i.table.name.clone()),
+            ),
+            DropIndex(i) => (
+                format!("drop_index_{}", i.name.name),
+                Some(i.table.name.clone()),
+            ),
             CreateSchema(s) => (format!("create_schema_{}", s.name), None),
             DropSchema { schema, .. } => (format!("drop_schema_{}", schema.name), None),
             CreateExtension(e) => (format!("create_extension_{}", e.name), None),
@@ -288,11 +355,19 @@ pub fn describe(plan: &Plan) -> String {
     phrases.sort_by_key(|(_, about_table)| !about_table);
     let phrases: Vec<String> = phrases.into_iter().map(|(p, _)| p).collect();
     // Several changes to one table read best as one phrase about the table.
-    let creates_one_table = phrases.iter().filter(|p| p.starts_with("create_") && !p.starts_with("create_index_")).count() == 1;
+    let creates_one_table = phrases
+        .iter()
+        .filter(|p| p.starts_with("create_") && !p.starts_with("create_index_"))
+        .count()
+        == 1;
     let text = if phrases.len() > 1 && tables.len() == 1 && !creates_one_table {
         format!("alter_{}", tables[0])
     } else if phrases.len() > 1 && creates_one_table && tables.len() == 1 {
-        phrases.iter().find(|p| p.starts_with("create_")).cloned().unwrap_or_default()
+        phrases
+            .iter()
+            .find(|p| p.starts_with("create_"))
+            .cloned()
+            .unwrap_or_default()
     } else {
         match phrases.len() {
             0 => "comments".to_string(),
@@ -337,7 +412,8 @@ pub async fn check(config: &Config) -> Result<()> {
 pub async fn connect_target(config: &Config) -> Result<tokio_postgres::Client> {
     let Some(url) = &config.database_url else {
         return Err(Error::Usage(
-            "no database given: pass --database-url or set the DATABASE_URL environment variable".into(),
+            "no database given: pass --database-url or set the DATABASE_URL environment variable"
+                .into(),
         ));
     };
     connect::connect_url(url).await

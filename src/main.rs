@@ -11,7 +11,11 @@ use schemadiff::plan::HazardCode;
 use schemadiff::{Error, PlanRequest, apply, migrations};
 
 #[derive(Parser)]
-#[command(name = "schemadiff", version, about = "Declarative schema migrations for PostgreSQL")]
+#[command(
+    name = "schemadiff",
+    version,
+    about = "Declarative schema migrations for PostgreSQL"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -106,22 +110,38 @@ async fn main() -> ExitCode {
 
 async fn run(command: Command) -> Result<(), Error> {
     match command {
-        Command::Plan { common, name, allow_hazards, dry_run } => {
+        Command::Plan {
+            common,
+            name,
+            allow_hazards,
+            dry_run,
+        } => {
             let mut allowed = BTreeSet::new();
             for code in &allow_hazards {
                 let hazard = HazardCode::parse(code).ok_or_else(|| {
                     let known: Vec<&str> = HazardCode::ALL.iter().map(|h| h.as_str()).collect();
-                    Error::Usage(format!("unknown hazard code {code:?}; known codes: {}", known.join(", ")))
+                    Error::Usage(format!(
+                        "unknown hazard code {code:?}; known codes: {}",
+                        known.join(", ")
+                    ))
                 })?;
                 allowed.insert(hazard);
             }
-            let req = PlanRequest { config: config(common)?, name, allow_hazards: allowed, dry_run };
+            let req = PlanRequest {
+                config: config(common)?,
+                name,
+                allow_hazards: allowed,
+                dry_run,
+            };
             let outcome = schemadiff::plan(&req).await?;
             for note in &outcome.notes {
                 eprintln!("note: {note}");
             }
             if outcome.up.is_empty() {
-                println!("No changes: the schema matches {}.", req.config.schema_dir.display());
+                println!(
+                    "No changes: the schema matches {}.",
+                    req.config.schema_dir.display()
+                );
                 return Ok(());
             }
             println!("Plan {} ({} steps):", outcome.id, outcome.up.steps.len());
@@ -133,14 +153,22 @@ async fn run(command: Command) -> Result<(), Error> {
                     println!("  {}", stmt.replace('\n', "\n  "));
                 }
             }
-            println!("Verified in a shadow database: up reaches the schema, down returns to the current state.");
+            println!(
+                "Verified in a shadow database: up reaches the schema, down returns to the current state."
+            );
             match &outcome.written {
                 Some(m) => {
                     println!("Wrote {}", m.up_path.display());
                     if let Some(d) = &m.down_path {
                         println!("Wrote {}", d.display());
                     }
-                    println!("Updated {}", req.config.migrations_dir.join(migrations::SUM_FILE).display());
+                    println!(
+                        "Updated {}",
+                        req.config
+                            .migrations_dir
+                            .join(migrations::SUM_FILE)
+                            .display()
+                    );
                 }
                 None => println!("Dry run: nothing written."),
             }
@@ -191,7 +219,9 @@ async fn run(command: Command) -> Result<(), Error> {
                 let label = match state {
                     apply::State::Pending => "pending".to_string(),
                     apply::State::Applied => format!("applied{when}"),
-                    apply::State::Failed(msg) => format!("FAILED{when}: {}", msg.lines().next().unwrap_or("")),
+                    apply::State::Failed(msg) => {
+                        format!("FAILED{when}: {}", msg.lines().next().unwrap_or(""))
+                    }
                     apply::State::RolledBack => "rolled back".to_string(),
                     apply::State::Modified => "applied, but the file changed since".to_string(),
                     apply::State::Missing => "applied, but the file is missing".to_string(),

@@ -30,10 +30,20 @@ pub enum ColumnAction {
     DropIdentity,
     DropExpression,
     /// New type and collation; `rewrites` when PostgreSQL must rewrite the table.
-    SetType { type_sql: String, collation: Option<String>, rewrites: bool },
+    SetType {
+        type_sql: String,
+        collation: Option<String>,
+        rewrites: bool,
+    },
     SetDefault(String),
-    AddIdentity { always: bool, options: SequenceOptions, sequence: QualifiedName },
-    SetIdentityKind { always: bool },
+    AddIdentity {
+        always: bool,
+        options: SequenceOptions,
+        sequence: QualifiedName,
+    },
+    SetIdentityKind {
+        always: bool,
+    },
     SetIdentityOptions(SequenceOptions),
     DropNotNull,
     SetNotNull,
@@ -50,22 +60,43 @@ pub struct EnumColumn {
 }
 
 /// One change between two catalogs.
+// A plan holds tens of changes, not millions: plain variants read better than boxes.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     CreateSchema(Schema),
-    DropSchema { schema: Schema, tables: usize },
+    DropSchema {
+        schema: Schema,
+        tables: usize,
+    },
     CreateExtension(Extension),
     DropExtension(Extension),
-    AlterExtensionSchema { name: String, schema: String, previous: String },
+    AlterExtensionSchema {
+        name: String,
+        schema: String,
+        previous: String,
+    },
     CreateEnum(EnumType),
     DropEnum(EnumType),
-    AddEnumValue { name: QualifiedName, value: String, before: Option<String> },
+    AddEnumValue {
+        name: QualifiedName,
+        value: String,
+        before: Option<String>,
+    },
     /// Labels removed or reordered: a new type replaces the old one in every column using it.
-    RecreateEnum { from: EnumType, to: EnumType, columns: Vec<EnumColumn> },
+    RecreateEnum {
+        from: EnumType,
+        to: EnumType,
+        columns: Vec<EnumColumn>,
+    },
     CreateSequence(Sequence),
     /// `also_dropped_with` is set when dropping a column or table drops it already.
     DropSequence(Sequence),
-    AlterSequence { name: QualifiedName, from: SequenceOptions, to: SequenceOptions },
+    AlterSequence {
+        name: QualifiedName,
+        from: SequenceOptions,
+        to: SequenceOptions,
+    },
     SetSequenceOwner {
         name: QualifiedName,
         owner: Option<(QualifiedName, String)>,
@@ -73,15 +104,40 @@ pub enum Change {
     },
     CreateTable(Table),
     /// `owned_sequences` are the sequences dropped with it.
-    DropTable { table: Table, owned_sequences: Vec<QualifiedName> },
-    AddColumn { table: QualifiedName, column: Column, table_is_new: bool },
-    DropColumn { table: QualifiedName, column: Column, owned_sequences: Vec<QualifiedName> },
-    AlterColumn { table: QualifiedName, from: Column, to: Column, actions: Vec<ColumnAction> },
-    AddConstraint { table: QualifiedName, constraint: Constraint },
-    DropConstraint { table: QualifiedName, constraint: Constraint },
+    DropTable {
+        table: Table,
+        owned_sequences: Vec<QualifiedName>,
+    },
+    AddColumn {
+        table: QualifiedName,
+        column: Column,
+        table_is_new: bool,
+    },
+    DropColumn {
+        table: QualifiedName,
+        column: Column,
+        owned_sequences: Vec<QualifiedName>,
+    },
+    AlterColumn {
+        table: QualifiedName,
+        from: Column,
+        to: Column,
+        actions: Vec<ColumnAction>,
+    },
+    AddConstraint {
+        table: QualifiedName,
+        constraint: Constraint,
+    },
+    DropConstraint {
+        table: QualifiedName,
+        constraint: Constraint,
+    },
     CreateIndex(Index),
     DropIndex(Index),
-    Comment { target: CommentTarget, comment: Option<String> },
+    Comment {
+        target: CommentTarget,
+        comment: Option<String>,
+    },
 }
 
 impl Change {
@@ -108,16 +164,29 @@ pub(crate) fn pair<'a, K: Ord, V>(
     a: &'a std::collections::BTreeMap<K, V>,
     b: &'a std::collections::BTreeMap<K, V>,
 ) -> (Vec<&'a V>, Vec<(&'a V, &'a V)>, Vec<&'a V>) {
-    let removed = a.iter().filter(|(k, _)| !b.contains_key(k)).map(|(_, v)| v).collect();
-    let kept = a.iter().filter_map(|(k, v)| b.get(k).map(|w| (v, w))).collect();
-    let added = b.iter().filter(|(k, _)| !a.contains_key(k)).map(|(_, v)| v).collect();
+    let removed = a
+        .iter()
+        .filter(|(k, _)| !b.contains_key(k))
+        .map(|(_, v)| v)
+        .collect();
+    let kept = a
+        .iter()
+        .filter_map(|(k, v)| b.get(k).map(|w| (v, w)))
+        .collect();
+    let added = b
+        .iter()
+        .filter(|(k, _)| !a.contains_key(k))
+        .map(|(_, v)| v)
+        .collect();
     (removed, kept, added)
 }
 
 /// Whether `sequence` disappears on its own when `current` turns into `desired`, because the
 /// column that owns it is dropped.
 pub(crate) fn dropped_with_owner(sequence: &Sequence, desired: &Catalog) -> bool {
-    let Some((table, column)) = &sequence.owned_by else { return false };
+    let Some((table, column)) = &sequence.owned_by else {
+        return false;
+    };
     match desired.tables.get(table) {
         None => true,
         Some(t) => t.column(column).is_none(),

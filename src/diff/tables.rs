@@ -7,7 +7,10 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
     let (removed, kept, added) = pair(&current.tables, &desired.tables);
     for t in removed {
         let owned_sequences = owned_sequences(current, &t.name, None);
-        out.push(Change::DropTable { table: t.clone(), owned_sequences });
+        out.push(Change::DropTable {
+            table: t.clone(),
+            owned_sequences,
+        });
     }
     for t in added {
         create_table(t, out);
@@ -18,7 +21,11 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
 }
 
 /// Sequences owned by the table (or by one column of it) in `catalog`.
-fn owned_sequences(catalog: &Catalog, table: &QualifiedName, column: Option<&str>) -> Vec<QualifiedName> {
+fn owned_sequences(
+    catalog: &Catalog,
+    table: &QualifiedName,
+    column: Option<&str>,
+) -> Vec<QualifiedName> {
     catalog
         .sequences
         .values()
@@ -35,17 +42,32 @@ fn owned_sequences(catalog: &Catalog, table: &QualifiedName, column: Option<&str
 /// foreign keys are added after every table exists.
 fn create_table(t: &Table, out: &mut Vec<Change>) {
     let mut created = t.clone();
-    created.constraints.retain(|_, c| c.kind != ConstraintKind::ForeignKey);
+    created
+        .constraints
+        .retain(|_, c| c.kind != ConstraintKind::ForeignKey);
     out.push(Change::CreateTable(created));
-    for c in t.constraints.values().filter(|c| c.kind == ConstraintKind::ForeignKey) {
-        out.push(Change::AddConstraint { table: t.name.clone(), constraint: c.clone() });
+    for c in t
+        .constraints
+        .values()
+        .filter(|c| c.kind == ConstraintKind::ForeignKey)
+    {
+        out.push(Change::AddConstraint {
+            table: t.name.clone(),
+            constraint: c.clone(),
+        });
     }
     if t.comment.is_some() {
-        out.push(Change::Comment { target: CommentTarget::Table(t.name.clone()), comment: t.comment.clone() });
+        out.push(Change::Comment {
+            target: CommentTarget::Table(t.name.clone()),
+            comment: t.comment.clone(),
+        });
     }
     for c in t.columns.iter().filter(|c| c.comment.is_some()) {
         let target = CommentTarget::Column(t.name.clone(), c.name.clone());
-        out.push(Change::Comment { target, comment: c.comment.clone() });
+        out.push(Change::Comment {
+            target,
+            comment: c.comment.clone(),
+        });
     }
 }
 
@@ -54,15 +76,26 @@ fn alter_table(current: &Catalog, a: &Table, b: &Table, out: &mut Vec<Change>) {
     for col in &a.columns {
         if b.column(&col.name).is_none() {
             let owned_sequences = owned_sequences(current, name, Some(&col.name));
-            out.push(Change::DropColumn { table: name.clone(), column: col.clone(), owned_sequences });
+            out.push(Change::DropColumn {
+                table: name.clone(),
+                column: col.clone(),
+                owned_sequences,
+            });
         }
     }
     for col in &b.columns {
         let Some(old) = a.column(&col.name) else {
-            out.push(Change::AddColumn { table: name.clone(), column: col.clone(), table_is_new: false });
+            out.push(Change::AddColumn {
+                table: name.clone(),
+                column: col.clone(),
+                table_is_new: false,
+            });
             if col.comment.is_some() {
                 let target = CommentTarget::Column(name.clone(), col.name.clone());
-                out.push(Change::Comment { target, comment: col.comment.clone() });
+                out.push(Change::Comment {
+                    target,
+                    comment: col.comment.clone(),
+                });
             }
             continue;
         };
@@ -71,8 +104,16 @@ fn alter_table(current: &Catalog, a: &Table, b: &Table, out: &mut Vec<Change>) {
         {
             // PostgreSQL 15 cannot change or add a generation expression in place.
             let owned_sequences = owned_sequences(current, name, Some(&col.name));
-            out.push(Change::DropColumn { table: name.clone(), column: old.clone(), owned_sequences });
-            out.push(Change::AddColumn { table: name.clone(), column: col.clone(), table_is_new: false });
+            out.push(Change::DropColumn {
+                table: name.clone(),
+                column: old.clone(),
+                owned_sequences,
+            });
+            out.push(Change::AddColumn {
+                table: name.clone(),
+                column: col.clone(),
+                table_is_new: false,
+            });
         } else {
             let actions = column_actions(old, col);
             if !actions.is_empty() {
@@ -86,26 +127,44 @@ fn alter_table(current: &Catalog, a: &Table, b: &Table, out: &mut Vec<Change>) {
         }
         if old.comment != col.comment {
             let target = CommentTarget::Column(name.clone(), col.name.clone());
-            out.push(Change::Comment { target, comment: col.comment.clone() });
+            out.push(Change::Comment {
+                target,
+                comment: col.comment.clone(),
+            });
         }
     }
 
     let (removed, kept, added) = pair(&a.constraints, &b.constraints);
     for c in removed {
-        out.push(Change::DropConstraint { table: name.clone(), constraint: c.clone() });
+        out.push(Change::DropConstraint {
+            table: name.clone(),
+            constraint: c.clone(),
+        });
     }
     for (x, y) in kept {
         if x.definition != y.definition || x.kind != y.kind {
-            out.push(Change::DropConstraint { table: name.clone(), constraint: x.clone() });
-            out.push(Change::AddConstraint { table: name.clone(), constraint: y.clone() });
+            out.push(Change::DropConstraint {
+                table: name.clone(),
+                constraint: x.clone(),
+            });
+            out.push(Change::AddConstraint {
+                table: name.clone(),
+                constraint: y.clone(),
+            });
         }
     }
     for c in added {
-        out.push(Change::AddConstraint { table: name.clone(), constraint: c.clone() });
+        out.push(Change::AddConstraint {
+            table: name.clone(),
+            constraint: c.clone(),
+        });
     }
 
     if a.comment != b.comment {
-        out.push(Change::Comment { target: CommentTarget::Table(name.clone()), comment: b.comment.clone() });
+        out.push(Change::Comment {
+            target: CommentTarget::Table(name.clone()),
+            comment: b.comment.clone(),
+        });
     }
 }
 

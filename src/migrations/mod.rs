@@ -46,7 +46,11 @@ pub fn read_dir(dir: &Path) -> Result<Vec<Migration>> {
     let entries = std::fs::read_dir(dir).map_err(Error::io(dir))?;
     for entry in entries {
         let path = entry.map_err(Error::io(dir))?.path();
-        let Some(file) = path.file_name().and_then(|f| f.to_str()).map(str::to_string) else {
+        let Some(file) = path
+            .file_name()
+            .and_then(|f| f.to_str())
+            .map(str::to_string)
+        else {
             continue;
         };
         if file == SUM_FILE || file.starts_with('.') {
@@ -63,14 +67,21 @@ pub fn read_dir(dir: &Path) -> Result<Vec<Migration>> {
                 dir.display()
             )));
         };
-        let Some((version, name)) = stem.split_once('_').and_then(|(v, n)| Some((v.parse::<u32>().ok()?, n)))
+        let Some((version, name)) = stem
+            .split_once('_')
+            .and_then(|(v, n)| Some((v.parse::<u32>().ok()?, n)))
         else {
             return Err(Error::Migrations(format!(
                 "{}: a migration file name starts with its number, as in 001_create_contacts.up.sql",
                 path.display()
             )));
         };
-        let slot = if is_up { ups.insert(version, (name.to_string(), path.clone())).map(|(_, p)| p) } else { downs.insert(version, path.clone()) };
+        let slot = if is_up {
+            ups.insert(version, (name.to_string(), path.clone()))
+                .map(|(_, p)| p)
+        } else {
+            downs.insert(version, path.clone())
+        };
         if let Some(other) = slot {
             return Err(Error::Migrations(format!(
                 "{} and {} have the same number {version:03}; renumber one of them",
@@ -93,16 +104,30 @@ pub fn read_dir(dir: &Path) -> Result<Vec<Migration>> {
             Some(p) => Some(std::fs::read_to_string(p).map_err(Error::io(p))?),
             None => None,
         };
-        out.push(Migration { version, name, up_path, up_sql, down_path, down_sql });
+        out.push(Migration {
+            version,
+            name,
+            up_path,
+            up_sql,
+            down_path,
+            down_sql,
+        });
     }
     Ok(out)
 }
 
 /// The sum file's text for a set of migrations: one line per file, sorted.
 pub fn sum_text(migrations: &[Migration]) -> String {
-    let mut lines = vec!["# schemadiff.sum: checksums of the files beside it; `schemadiff plan` writes it".to_string()];
+    let mut lines = vec![
+        "# schemadiff.sum: checksums of the files beside it; `schemadiff plan` writes it"
+            .to_string(),
+    ];
     for m in migrations {
-        lines.push(format!("{} sha256:{}", file_name(&m.up_path), sha256(&m.up_sql)));
+        lines.push(format!(
+            "{} sha256:{}",
+            file_name(&m.up_path),
+            sha256(&m.up_sql)
+        ));
         if let (Some(p), Some(sql)) = (&m.down_path, &m.down_sql) {
             lines.push(format!("{} sha256:{}", file_name(p), sha256(sql)));
         }
@@ -111,7 +136,9 @@ pub fn sum_text(migrations: &[Migration]) -> String {
 }
 
 fn file_name(p: &Path) -> String {
-    p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default()
+    p.file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// Checks `schemadiff.sum` against the files; the error names each file that differs.
@@ -135,7 +162,10 @@ pub fn verify_sum(dir: &Path, migrations: &[Migration]) -> Result<()> {
     let parse = |text: &str| -> BTreeMap<String, String> {
         text.lines()
             .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-            .filter_map(|l| l.split_once(' ').map(|(f, s)| (f.to_string(), s.to_string())))
+            .filter_map(|l| {
+                l.split_once(' ')
+                    .map(|(f, s)| (f.to_string(), s.to_string()))
+            })
             .collect()
     };
     let (recorded, expected) = (parse(&recorded), parse(&expected));
@@ -143,7 +173,9 @@ pub fn verify_sum(dir: &Path, migrations: &[Migration]) -> Result<()> {
     for (file, sum) in &expected {
         match recorded.get(file) {
             None => problems.push(format!("  {file}: not in {SUM_FILE} (added by hand?)")),
-            Some(s) if s != sum => problems.push(format!("  {file}: edited after it was generated")),
+            Some(s) if s != sum => {
+                problems.push(format!("  {file}: edited after it was generated"))
+            }
             _ => {}
         }
     }
@@ -184,7 +216,10 @@ pub fn write_new(
     let sum = sum_text(&all);
     let targets = [
         (migration.up_path.clone(), up_sql.to_string()),
-        (migration.down_path.clone().expect("just set"), down_sql.to_string()),
+        (
+            migration.down_path.clone().expect("just set"),
+            down_sql.to_string(),
+        ),
         (dir.join(SUM_FILE), sum),
     ];
     // Write every file beside its target first, then rename: no partial migration is left.
@@ -195,7 +230,10 @@ pub fn write_new(
             staged.iter().for_each(|(t, _): &(PathBuf, &PathBuf)| {
                 let _ = std::fs::remove_file(t);
             });
-            return Err(Error::Io { path: tmp, source: e });
+            return Err(Error::Io {
+                path: tmp,
+                source: e,
+            });
         }
         staged.push((tmp, target));
     }
@@ -209,7 +247,13 @@ pub fn write_new(
 pub fn slug(text: &str) -> String {
     let mut s: String = text
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     while s.contains("__") {
         s = s.replace("__", "_");
@@ -219,5 +263,9 @@ pub fn slug(text: &str) -> String {
         s.truncate(60);
         s = s.trim_end_matches('_').to_string();
     }
-    if s.is_empty() { "migration".to_string() } else { s }
+    if s.is_empty() {
+        "migration".to_string()
+    } else {
+        s
+    }
 }

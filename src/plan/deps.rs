@@ -28,7 +28,9 @@ fn schema_of(name: &QualifiedName) -> ObjectId {
 }
 
 fn columns(table: &QualifiedName, names: &[String]) -> impl Iterator<Item = ObjectId> {
-    names.iter().map(move |c| ObjectId::Column(table.clone(), c.clone()))
+    names
+        .iter()
+        .map(move |c| ObjectId::Column(table.clone(), c.clone()))
 }
 
 pub fn touches(change: &Change) -> Touches {
@@ -44,7 +46,11 @@ pub fn touches(change: &Change) -> Touches {
             t.drops.push(ObjectId::Extension(e.name.clone()));
             t.releases.push(ObjectId::Schema(e.schema.clone()));
         }
-        Change::AlterExtensionSchema { name, schema, previous } => {
+        Change::AlterExtensionSchema {
+            name,
+            schema,
+            previous,
+        } => {
             t.alters.push(ObjectId::Extension(name.clone()));
             t.requires.push(ObjectId::Schema(schema.clone()));
             t.releases.push(ObjectId::Schema(previous.clone()));
@@ -62,7 +68,11 @@ pub fn touches(change: &Change) -> Touches {
         Change::AddEnumValue { .. } => {}
         Change::RecreateEnum { to, columns, .. } => {
             t.alters.push(ObjectId::Type(to.name.clone()));
-            t.alters.extend(columns.iter().map(|c| ObjectId::Column(c.table.clone(), c.column.clone())));
+            t.alters.extend(
+                columns
+                    .iter()
+                    .map(|c| ObjectId::Column(c.table.clone(), c.column.clone())),
+            );
         }
         Change::CreateSequence(s) => {
             t.creates.push(ObjectId::Sequence(s.name.clone()));
@@ -73,64 +83,90 @@ pub fn touches(change: &Change) -> Touches {
             t.releases.push(schema_of(&s.name));
         }
         Change::AlterSequence { name, .. } => t.alters.push(ObjectId::Sequence(name.clone())),
-        Change::SetSequenceOwner { name, owner, previous } => {
-            t.alters.push(ObjectId::Sequence(name.clone()));
+        // Ownership changes nothing others read, so it is not an alteration of the sequence.
+        Change::SetSequenceOwner {
+            name,
+            owner,
+            previous,
+        } => {
             t.requires.push(ObjectId::Sequence(name.clone()));
             if let Some((table, column)) = owner {
-                t.requires.push(ObjectId::Column(table.clone(), column.clone()));
+                t.requires
+                    .push(ObjectId::Column(table.clone(), column.clone()));
             }
             if let Some((table, column)) = previous {
-                t.detaches.push(ObjectId::Column(table.clone(), column.clone()));
+                t.detaches
+                    .push(ObjectId::Column(table.clone(), column.clone()));
             }
         }
         Change::CreateTable(table) => {
             t.creates.push(ObjectId::Table(table.name.clone()));
             t.requires.push(schema_of(&table.name));
             for c in &table.columns {
-                t.creates.push(ObjectId::Column(table.name.clone(), c.name.clone()));
+                t.creates
+                    .push(ObjectId::Column(table.name.clone(), c.name.clone()));
                 t.requires.extend(c.depends_on.iter().cloned());
             }
             for c in table.constraints.values() {
-                t.creates.push(ObjectId::Constraint(table.name.clone(), c.name.clone()));
+                t.creates
+                    .push(ObjectId::Constraint(table.name.clone(), c.name.clone()));
                 t.requires.extend(c.depends_on.iter().cloned());
             }
         }
-        Change::DropTable { table, owned_sequences } => {
+        Change::DropTable {
+            table,
+            owned_sequences,
+        } => {
             t.drops.push(ObjectId::Table(table.name.clone()));
             t.releases.push(schema_of(&table.name));
             for c in &table.columns {
-                t.drops.push(ObjectId::Column(table.name.clone(), c.name.clone()));
+                t.drops
+                    .push(ObjectId::Column(table.name.clone(), c.name.clone()));
                 t.releases.extend(c.depends_on.iter().cloned());
             }
             for c in table.constraints.values() {
-                t.drops.push(ObjectId::Constraint(table.name.clone(), c.name.clone()));
+                t.drops
+                    .push(ObjectId::Constraint(table.name.clone(), c.name.clone()));
                 t.releases.extend(c.depends_on.iter().cloned());
             }
-            t.drops.extend(owned_sequences.iter().cloned().map(ObjectId::Sequence));
+            t.drops
+                .extend(owned_sequences.iter().cloned().map(ObjectId::Sequence));
         }
         Change::AddColumn { table, column, .. } => {
-            t.creates.push(ObjectId::Column(table.clone(), column.name.clone()));
+            t.creates
+                .push(ObjectId::Column(table.clone(), column.name.clone()));
             t.requires.push(ObjectId::Table(table.clone()));
             t.requires.extend(column.depends_on.iter().cloned());
         }
-        Change::DropColumn { table, column, owned_sequences } => {
-            t.drops.push(ObjectId::Column(table.clone(), column.name.clone()));
+        Change::DropColumn {
+            table,
+            column,
+            owned_sequences,
+        } => {
+            t.drops
+                .push(ObjectId::Column(table.clone(), column.name.clone()));
             t.releases.extend(column.depends_on.iter().cloned());
-            t.drops.extend(owned_sequences.iter().cloned().map(ObjectId::Sequence));
+            t.drops
+                .extend(owned_sequences.iter().cloned().map(ObjectId::Sequence));
         }
-        Change::AlterColumn { table, from, to, .. } => {
-            t.alters.push(ObjectId::Column(table.clone(), to.name.clone()));
+        Change::AlterColumn {
+            table, from, to, ..
+        } => {
+            t.alters
+                .push(ObjectId::Column(table.clone(), to.name.clone()));
             t.requires.extend(to.depends_on.iter().cloned());
             t.releases.extend(from.depends_on.iter().cloned());
         }
         Change::AddConstraint { table, constraint } => {
-            t.creates.push(ObjectId::Constraint(table.clone(), constraint.name.clone()));
+            t.creates
+                .push(ObjectId::Constraint(table.clone(), constraint.name.clone()));
             t.requires.push(ObjectId::Table(table.clone()));
             t.requires.extend(columns(table, &constraint.columns));
             t.requires.extend(constraint.depends_on.iter().cloned());
         }
         Change::DropConstraint { table, constraint } => {
-            t.drops.push(ObjectId::Constraint(table.clone(), constraint.name.clone()));
+            t.drops
+                .push(ObjectId::Constraint(table.clone(), constraint.name.clone()));
             t.releases.extend(columns(table, &constraint.columns));
             t.releases.extend(constraint.depends_on.iter().cloned());
         }

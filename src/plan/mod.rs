@@ -38,7 +38,10 @@ impl Plan {
 
     /// Every hazard code the plan raises.
     pub fn hazard_codes(&self) -> BTreeSet<HazardCode> {
-        self.steps.iter().flat_map(|s| s.hazards.iter().map(|h| h.code)).collect()
+        self.steps
+            .iter()
+            .flat_map(|s| s.hazards.iter().map(|h| h.code))
+            .collect()
     }
 }
 
@@ -73,7 +76,11 @@ fn rank(change: &Change) -> u8 {
         Change::AlterColumn { .. } => 20,
         Change::SetSequenceOwner { .. } => 21,
         Change::AddConstraint { constraint, .. } => {
-            if constraint.kind == crate::catalog::ConstraintKind::ForeignKey { 23 } else { 22 }
+            if constraint.kind == crate::catalog::ConstraintKind::ForeignKey {
+                23
+            } else {
+                22
+            }
         }
         Change::CreateIndex(_) => 24,
         Change::Comment { .. } => 25,
@@ -101,9 +108,15 @@ pub fn order(changes: Vec<Change>) -> Plan {
     let mut droppers: HashMap<&ObjectId, Vec<usize>> = HashMap::new();
     let mut alterers: HashMap<&ObjectId, Vec<usize>> = HashMap::new();
     for (i, t) in touched.iter().enumerate() {
-        t.creates.iter().for_each(|o| creators.entry(o).or_default().push(i));
-        t.drops.iter().for_each(|o| droppers.entry(o).or_default().push(i));
-        t.alters.iter().for_each(|o| alterers.entry(o).or_default().push(i));
+        t.creates
+            .iter()
+            .for_each(|o| creators.entry(o).or_default().push(i));
+        t.drops
+            .iter()
+            .for_each(|o| droppers.entry(o).or_default().push(i));
+        t.alters
+            .iter()
+            .for_each(|o| alterers.entry(o).or_default().push(i));
     }
     let mut edge = |from: usize, to: usize| {
         if from != to {
@@ -151,10 +164,15 @@ pub fn order(changes: Vec<Change>) -> Plan {
         .enumerate()
         .map(|(i, (c, t))| (rank(c), sort_name(t), i))
         .collect();
-    let mut indegree: Vec<usize> =
-        nodes.iter().map(|&n| graph.neighbors_directed(n, Direction::Incoming).count()).collect();
-    let mut ready: BinaryHeap<Reverse<&(u8, String, usize)>> =
-        keys.iter().filter(|k| indegree[k.2] == 0).map(Reverse).collect();
+    let mut indegree: Vec<usize> = nodes
+        .iter()
+        .map(|&n| graph.neighbors_directed(n, Direction::Incoming).count())
+        .collect();
+    let mut ready: BinaryHeap<Reverse<&(u8, String, usize)>> = keys
+        .iter()
+        .filter(|k| indegree[k.2] == 0)
+        .map(Reverse)
+        .collect();
     let mut ordered = Vec::with_capacity(changes.len());
     while let Some(Reverse(key)) = ready.pop() {
         let i = key.2;
@@ -167,8 +185,16 @@ pub fn order(changes: Vec<Change>) -> Plan {
             }
         }
     }
-    // A cycle would leave steps behind; keep them, in key order, so nothing is lost silently:
-    // verification then shows what failed.
+    // A cycle is a bug in the dependency rules. Tests catch it; a release build keeps the
+    // remaining steps in key order and lets verification show what fails.
+    debug_assert!(
+        ordered.len() == changes.len(),
+        "dependency cycle among: {:?}",
+        keys.iter()
+            .filter(|k| !ordered.contains(&k.2))
+            .map(|k| &k.1)
+            .collect::<Vec<_>>()
+    );
     if ordered.len() < changes.len() {
         let mut rest: Vec<&(u8, String, usize)> =
             keys.iter().filter(|k| !ordered.contains(&k.2)).collect();
@@ -181,7 +207,10 @@ pub fn order(changes: Vec<Change>) -> Plan {
         .into_iter()
         .map(|i| {
             let change = slots[i].take().expect("each step is placed once");
-            Step { hazards: hazards_of(&change), change }
+            Step {
+                hazards: hazards_of(&change),
+                change,
+            }
         })
         .collect();
     Plan { steps }

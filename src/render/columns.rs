@@ -28,7 +28,10 @@ pub fn definition(table: &QualifiedName, c: &Column) -> String {
 fn identity_clause(table: &QualifiedName, column: &str, i: &Identity) -> String {
     let kind = if i.always { "ALWAYS" } else { "BY DEFAULT" };
     let mut options = Vec::new();
-    let default_name = QualifiedName::new(table.schema.clone(), format!("{}_{}_seq", table.name, column));
+    let default_name = QualifiedName::new(
+        table.schema.clone(),
+        format!("{}_{}_seq", table.name, column),
+    );
     if i.sequence_name != default_name {
         options.push(format!("SEQUENCE NAME {}", qualified(&i.sequence_name)));
     }
@@ -72,14 +75,22 @@ pub fn sequence_options(
         out.push(format!("CACHE {}", o.cache));
     }
     if o.cycle != base.cycle {
-        out.push(if o.cycle { "CYCLE".into() } else { "NO CYCLE".into() });
+        out.push(if o.cycle {
+            "CYCLE".into()
+        } else {
+            "NO CYCLE".into()
+        });
     }
     out
 }
 
 /// One `ALTER TABLE ... ALTER COLUMN` statement per action.
 pub fn alterations(table: &QualifiedName, from: &Column, actions: &[ColumnAction]) -> Vec<String> {
-    let prefix = format!("ALTER TABLE {} ALTER COLUMN {}", qualified(table), ident(&from.name));
+    let prefix = format!(
+        "ALTER TABLE {} ALTER COLUMN {}",
+        qualified(table),
+        ident(&from.name)
+    );
     actions
         .iter()
         .map(|a| {
@@ -87,11 +98,17 @@ pub fn alterations(table: &QualifiedName, from: &Column, actions: &[ColumnAction
                 ColumnAction::DropDefault => "DROP DEFAULT".to_string(),
                 ColumnAction::DropIdentity => "DROP IDENTITY".to_string(),
                 ColumnAction::DropExpression => "DROP EXPRESSION".to_string(),
-                ColumnAction::SetType { type_sql, collation, rewrites } => {
+                ColumnAction::SetType {
+                    type_sql,
+                    collation,
+                    rewrites,
+                } => {
                     let mut s = format!("TYPE {type_sql}");
                     match collation {
                         Some(c) => s.push_str(&format!(" COLLATE {c}")),
-                        None if from.collation.is_some() => s.push_str(" COLLATE pg_catalog.\"default\""),
+                        None if from.collation.is_some() => {
+                            s.push_str(" COLLATE pg_catalog.\"default\"")
+                        }
                         None => {}
                     }
                     if *rewrites {
@@ -100,12 +117,23 @@ pub fn alterations(table: &QualifiedName, from: &Column, actions: &[ColumnAction
                     s
                 }
                 ColumnAction::SetDefault(d) => format!("SET DEFAULT {d}"),
-                ColumnAction::AddIdentity { always, options, sequence } => {
-                    let identity = Identity { always: *always, sequence_name: sequence.clone(), options: options.clone() };
+                ColumnAction::AddIdentity {
+                    always,
+                    options,
+                    sequence,
+                } => {
+                    let identity = Identity {
+                        always: *always,
+                        sequence_name: sequence.clone(),
+                        options: options.clone(),
+                    };
                     format!("ADD {}", identity_clause(table, &from.name, &identity))
                 }
                 ColumnAction::SetIdentityKind { always } => {
-                    format!("SET GENERATED {}", if *always { "ALWAYS" } else { "BY DEFAULT" })
+                    format!(
+                        "SET GENERATED {}",
+                        if *always { "ALWAYS" } else { "BY DEFAULT" }
+                    )
                 }
                 ColumnAction::SetIdentityOptions(o) => {
                     let base = from.identity.as_ref().map(|i| &i.options);

@@ -50,7 +50,11 @@ impl EphemeralCluster {
         } else {
             None
         };
-        let cluster = EphemeralCluster { dir, bindir, run_as };
+        let cluster = EphemeralCluster {
+            dir,
+            bindir,
+            run_as,
+        };
         let data = cluster.data_dir();
         cluster.run(
             "initdb",
@@ -100,13 +104,20 @@ impl EphemeralCluster {
 
     /// A libpq URL for `database` in this cluster.
     pub fn url(&self, database: &str) -> String {
-        format!("postgresql://postgres@/{database}?host={}&port={PORT}", self.dir.path().display())
+        format!(
+            "postgresql://postgres@/{database}?host={}&port={PORT}",
+            self.dir.path().display()
+        )
     }
 
     /// A connection configuration for `database` in this cluster.
     pub fn config(&self, database: &str) -> Config {
         let mut config = Config::new();
-        config.host_path(self.dir.path()).port(PORT).user("postgres").dbname(database);
+        config
+            .host_path(self.dir.path())
+            .port(PORT)
+            .user("postgres")
+            .dbname(database);
         config
     }
 
@@ -141,7 +152,13 @@ impl Drop for EphemeralCluster {
         let data = self.data_dir();
         let _ = self.run(
             "pg_ctl",
-            &["-D".as_ref(), data.as_os_str(), "-m".as_ref(), "immediate".as_ref(), "stop".as_ref()],
+            &[
+                "-D".as_ref(),
+                data.as_os_str(),
+                "-m".as_ref(),
+                "immediate".as_ref(),
+                "stop".as_ref(),
+            ],
         );
     }
 }
@@ -170,12 +187,14 @@ fn find_bindir() -> Option<PathBuf> {
         return Some(dir);
     }
     std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths).find(|d| has_server(d)).map(|d| {
-            // PATH may hold symlinks into the real bindir; pg_ctl finds postgres beside itself.
-            std::fs::canonicalize(d.join("pg_ctl"))
-                .ok()
-                .and_then(|p| p.parent().map(Path::to_path_buf))
-                .unwrap_or(d)
-        })
+        std::env::split_paths(&paths)
+            .find(|d| has_server(d))
+            .map(|d| {
+                // PATH may hold symlinks into the real bindir; pg_ctl finds postgres beside itself.
+                std::fs::canonicalize(d.join("pg_ctl"))
+                    .ok()
+                    .and_then(|p| p.parent().map(Path::to_path_buf))
+                    .unwrap_or(d)
+            })
     })
 }

@@ -32,7 +32,9 @@ impl Shadow {
     /// The dev server when given, else a new ephemeral cluster.
     pub fn start(dev_url: Option<&str>) -> Result<Shadow> {
         match dev_url {
-            Some(url) => Ok(Shadow::Dev { url: url.to_string() }),
+            Some(url) => Ok(Shadow::Dev {
+                url: url.to_string(),
+            }),
             None => Ok(Shadow::Ephemeral(EphemeralCluster::start()?)),
         }
     }
@@ -90,9 +92,18 @@ impl Shadow {
         drop(db.client);
         let admin = self.admin_client().await?;
         admin
-            .batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", db.name))
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                db.name
+            ))
             .await
-            .map_err(|e| Error::Shadow(format!("cannot drop {}: {}", db.name, describe_db_error(&e))))
+            .map_err(|e| {
+                Error::Shadow(format!(
+                    "cannot drop {}: {}",
+                    db.name,
+                    describe_db_error(&e)
+                ))
+            })
     }
 }
 
@@ -106,7 +117,10 @@ pub async fn server_major_version(client: &Client) -> Result<u32> {
 }
 
 /// Runs schema statements one by one; a failing one is reported at its file:line:col.
-pub async fn load_statements(client: &Client, statements: &[crate::source::Statement]) -> Result<()> {
+pub async fn load_statements(
+    client: &Client,
+    statements: &[crate::source::Statement],
+) -> Result<()> {
     for stmt in statements {
         if let Err(e) = client.batch_execute(&stmt.sql).await {
             let mut location = stmt.location.clone();
@@ -125,7 +139,11 @@ pub async fn load_statements(client: &Client, statements: &[crate::source::State
                 }
             }
             let first_line = stmt.sql.lines().next().unwrap_or("").to_string();
-            return Err(Error::Statement { location, message: describe_db_error(&e), statement: first_line });
+            return Err(Error::Statement {
+                location,
+                message: describe_db_error(&e),
+                statement: first_line,
+            });
         }
     }
     Ok(())

@@ -1,9 +1,681 @@
-//! Named behaviours of the tool, end to end.
+//! Named behaviours of the tool, end to end through the library and the `schemadiff` binary.
 
+use std::path::Path;
+use std::process::{Command, Output};
 use std::sync::Arc;
 
-use crate::support::TestServer;
+use libtest_mimic::{Failed, Trial};
+use schemadiff::{introspect, migrations};
 
-pub fn trials(_server: &Arc<TestServer>) -> Vec<libtest_mimic::Trial> {
-    vec![]
+use crate::support::{TestServer, Workdir, block_on};
+
+type TestFn = fn(&TestServer) -> Result<(), Failed>;
+
+pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
+    let tests: Vec<(&str, TestFn)> = vec![
+        (
+            "plan_writes_numbered_files_and_apply_status_down_follow",
+            plan_apply_status_down,
+        ),
+        (
+            "plan_summary_lists_statements_hazards_and_files",
+            plan_summary_output,
+        ),
+        ("plan_with_no_difference_writes_nothing", plan_no_difference),
+        (
+            "syntax_error_names_file_line_col_and_writes_nothing",
+            syntax_error,
+        ),
+        (
+            "failing_schema_statement_names_its_file_and_line",
+            failing_statement,
+        ),
+        (
+            "unreachable_database_hides_the_password",
+            unreachable_database,
+        ),
+        (
+            "hazards_are_refused_unless_allowed_then_written_as_comments",
+            hazards_refused_then_commented,
+        ),
+        ("unknown_hazard_code_is_a_usage_error", unknown_hazard_code),
+        ("repository_example_is_in_sync", repository_example_in_sync),
+        (
+            "check_fails_after_an_unplanned_schema_edit",
+            check_fails_after_edit,
+        ),
+        (
+            "check_fails_when_a_generated_file_is_edited",
+            check_fails_on_edited_file,
+        ),
+        (
+            "apply_refuses_an_applied_file_whose_checksum_changed",
+            apply_refuses_changed_checksum,
+        ),
+        (
+            "plan_refuses_a_database_behind_generated",
+            plan_refuses_database_behind,
+        ),
+        (
+            "failed_migration_is_recorded_failed_and_changes_nothing",
+            failed_migration_recorded,
+        ),
+        (
+            "apply_waits_for_no_one_while_another_run_holds_the_lock",
+            advisory_lock_held,
+        ),
+        (
+            "introspection_takes_the_same_queries_for_5_and_500_tables",
+            introspection_query_count,
+        ),
+        (
+            "plan_with_no_database_at_all_uses_an_ephemeral_cluster",
+            ephemeral_default,
+        ),
+        (
+            "ephemeral_cluster_is_removed_when_dropped",
+            ephemeral_cluster_removed,
+        ),
+    ];
+    tests
+        .into_iter()
+        .map(|(name, f)| {
+            let server = server.clone();
+            Trial::test(format!("behaviour::{name}"), move || f(&server))
+        })
+        .collect()
+}
+
+fn bin(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_schemadiff"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("SCHEMADIFF_DEV_URL")
+        .output()
+        .expect("run schemadiff")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn ensure(cond: bool, msg: impl Into<String>) -> Result<(), Failed> {
+    if cond { Ok(()) } else { Err(msg.into().into()) }
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+const CONTACTS_V1: &str =
+    "CREATE TABLE contacts (\n    id bigint PRIMARY KEY,\n    name text NOT NULL\n);\n";
+const CONTACTS_V2: &str = "CREATE TABLE contacts (\n    id bigint PRIMARY KEY,\n    name text NOT NULL,\n    email varchar(255)\n);\n";
+
+fn plan_apply_status_down(server: &TestServer) -> Result<(), Failed> {
+    block_on(async {
+        let work = Workdir::new();
+        let db = server.fresh_database("flow").await;
+        let dev = server.admin_url();
+        let d = work.path();
+        work.write_schema("contacts.sql", CONTACTS_V1);
+        let o = bin(d, &["plan", "--dev-url", dev]);
+        ensure(o.status.success(), text(&o))?;
+        work.write_schema("contacts.sql", CONTACTS_V2);
+        let o = bin(d, &["plan", "--dev-url", dev]);
+        ensure(o.status.success(), text(&o))?;
+        assert_eq!(
+            files(&work.migrations_dir()),
+            [
+                "001_create_contacts.down.sql",
+                "001_create_contacts.up.sql",
+                "002_add_email_to_contacts.down.sql",
+                "002_add_email_to_contacts.up.sql",
+                "schemadiff.sum"
+            ]
+        );
+
+        let status = bin(d, &["status", "--database-url", &db.url]);
+        assert_eq!(
+            text(&status),
+            "001_create_contacts  pending\n002_add_email_to_contacts  pending\n"
+        );
+        let o = bin(d, &["apply", "--database-url", &db.url]);
+        ensure(o.status.success(), text(&o))?;
+        ensure(
+            text(&o).contains("Applied 001_create_contacts")
+                && text(&o).contains("Applied 002_add_email_to_contacts"),
+            text(&o),
+        )?;
+        let o = bin(d, &["apply", "--database-url", &db.url]);
+        assert_eq!(text(&o), "Nothing to apply: the database is up to date.\n");
+        let status = text(&bin(d, &["status", "--database-url", &db.url]));
+        ensure(
+            status.lines().all(|l| l.contains("  applied  ")),
+            status.clone(),
+        )?;
+
+        let row = db
+            .client
+            .query_one(
+                "SELECT name, checksum, status, applied_by, execution_ms >= 0, error_message IS NULL \
+                 FROM schemadiff_migrations WHERE version = 2",
+                &[],
+            )
+            .await?;
+        let up = std::fs::read_to_string(
+            work.migrations_dir()
+                .join("002_add_email_to_contacts.up.sql"),
+        )?;
+        assert_eq!(row.get::<_, String>(0), "add_email_to_contacts");
+        assert_eq!(row.get::<_, String>(1), migrations::sha256(&up));
+        assert_eq!(row.get::<_, String>(2), "applied");
+        assert_eq!(row.get::<_, String>(3), "postgres");
+        assert!(row.get::<_, bool>(4) && row.get::<_, bool>(5));
+
+        let o = bin(d, &["down", "--database-url", &db.url]);
+        ensure(o.status.success(), text(&o))?;
+        ensure(
+            text(&o).starts_with("Reverted 002_add_email_to_contacts (")
+                && text(&o).lines().count() == 1,
+            text(&o),
+        )?;
+        let columns: i64 = db
+            .client
+            .query_one(
+                "SELECT count(*) FROM information_schema.columns WHERE table_name = 'contacts'",
+                &[],
+            )
+            .await?
+            .get(0);
+        assert_eq!(columns, 2, "down removed the email column");
+        let status = text(&bin(d, &["status", "--database-url", &db.url]));
+        ensure(
+            status.contains("002_add_email_to_contacts  rolled back"),
+            status.clone(),
+        )?;
+        let o = bin(d, &["down", "2", "--database-url", &db.url]);
+        ensure(
+            o.status.success() && text(&o).contains("Reverted 001_create_contacts"),
+            text(&o),
+        )?;
+        let tables: i64 = db
+            .client
+            .query_one(
+                "SELECT count(*) FROM pg_tables WHERE tablename = 'contacts'",
+                &[],
+            )
+            .await?
+            .get(0);
+        assert_eq!(tables, 0);
+        // Applying again after down re-applies both.
+        let o = bin(d, &["apply", "--database-url", &db.url]);
+        ensure(
+            o.status.success() && text(&o).matches("Applied").count() == 2,
+            text(&o),
+        )?;
+        server.drop_database(db).await;
+        Ok(())
+    })
+}
+
+fn plan_summary_output(server: &TestServer) -> Result<(), Failed> {
+    let work = Workdir::new();
+    let dev = server.admin_url();
+    work.write_schema("contacts.sql", CONTACTS_V2);
+    let first = bin(work.path(), &["plan", "--dev-url", dev]);
+    ensure(first.status.success(), text(&first))?;
+    work.write_schema("contacts.sql", CONTACTS_V1);
+    let o = bin(
+        work.path(),
+        &["plan", "--dev-url", dev, "--allow-hazards", "DELETES_DATA"],
+    );
+    ensure(o.status.success(), text(&o))?;
+    insta::assert_snapshot!("cli_plan_summary", text(&o));
+    Ok(())
+}
+
+fn plan_no_difference(server: &TestServer) -> Result<(), Failed> {
+    let work = Workdir::new();
+    work.write_schema("contacts.sql", CONTACTS_V1);
+    let o = bin(work.path(), &["plan", "--dev-url", server.admin_url()]);
+    ensure(o.status.success(), text(&o))?;
+    let o = bin(work.path(), &["plan", "--dev-url", server.admin_url()]);
+    ensure(o.status.success(), text(&o))?;
+    assert_eq!(text(&o), "No changes: the schema matches schema.\n");
+    assert_eq!(files(&work.migrations_dir()).len(), 3);
+    Ok(())
+}
+
+fn syntax_error(server: &TestServer) -> Result<(), Failed> {
+    let work = Workdir::new();
+    work.write_schema("a_contacts.sql", CONTACTS_V1);
+    work.write_schema(
+        "b_tags.sql",
+        "-- tags\nCREATE TABLE tags (\n    id bigint,\n    name text,,\n);\n",
+    );
+    let o = bin(work.path(), &["plan", "--dev-url", server.admin_url()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "error: schema/b_tags.sql:4:15: syntax error: syntax error at or near \",\"\n"
+    );
+    ensure(!work.migrations_dir().exists(), "nothing may be written")?;
+    Ok(())
+}
+
+fn failing_statement(server: &TestServer) -> Result<(), Failed> {
+    let work = Workdir::new();
+    work.write_schema(
+        "tags.sql",
+        "CREATE TABLE tags (id bigint);\n\nCREATE INDEX tags_name_idx\n    ON tags (name);\n",
+    );
+    let o = bin(work.path(), &["plan", "--dev-url", server.admin_url()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    ensure(
+        err.starts_with("error: schema/tags.sql:3:1: column \"name\" does not exist"),
+        err.to_string(),
+    )?;
+    ensure(!work.migrations_dir().exists(), "nothing may be written")?;
+    Ok(())
+}
+
+fn unreachable_database(_server: &TestServer) -> Result<(), Failed> {
+    let work = Workdir::new();
+    let o = bin(
+        work.path(),
+        &[
+            "status",
+            "--database-url",
+            "postgres://app:s3cret@127.0.0.1:1/crm",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = text(&o);
+    ensure(!err.contains("s3cret"), err.clone())?;
+    ensure(
+        err.starts_with("error: cannot connect to postgres://app:****@127.0.0.1:1/crm: "),
+        err.clone(),
+    )?;
+    ensure(
+        err.to_lowercase().contains("connection refused"),
+        err.clone(),
+    )?;
+    Ok(())
+}
+
+fn hazards_refused_then_commented(server: &TestServer) -> Result<(), Failed> {
+    let work = Workdir::new();
+    let dev = server.admin_url();
+    work.write_schema("contacts.sql", CONTACTS_V2);
+    ensure(
+        bin(work.path(), &["plan", "--dev-url", dev])
+            .status
+            .success(),
+        "first plan",
+    )?;
+    work.write_schema(
+        "contacts.sql",
+        "CREATE TABLE contacts (id bigint PRIMARY KEY, name text NOT NULL, email varchar(100));\n",
+    );
+    let o = bin(work.path(), &["plan", "--dev-url", dev]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = text(&o);
+    ensure(err.contains("TABLE_REWRITE: changing public.contacts.email from character varying(255) to character varying(100)"), err.clone())?;
+    ensure(err.contains("--allow-hazards TABLE_REWRITE"), err.clone())?;
+    assert_eq!(
+        files(&work.migrations_dir()).len(),
+        3,
+        "a refused plan writes nothing"
+    );
+    let o = bin(
+        work.path(),
+        &["plan", "--dev-url", dev, "--allow-hazards", "table_rewrite"],
+    );
+    ensure(o.status.success(), text(&o))?;
+    let up = std::fs::read_to_string(
+        work.migrations_dir()
+            .join("002_alter_contacts_email.up.sql"),
+    )?;
+    ensure(
+        up.contains("-- hazard TABLE_REWRITE: changing public.contacts.email from character varying(255) to character varying(100) rewrites the table and its indexes\nALTER TABLE public.contacts ALTER COLUMN email TYPE character varying(100) USING email::character varying(100);"),
+        up,
+    )?;
+    Ok(())
+}
+
+fn unknown_hazard_code(_server: &TestServer) -> Result<(), Failed> {
+    let work = Workdir::new();
+    let o = bin(work.path(), &["plan", "--allow-hazards", "DROP_EVERYTHING"]);
+    assert_eq!(o.status.code(), Some(2));
+    ensure(
+        text(&o).contains("unknown hazard code \"DROP_EVERYTHING\""),
+        text(&o),
+    )
+}
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn repository_example_in_sync(server: &TestServer) -> Result<(), Failed> {
+    let o = bin(repo(), &["check", "--dev-url", server.admin_url()]);
+    ensure(o.status.success(), text(&o))?;
+    assert_eq!(text(&o), "generated is in sync with schema.\n");
+    ensure(
+        migrations::read_dir(&repo().join("generated"))?.len() >= 2,
+        "at least two migrations",
+    )
+}
+
+/// A copy of the repository's schema/ and generated/ to edit.
+fn copy_example() -> Workdir {
+    let work = Workdir::new();
+    std::fs::create_dir_all(work.migrations_dir()).unwrap();
+    for (from, to) in [
+        ("schema", work.schema_dir()),
+        ("generated", work.migrations_dir()),
+    ] {
+        for f in std::fs::read_dir(repo().join(from)).unwrap().flatten() {
+            std::fs::copy(f.path(), to.join(f.file_name())).unwrap();
+        }
+    }
+    work
+}
+
+fn check_fails_after_edit(server: &TestServer) -> Result<(), Failed> {
+    let work = copy_example();
+    let o = bin(work.path(), &["check", "--dev-url", server.admin_url()]);
+    ensure(o.status.success(), text(&o))?;
+    let path = work.schema_dir().join("10_contacts.sql");
+    let edited = std::fs::read_to_string(&path)?.replace(
+        "    phone VARCHAR(50),\n",
+        "    phone VARCHAR(50),\n    linkedin_url TEXT,\n",
+    );
+    std::fs::write(&path, edited)?;
+    let o = bin(work.path(), &["check", "--dev-url", server.admin_url()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        text(&o),
+        "error: generated is not in sync with schema: a plan would still run\n  \
+         ALTER TABLE public.contacts ADD COLUMN linkedin_url text;\n\
+         run `schemadiff plan` and commit the new migration\n"
+    );
+    Ok(())
+}
+
+fn check_fails_on_edited_file(server: &TestServer) -> Result<(), Failed> {
+    let work = copy_example();
+    let path = work
+        .migrations_dir()
+        .join("002_alter_qualification_scores.up.sql");
+    let edited =
+        std::fs::read_to_string(&path)?.replace("character varying(32)", "character varying(64)");
+    std::fs::write(&path, edited)?;
+    let o = bin(work.path(), &["check", "--dev-url", server.admin_url()]);
+    assert_eq!(o.status.code(), Some(1));
+    ensure(
+        text(&o).contains("002_alter_qualification_scores.up.sql: edited after it was generated"),
+        text(&o),
+    )
+}
+
+fn apply_refuses_changed_checksum(server: &TestServer) -> Result<(), Failed> {
+    block_on(async {
+        let work = Workdir::new();
+        let db = server.fresh_database("checksum").await;
+        work.write_schema("contacts.sql", CONTACTS_V1);
+        ensure(
+            bin(work.path(), &["plan", "--dev-url", server.admin_url()])
+                .status
+                .success(),
+            "plan",
+        )?;
+        ensure(
+            bin(work.path(), &["apply", "--database-url", &db.url])
+                .status
+                .success(),
+            "apply",
+        )?;
+        // Edit the applied file and forge the sum, as a hand edit that also ran `sha256sum` would.
+        let dir = work.migrations_dir();
+        let up = dir.join("001_create_contacts.up.sql");
+        std::fs::write(
+            &up,
+            std::fs::read_to_string(&up)?
+                + "\nCREATE INDEX contacts_name_idx ON public.contacts (name);\n",
+        )?;
+        let all = migrations::read_dir(&dir)?;
+        std::fs::write(dir.join(migrations::SUM_FILE), migrations::sum_text(&all))?;
+        let o = bin(work.path(), &["apply", "--database-url", &db.url]);
+        assert_eq!(o.status.code(), Some(1));
+        ensure(
+            text(&o).contains("001_create_contacts.up.sql was changed after it was applied"),
+            text(&o),
+        )?;
+        server.drop_database(db).await;
+        Ok(())
+    })
+}
+
+fn plan_refuses_database_behind(server: &TestServer) -> Result<(), Failed> {
+    block_on(async {
+        let work = Workdir::new();
+        let db = server.fresh_database("behind").await;
+        work.write_schema("contacts.sql", CONTACTS_V1);
+        ensure(
+            bin(work.path(), &["plan", "--dev-url", server.admin_url()])
+                .status
+                .success(),
+            "plan",
+        )?;
+        work.write_schema("contacts.sql", CONTACTS_V2);
+        let o = bin(
+            work.path(),
+            &[
+                "plan",
+                "--dev-url",
+                server.admin_url(),
+                "--database-url",
+                &db.url,
+            ],
+        );
+        assert_eq!(o.status.code(), Some(1));
+        ensure(
+            text(&o).contains("the database has not applied 001_create_contacts"),
+            text(&o),
+        )?;
+        assert_eq!(files(&work.migrations_dir()).len(), 3);
+        server.drop_database(db).await;
+        Ok(())
+    })
+}
+
+fn failed_migration_recorded(server: &TestServer) -> Result<(), Failed> {
+    block_on(async {
+        let work = Workdir::new();
+        let db = server.fresh_database("failed").await;
+        let dev = server.admin_url();
+        work.write_schema("contacts.sql", CONTACTS_V2);
+        ensure(
+            bin(work.path(), &["plan", "--dev-url", dev])
+                .status
+                .success(),
+            "plan 1",
+        )?;
+        ensure(
+            bin(work.path(), &["apply", "--database-url", &db.url])
+                .status
+                .success(),
+            "apply 1",
+        )?;
+        db.client
+            .batch_execute("INSERT INTO contacts (id, name) VALUES (1, 'Ada')")
+            .await?;
+        // The shadow has no rows, so the plan verifies; the real table has a NULL email.
+        work.write_schema(
+            "contacts.sql",
+            "CREATE TABLE contacts (id bigint PRIMARY KEY, name text NOT NULL, email varchar(255) NOT NULL, phone text);\n",
+        );
+        let o = bin(
+            work.path(),
+            &["plan", "--dev-url", dev, "--database-url", &db.url],
+        );
+        ensure(o.status.success(), text(&o))?;
+        let o = bin(work.path(), &["apply", "--database-url", &db.url]);
+        assert_eq!(o.status.code(), Some(2));
+        let err = text(&o);
+        ensure(
+            err.contains("generated/002_alter_contacts.up.sql:"),
+            err.clone(),
+        )?;
+        ensure(
+            err.contains("column \"email\" of relation \"contacts\" contains null values"),
+            err.clone(),
+        )?;
+        let row = db
+            .client
+            .query_one(
+                "SELECT status, error_message FROM schemadiff_migrations WHERE version = 2",
+                &[],
+            )
+            .await?;
+        assert_eq!(row.get::<_, String>(0), "failed");
+        ensure(
+            row.get::<_, String>(1).contains("contains null values"),
+            "error recorded",
+        )?;
+        // Nothing of the failed file stayed: the phone column it adds first is not there.
+        let phone: i64 = db
+            .client
+            .query_one(
+                "SELECT count(*) FROM information_schema.columns WHERE column_name = 'phone'",
+                &[],
+            )
+            .await?
+            .get(0);
+        assert_eq!(phone, 0);
+        let status = text(&bin(work.path(), &["status", "--database-url", &db.url]));
+        ensure(
+            status.contains("002_alter_contacts  FAILED"),
+            status.clone(),
+        )?;
+        // Fix the data, apply again: the same file now succeeds.
+        db.client
+            .batch_execute("UPDATE contacts SET email = 'ada@example.com'")
+            .await?;
+        let o = bin(work.path(), &["apply", "--database-url", &db.url]);
+        ensure(
+            o.status.success() && text(&o).contains("Applied 002_alter_contacts"),
+            text(&o),
+        )?;
+        server.drop_database(db).await;
+        Ok(())
+    })
+}
+
+fn advisory_lock_held(server: &TestServer) -> Result<(), Failed> {
+    block_on(async {
+        let work = Workdir::new();
+        let db = server.fresh_database("lock").await;
+        work.write_schema("contacts.sql", CONTACTS_V1);
+        ensure(
+            bin(work.path(), &["plan", "--dev-url", server.admin_url()])
+                .status
+                .success(),
+            "plan",
+        )?;
+        let holder = schemadiff::connect::connect_url(&db.url).await?;
+        holder
+            .batch_execute("SELECT pg_advisory_lock(1552863743)")
+            .await?;
+        let o = bin(work.path(), &["apply", "--database-url", &db.url]);
+        assert_eq!(o.status.code(), Some(1));
+        ensure(
+            text(&o).contains("another schemadiff run holds this database's migration lock"),
+            text(&o),
+        )?;
+        holder
+            .batch_execute("SELECT pg_advisory_unlock(1552863743)")
+            .await?;
+        let o = bin(work.path(), &["apply", "--database-url", &db.url]);
+        ensure(o.status.success(), text(&o))?;
+        drop(holder);
+        server.drop_database(db).await;
+        Ok(())
+    })
+}
+
+fn introspection_query_count(server: &TestServer) -> Result<(), Failed> {
+    block_on(async {
+        let mut counts = Vec::new();
+        for n in [5, 500] {
+            let db = server.fresh_database(&format!("count_{n}")).await;
+            let mut sql = String::from(
+                "CREATE SCHEMA crm; CREATE TYPE crm.status AS ENUM ('a', 'b'); CREATE EXTENSION citext;",
+            );
+            for i in 0..n {
+                sql.push_str(&format!(
+                    "CREATE TABLE crm.t{i} (id serial PRIMARY KEY, email citext UNIQUE, s crm.status, \
+                     parent int REFERENCES crm.t{i}(id), CHECK (id > 0));\
+                     CREATE INDEX t{i}_s ON crm.t{i} (s); COMMENT ON TABLE crm.t{i} IS 'x';"
+                ));
+            }
+            db.client.batch_execute(&sql).await?;
+            let (catalog, stats) = introspect::introspect_with_stats(&db.client).await?;
+            assert_eq!(catalog.tables.len(), n);
+            assert_eq!(catalog.indexes.len(), n);
+            counts.push(stats.queries);
+            server.drop_database(db).await;
+        }
+        assert_eq!(counts[0], counts[1], "queries for 5 tables vs 500 tables");
+        assert_eq!(counts[0], 8, "one query per object kind");
+        Ok(())
+    })
+}
+
+fn ephemeral_default(_server: &TestServer) -> Result<(), Failed> {
+    let work = Workdir::new();
+    work.write_schema("contacts.sql", CONTACTS_V1);
+    let o = bin(work.path(), &["plan"]);
+    ensure(o.status.success(), text(&o))?;
+    ensure(
+        work.migrations_dir()
+            .join("001_create_contacts.up.sql")
+            .exists(),
+        "file written",
+    )?;
+    let o = bin(work.path(), &["check"]);
+    ensure(o.status.success(), text(&o))
+}
+
+fn ephemeral_cluster_removed(_server: &TestServer) -> Result<(), Failed> {
+    let cluster = schemadiff::shadow::EphemeralCluster::start()?;
+    let dir = cluster.socket_dir().to_path_buf();
+    block_on(async {
+        let client = schemadiff::connect::connect(&cluster.config("postgres"), "test").await?;
+        let one: i32 = client.query_one("SELECT 1", &[]).await?.get(0);
+        assert_eq!(one, 1);
+        Ok::<(), Failed>(())
+    })?;
+    ensure(dir.join(".s.PGSQL.5432").exists(), "socket while running")?;
+    drop(cluster);
+    ensure(!dir.exists(), format!("{} is removed", dir.display()))?;
+    let pids = Command::new("pgrep")
+        .args(["-f", &dir.display().to_string()])
+        .output()?;
+    ensure(pids.stdout.is_empty(), "no server process is left")
 }

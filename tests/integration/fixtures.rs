@@ -47,13 +47,26 @@ async fn round_trip(server: &TestServer, case: &Path, name: &str) -> Result<(), 
     let from = server.fresh_database(&format!("{name}_from")).await;
     let to = server.fresh_database(&format!("{name}_to")).await;
     let result = async {
-        from.client.batch_execute(&read("from.sql").unwrap_or_default()).await.map_err(|e| format!("from.sql: {e}"))?;
+        from.client
+            .batch_execute(&read("from.sql").unwrap_or_default())
+            .await
+            .map_err(|e| format!("from.sql: {e}"))?;
         if let Some(data) = read("data.sql") {
-            from.client.batch_execute(&data).await.map_err(|e| format!("data.sql: {e}"))?;
+            from.client
+                .batch_execute(&data)
+                .await
+                .map_err(|e| format!("data.sql: {e}"))?;
         }
-        to.client.batch_execute(&read("to.sql").unwrap()).await.map_err(|e| format!("to.sql: {e}"))?;
-        let before = introspect::introspect(&from.client).await.map_err(|e| e.to_string())?;
-        let target = introspect::introspect(&to.client).await.map_err(|e| e.to_string())?;
+        to.client
+            .batch_execute(&read("to.sql").unwrap())
+            .await
+            .map_err(|e| format!("to.sql: {e}"))?;
+        let before = introspect::introspect(&from.client)
+            .await
+            .map_err(|e| e.to_string())?;
+        let target = introspect::introspect(&to.client)
+            .await
+            .map_err(|e| e.to_string())?;
 
         let work = Workdir::new();
         std::fs::copy(case.join("to.sql"), work.schema_dir().join("schema.sql")).unwrap();
@@ -63,7 +76,12 @@ async fn round_trip(server: &TestServer, case: &Path, name: &str) -> Result<(), 
             schema_dir: work.schema_dir(),
             migrations_dir: work.migrations_dir(),
         };
-        let mut req = PlanRequest { config: config.clone(), name: None, allow_hazards: BTreeSet::new(), dry_run: false };
+        let mut req = PlanRequest {
+            config: config.clone(),
+            name: None,
+            allow_hazards: BTreeSet::new(),
+            dry_run: false,
+        };
 
         // Hazards the case expects must stop the plan until allowed; no others may appear.
         let expected: BTreeSet<String> = meta.hazards.iter().cloned().collect();
@@ -71,20 +89,30 @@ async fn round_trip(server: &TestServer, case: &Path, name: &str) -> Result<(), 
             Err(Error::HazardsNotAllowed { codes, .. }) => {
                 let raised: BTreeSet<String> = codes.split(',').map(str::to_string).collect();
                 if raised != expected {
-                    return Err(format!("plan raised hazards {raised:?}, the case expects {expected:?}"));
+                    return Err(format!(
+                        "plan raised hazards {raised:?}, the case expects {expected:?}"
+                    ));
                 }
                 req.allow_hazards = raised.iter().filter_map(|c| HazardCode::parse(c)).collect();
-                schemadiff::plan(&req).await.map_err(|e| format!("plan with hazards allowed: {e}"))?
+                schemadiff::plan(&req)
+                    .await
+                    .map_err(|e| format!("plan with hazards allowed: {e}"))?
             }
             Err(e) => return Err(format!("plan: {e}")),
             Ok(o) if !expected.is_empty() => {
-                return Err(format!("plan did not refuse; the case expects hazards {expected:?}\n{}", o.up_sql));
+                return Err(format!(
+                    "plan did not refuse; the case expects hazards {expected:?}\n{}",
+                    o.up_sql
+                ));
             }
             Ok(o) => o,
         };
         if before == target {
             if !outcome.up.is_empty() {
-                return Err(format!("identical schemas gave a plan:\n{}", outcome.up_sql));
+                return Err(format!(
+                    "identical schemas gave a plan:\n{}",
+                    outcome.up_sql
+                ));
             }
             return Ok(());
         }
@@ -97,21 +125,37 @@ async fn round_trip(server: &TestServer, case: &Path, name: &str) -> Result<(), 
         );
 
         let all = migrations::read_dir(&config.migrations_dir).map_err(|e| e.to_string())?;
-        apply::apply(&from.client, &all).await.map_err(|e| format!("apply: {e}"))?;
-        let after = introspect::introspect(&from.client).await.map_err(|e| e.to_string())?;
+        apply::apply(&from.client, &all)
+            .await
+            .map_err(|e| format!("apply: {e}"))?;
+        let after = introspect::introspect(&from.client)
+            .await
+            .map_err(|e| e.to_string())?;
         if after != target {
-            return Err(format!("up does not reach to.sql:\n{}", schemadiff::residual(&after, &target)));
+            return Err(format!(
+                "up does not reach to.sql:\n{}",
+                schemadiff::residual(&after, &target)
+            ));
         }
 
-        let again = schemadiff::plan(&req).await.map_err(|e| format!("second plan: {e}"))?;
+        let again = schemadiff::plan(&req)
+            .await
+            .map_err(|e| format!("second plan: {e}"))?;
         if !again.up.is_empty() {
             return Err(format!("second plan is not empty:\n{}", again.up_sql));
         }
 
-        apply::down(&from.client, &all, 1).await.map_err(|e| format!("down: {e}"))?;
-        let back = introspect::introspect(&from.client).await.map_err(|e| e.to_string())?;
+        apply::down(&from.client, &all, 1)
+            .await
+            .map_err(|e| format!("down: {e}"))?;
+        let back = introspect::introspect(&from.client)
+            .await
+            .map_err(|e| e.to_string())?;
         if back != before {
-            return Err(format!("down does not restore from.sql:\n{}", schemadiff::residual(&back, &before)));
+            return Err(format!(
+                "down does not restore from.sql:\n{}",
+                schemadiff::residual(&back, &before)
+            ));
         }
         Ok(())
     }
