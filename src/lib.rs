@@ -292,50 +292,66 @@ pub fn residual(got: &Catalog, want: &Catalog) -> String {
 /// A file-name description derived from the changes, such as `add_email_to_contacts`.
 pub fn describe(plan: &Plan) -> String {
     use diff::Change::*;
-    let mut phrases: Vec<(String, bool)> = Vec::new();
-    let mut tables: Vec<String> = Vec::new();
+    // Each change as a phrase and the object it is about (a table or a type).
+    let mut phrases: Vec<(String, Option<(u8, String)>)> = Vec::new();
     for step in &plan.steps {
-        let (phrase, table) = match &step.change {
-            CreateTable(t) => (format!("create_{}", t.name.name), Some(t.name.name.clone())),
+        let (phrase, subject) = match &step.change {
+            CreateTable(t) => (
+                format!("create_{}", t.name.name),
+                Some((0, t.name.name.clone())),
+            ),
             DropTable { table, .. } => (
                 format!("drop_{}", table.name.name),
-                Some(table.name.name.clone()),
+                Some((0, table.name.name.clone())),
             ),
             AddColumn { table, column, .. } => (
                 format!("add_{}_to_{}", column.name, table.name),
-                Some(table.name.clone()),
+                Some((0, table.name.clone())),
             ),
             DropColumn { table, column, .. } => (
                 format!("drop_{}_from_{}", column.name, table.name),
-                Some(table.name.clone()),
+                Some((0, table.name.clone())),
             ),
             AlterColumn { table, to, .. } => (
                 format!("alter_{}_{}", table.name, to.name),
-                Some(table.name.clone()),
+                Some((0, table.name.clone())),
             ),
-            AddConstraint { table, constraint } => {
-                (format!("add_{}", constraint.name), Some(table.name.clone()))
-            }
+            AddConstraint { table, constraint } => (
+                format!("add_{}", constraint.name),
+                Some((0, table.name.clone())),
+            ),
             DropConstraint { table, constraint } => (
                 format!("drop_{}", constraint.name),
-                Some(table.name.clone()),
+                Some((0, table.name.clone())),
             ),
             CreateIndex(i) => (
                 format!("create_index_{}", i.name.name),
-                Some(i.table.name.clone()),
+                Some((0, i.table.name.clone())),
             ),
             DropIndex(i) => (
                 format!("drop_index_{}", i.name.name),
-                Some(i.table.name.clone()),
+                Some((0, i.table.name.clone())),
+            ),
+            CreateEnum(e) => (
+                format!("create_type_{}", e.name.name),
+                Some((1, e.name.name.clone())),
+            ),
+            DropEnum(e) => (
+                format!("drop_type_{}", e.name.name),
+                Some((1, e.name.name.clone())),
+            ),
+            AddEnumValue { name, value, .. } => (
+                format!("add_{value}_to_{}", name.name),
+                Some((1, name.name.clone())),
+            ),
+            RecreateEnum { to, .. } => (
+                format!("alter_type_{}", to.name.name),
+                Some((1, to.name.name.clone())),
             ),
             CreateSchema(s) => (format!("create_schema_{}", s.name), None),
             DropSchema { schema, .. } => (format!("drop_schema_{}", schema.name), None),
             CreateExtension(e) => (format!("create_extension_{}", e.name), None),
             DropExtension(e) => (format!("drop_extension_{}", e.name), None),
-            CreateEnum(e) => (format!("create_type_{}", e.name.name), None),
-            DropEnum(e) => (format!("drop_type_{}", e.name.name), None),
-            AddEnumValue { name, value, .. } => (format!("add_{value}_to_{}", name.name), None),
-            RecreateEnum { to, .. } => (format!("alter_type_{}", to.name.name), None),
             CreateSequence(s) => (format!("create_sequence_{}", s.name.name), None),
             DropSequence(s) => (format!("drop_sequence_{}", s.name.name), None),
             AlterSequence { name, .. } => (format!("alter_sequence_{}", name.name), None),
@@ -343,38 +359,30 @@ pub fn describe(plan: &Plan) -> String {
             SetSequenceOwner { .. } | Comment { .. } => continue,
         };
         if !phrases.iter().any(|(p, _)| *p == phrase) {
-            phrases.push((phrase, table.is_some()));
-        }
-        if let Some(t) = table
-            && !tables.contains(&t)
-        {
-            tables.push(t);
+            phrases.push((phrase, subject));
         }
     }
-    // Tables say most about a migration: their phrases come first.
-    phrases.sort_by_key(|(_, about_table)| !about_table);
-    let phrases: Vec<String> = phrases.into_iter().map(|(p, _)| p).collect();
-    // Several changes to one table read best as one phrase about the table.
-    let creates_one_table = phrases
+    // Tables say most about a migration, then types: their phrases come first.
+    phrases.sort_by_key(|(_, subject)| subject.as_ref().map_or(2, |(rank, _)| *rank));
+    let subjects: BTreeSet<&String> = phrases
         .iter()
-        .filter(|p| p.starts_with("create_") && !p.starts_with("create_index_"))
-        .count()
-        == 1;
-    let text = if phrases.len() > 1 && tables.len() == 1 && !creates_one_table {
-        format!("alter_{}", tables[0])
-    } else if phrases.len() > 1 && creates_one_table && tables.len() == 1 {
-        phrases
-            .iter()
-            .find(|p| p.starts_with("create_"))
-            .cloned()
-            .unwrap_or_default()
-    } else {
-        match phrases.len() {
-            0 => "comments".to_string(),
-            1 => phrases[0].clone(),
-            2 => format!("{}_and_{}", phrases[0], phrases[1]),
-            n => format!("{}_and_{}_more", phrases[0], n - 1),
+        .filter_map(|(_, s)| s.as_ref().map(|(_, n)| n))
+        .collect();
+    let text = match phrases.as_slice() {
+        [] => "comments".to_string(),
+        [(only, _)] => only.clone(),
+        [(first, Some((_, subject))), ..] if subjects.len() == 1 => {
+            // Several changes to one object: creating it, or altering it.
+            if first.starts_with("create_") && !first.starts_with("create_index_") {
+                first.clone()
+            } else {
+                format!("alter_{subject}")
+            }
         }
+        [(first, _), (second, _)] if first.len() + second.len() + 5 <= 60 => {
+            format!("{first}_and_{second}")
+        }
+        [(first, _), rest @ ..] => format!("{first}_and_{}_more", rest.len()),
     };
     migrations::slug(&text)
 }

@@ -260,8 +260,11 @@ pub fn slug(text: &str) -> String {
     }
     let mut s = s.trim_matches('_').to_string();
     if s.len() > 60 {
+        // Cut at a word boundary so the name does not end in half a word.
         s.truncate(60);
-        s = s.trim_end_matches('_').to_string();
+        if let Some(i) = s.rfind('_').filter(|&i| i > 20) {
+            s.truncate(i);
+        }
     }
     if s.is_empty() {
         "migration".to_string()
