@@ -94,11 +94,17 @@ impl Catalog {
                 out.push(line);
             }
             for c in t.constraints.values() {
-                out.push(format!("constraint {}.{} {}", t.name, c.name, c.definition));
+                out.push(format!(
+                    "constraint {}.{} {} comment={:?}",
+                    t.name, c.name, c.definition, c.comment
+                ));
             }
         }
         for i in self.indexes.values() {
-            out.push(format!("index {} {}", i.name, i.definition));
+            out.push(format!(
+                "index {} {} comment={:?}",
+                i.name, i.definition, i.comment
+            ));
         }
         out
     }

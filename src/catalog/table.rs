@@ -43,6 +43,7 @@ pub struct Constraint {
     pub columns: Vec<String>,
     /// Other objects it needs: the referenced key of a foreign key.
     pub depends_on: Vec<ObjectId>,
+    pub comment: Option<String>,
 }
 
 /// A table (relkind `r`). Column order is not compared: PostgreSQL appends new columns and
@@ -85,4 +86,5 @@ pub struct Index {
     pub definition: String,
     /// Columns of the table it reads (plain key and INCLUDE columns, and those in expressions).
     pub columns: Vec<String>,
+    pub comment: Option<String>,
 }

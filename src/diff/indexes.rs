@@ -1,7 +1,14 @@
 //! Indexes that do not back a constraint.
 
-use super::{Change, pair};
-use crate::catalog::Catalog;
+use super::{Change, CommentTarget, pair};
+use crate::catalog::{Catalog, Index};
+
+fn comment_on(i: &Index) -> Change {
+    Change::Comment {
+        target: CommentTarget::Index(i.name.clone()),
+        comment: i.comment.clone(),
+    }
+}
 
 pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
     let (removed, kept, added) = pair(&current.indexes, &desired.indexes);
@@ -17,7 +24,17 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
                 out.push(Change::DropIndex(a.clone()));
             }
             out.push(Change::CreateIndex(b.clone()));
+            if b.comment.is_some() {
+                out.push(comment_on(b));
+            }
+        } else if a.comment != b.comment {
+            out.push(comment_on(b));
         }
     }
-    out.extend(added.into_iter().map(|i| Change::CreateIndex(i.clone())));
+    for i in added {
+        out.push(Change::CreateIndex(i.clone()));
+        if i.comment.is_some() {
+            out.push(comment_on(i));
+        }
+    }
 }

@@ -21,6 +21,8 @@ pub enum CommentTarget {
     Type(QualifiedName),
     Table(QualifiedName),
     Column(QualifiedName, String),
+    Constraint(QualifiedName, String),
+    Index(QualifiedName),
 }
 
 /// One alteration of an existing column, in the order they must run.

@@ -69,6 +69,13 @@ fn create_table(t: &Table, out: &mut Vec<Change>) {
             comment: c.comment.clone(),
         });
     }
+    for c in t.constraints.values().filter(|c| c.comment.is_some()) {
+        let target = CommentTarget::Constraint(t.name.clone(), c.name.clone());
+        out.push(Change::Comment {
+            target,
+            comment: c.comment.clone(),
+        });
+    }
 }
 
 fn alter_table(current: &Catalog, a: &Table, b: &Table, out: &mut Vec<Change>) {
@@ -141,6 +148,10 @@ fn alter_table(current: &Catalog, a: &Table, b: &Table, out: &mut Vec<Change>) {
             constraint: c.clone(),
         });
     }
+    let comment_on = |c: &crate::catalog::Constraint| Change::Comment {
+        target: CommentTarget::Constraint(name.clone(), c.name.clone()),
+        comment: c.comment.clone(),
+    };
     for (x, y) in kept {
         if x.definition != y.definition || x.kind != y.kind {
             out.push(Change::DropConstraint {
@@ -151,6 +162,11 @@ fn alter_table(current: &Catalog, a: &Table, b: &Table, out: &mut Vec<Change>) {
                 table: name.clone(),
                 constraint: y.clone(),
             });
+            if y.comment.is_some() {
+                out.push(comment_on(y));
+            }
+        } else if x.comment != y.comment {
+            out.push(comment_on(y));
         }
     }
     for c in added {
@@ -158,6 +174,9 @@ fn alter_table(current: &Catalog, a: &Table, b: &Table, out: &mut Vec<Change>) {
             table: name.clone(),
             constraint: c.clone(),
         });
+        if c.comment.is_some() {
+            out.push(comment_on(c));
+        }
     }
 
     if a.comment != b.comment {

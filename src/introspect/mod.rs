@@ -258,6 +258,7 @@ pub async fn introspect_with_stats(client: &Client) -> Result<(Catalog, Stats)> 
             definition: r.get(4),
             columns: r.get(5),
             depends_on,
+            comment: r.get(10),
         };
         if let Some(t) = catalog.tables.get_mut(&table) {
             t.constraints.insert(name, constraint);
@@ -282,6 +283,7 @@ pub async fn introspect_with_stats(client: &Client) -> Result<(Catalog, Stats)> 
                 table,
                 definition: r.get(3),
                 columns: r.get(4),
+                comment: r.get(5),
             },
         );
     }

@@ -184,6 +184,8 @@ pub fn touches(change: &Change) -> Touches {
             CommentTarget::Type(n) => ObjectId::Type(n.clone()),
             CommentTarget::Table(n) => ObjectId::Table(n.clone()),
             CommentTarget::Column(n, c) => ObjectId::Column(n.clone(), c.clone()),
+            CommentTarget::Constraint(t, c) => ObjectId::Constraint(t.clone(), c.clone()),
+            CommentTarget::Index(i) => ObjectId::Index(i.clone()),
         }),
     }
     t

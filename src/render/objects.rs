@@ -139,6 +139,10 @@ pub fn statements(change: &Change) -> Vec<String> {
                 CommentTarget::Type(t) => format!("TYPE {}", qualified(t)),
                 CommentTarget::Table(t) => format!("TABLE {}", qualified(t)),
                 CommentTarget::Column(t, c) => format!("COLUMN {}.{}", qualified(t), ident(c)),
+                CommentTarget::Constraint(t, c) => {
+                    format!("CONSTRAINT {} ON {}", ident(c), qualified(t))
+                }
+                CommentTarget::Index(i) => format!("INDEX {}", qualified(i)),
             };
             let text = comment.as_deref().map_or("NULL".to_string(), literal);
             vec![format!("COMMENT ON {target} IS {text};")]

@@ -9,7 +9,8 @@ SELECT n.nspname, c.relname, co.conname, co.contype::text AS kind,
        (SELECT x.conname FROM pg_constraint x
         WHERE x.conrelid = co.confrelid AND x.conindid = co.conindid AND x.contype IN ('p', 'u')
         LIMIT 1) AS ref_constraint,
-       ri.relname AS ref_index
+       ri.relname AS ref_index,
+       obj_description(co.oid, 'pg_constraint') AS comment
 FROM pg_constraint co
 JOIN pg_class c ON c.oid = co.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
