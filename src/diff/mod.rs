@@ -31,11 +31,13 @@ pub enum ColumnAction {
     DropDefault,
     DropIdentity,
     DropExpression,
-    /// New type and collation; `rewrites` when PostgreSQL must rewrite the table.
+    /// New type and collation; `rewrites` when PostgreSQL must rewrite the table;
+    /// `via_text` when there is no direct cast (one enum to another).
     SetType {
         type_sql: String,
         collation: Option<String>,
         rewrites: bool,
+        via_text: bool,
     },
     SetDefault(String),
     AddIdentity {

@@ -219,6 +219,7 @@ fn column_actions(a: &Column, b: &Column) -> Vec<ColumnAction> {
             type_sql: b.type_sql.clone(),
             collation: b.collation.clone(),
             rewrites: a.type_sql != b.type_sql && rewrites(&a.type_sql, &b.type_sql),
+            via_text: uses_enum(a) && uses_enum(b),
         });
     }
     if let Some(d) = &b.default
@@ -234,6 +235,12 @@ fn column_actions(a: &Column, b: &Column) -> Vec<ColumnAction> {
     }
     actions.sort();
     actions
+}
+
+fn uses_enum(c: &Column) -> bool {
+    c.depends_on
+        .iter()
+        .any(|d| matches!(d, crate::catalog::ObjectId::Type(_)))
 }
 
 /// Whether changing a column from type `from` to `to` makes PostgreSQL rewrite the table.

@@ -102,6 +102,7 @@ pub fn alterations(table: &QualifiedName, from: &Column, actions: &[ColumnAction
                     type_sql,
                     collation,
                     rewrites,
+                    via_text,
                 } => {
                     let mut s = format!("TYPE {type_sql}");
                     match collation {
@@ -111,7 +112,14 @@ pub fn alterations(table: &QualifiedName, from: &Column, actions: &[ColumnAction
                         }
                         None => {}
                     }
-                    if *rewrites {
+                    if *via_text {
+                        let text = if type_sql.ends_with("[]") {
+                            "text[]"
+                        } else {
+                            "text"
+                        };
+                        s.push_str(&format!(" USING {}::{text}::{type_sql}", ident(&from.name)));
+                    } else if *rewrites {
                         s.push_str(&format!(" USING {}::{type_sql}", ident(&from.name)));
                     }
                     s
