@@ -45,10 +45,7 @@ impl Config {
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         Ok(Config {
             database_url: flags.database_url.or_else(|| env("DATABASE_URL")),
-            dev_url: flags
-                .dev_url
-                .or_else(|| env("SCHEMADIFF_DEV_URL"))
-                .or(from_file.dev_url),
+            dev_url: flags.dev_url.or_else(|| env("SCHEMADIFF_DEV_URL")).or(from_file.dev_url),
             schema_dir: flags
                 .schema_dir
                 .or(from_file.schema_dir)

@@ -22,11 +22,7 @@ pub enum Error {
     Syntax { location: Location, message: String },
 
     #[error("{location}: {message}\n  while running: {statement}")]
-    Statement {
-        location: Location,
-        message: String,
-        statement: String,
-    },
+    Statement { location: Location, message: String, statement: String },
 
     #[error("cannot connect to {url}: {cause}")]
     Connect { url: String, cause: String },
@@ -58,6 +54,9 @@ pub enum Error {
 
     #[error("{0}")]
     Migrations(String),
+
+    #[error("{0}")]
+    Plan(String),
 
     #[error("{0}")]
     Usage(String),

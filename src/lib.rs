@@ -86,10 +86,8 @@ pub async fn plan(req: &PlanRequest) -> Result<PlanOutcome> {
     let shadow = Shadow::start(cfg.dev_url.as_deref())?;
     let mut notes = Vec::new();
     if let Some(client) = &live {
-        let (target, local) = (
-            shadow::server_major_version(client).await?,
-            shadow.server_major_version().await?,
-        );
+        let (target, local) =
+            (shadow::server_major_version(client).await?, shadow.server_major_version().await?);
         if target != local {
             notes.push(format!(
                 "the shadow server is PostgreSQL {local} but the database is {target}; pass --dev-url to a {target} server for an exact check"
@@ -126,8 +124,8 @@ async fn plan_in_shadow(
     })
     .await?;
 
-    let up = plan::plan(&current, &desired);
-    let down = plan::plan(&desired, &current);
+    let up = plan::plan(&current, &desired)?;
+    let down = plan::plan(&desired, &current)?;
     let version = existing.last().map_or(1, |m| m.version + 1);
     let description = match &req.name {
         Some(n) => migrations::slug(n),
@@ -136,15 +134,7 @@ async fn plan_in_shadow(
     let id = format!("{version:03}_{description}");
     let up_sql = render::migration_file(&format!("{id} (up)"), &up);
     let down_sql = render::migration_file(&format!("{id} (down)"), &down);
-    let mut outcome = PlanOutcome {
-        up,
-        down,
-        id,
-        up_sql,
-        down_sql,
-        written: None,
-        notes,
-    };
+    let mut outcome = PlanOutcome { up, down, id, up_sql, down_sql, written: None, notes };
     if outcome.up.is_empty() {
         return Ok(outcome);
     }
@@ -171,15 +161,7 @@ async fn plan_in_shadow(
         });
     }
 
-    verify(
-        shadow,
-        live.is_some(),
-        existing,
-        &current,
-        &desired,
-        &outcome,
-    )
-    .await?;
+    verify(shadow, live.is_some(), existing, &current, &desired, &outcome).await?;
 
     if !req.dry_run {
         outcome.written = Some(migrations::write_new(
@@ -222,7 +204,7 @@ async fn verify(
         if current_is_live {
             // Rebuild the live schema from its catalog: the same renderer, from an empty database.
             let empty = introspect::introspect(client).await?;
-            let setup = plan::plan(&empty, current);
+            let setup = plan::plan(&empty, current)?;
             let sql = render::migration_file("current schema", &setup);
             apply::run_in_transaction(client, &sql, Path::new("<current schema>")).await?;
             compare(
@@ -233,17 +215,10 @@ async fn verify(
         } else {
             shadow::replay(client, existing).await?;
         }
-        apply::run_in_transaction(client, &outcome.up_sql, &planned.join("up.sql"))
-            .await
-            .map_err(|e| Error::Verification {
-                phase: "up fails to run".into(),
-                residual: e.to_string(),
-            })?;
-        compare(
-            "up does not reach schema/",
-            &introspect::introspect(client).await?,
-            desired,
+        apply::run_in_transaction(client, &outcome.up_sql, &planned.join("up.sql")).await.map_err(
+            |e| Error::Verification { phase: "up fails to run".into(), residual: e.to_string() },
         )?;
+        compare("up does not reach schema/", &introspect::introspect(client).await?, desired)?;
         apply::run_in_transaction(client, &outcome.down_sql, &planned.join("down.sql"))
             .await
             .map_err(|e| Error::Verification {
@@ -264,18 +239,12 @@ fn compare(phase: &str, got: &Catalog, want: &Catalog) -> Result<()> {
     if got == want {
         return Ok(());
     }
-    Err(Error::Verification {
-        phase: phase.to_string(),
-        residual: residual(got, want),
-    })
+    Err(Error::Verification { phase: phase.to_string(), residual: residual(got, want) })
 }
 
 /// `-` lines are what the database has and should not, `+` what it lacks.
 pub fn residual(got: &Catalog, want: &Catalog) -> String {
-    let (got, want) = (
-        got.facts().join("\n") + "\n",
-        want.facts().join("\n") + "\n",
-    );
+    let (got, want) = (got.facts().join("\n") + "\n", want.facts().join("\n") + "\n");
     let diff = similar::TextDiff::from_lines(&got, &want);
     let mut out = String::new();
     for change in diff.iter_all_changes() {
@@ -296,58 +265,41 @@ pub fn describe(plan: &Plan) -> String {
     let mut phrases: Vec<(String, Option<(u8, String)>)> = Vec::new();
     for step in &plan.steps {
         let (phrase, subject) = match &step.change {
-            CreateTable(t) => (
-                format!("create_{}", t.name.name),
-                Some((0, t.name.name.clone())),
-            ),
-            DropTable { table, .. } => (
-                format!("drop_{}", table.name.name),
-                Some((0, table.name.name.clone())),
-            ),
-            AddColumn { table, column, .. } => (
-                format!("add_{}_to_{}", column.name, table.name),
-                Some((0, table.name.clone())),
-            ),
-            DropColumn { table, column, .. } => (
-                format!("drop_{}_from_{}", column.name, table.name),
-                Some((0, table.name.clone())),
-            ),
-            AlterColumn { table, to, .. } => (
-                format!("alter_{}_{}", table.name, to.name),
-                Some((0, table.name.clone())),
-            ),
-            AddConstraint { table, constraint } => (
-                format!("add_{}", constraint.name),
-                Some((0, table.name.clone())),
-            ),
-            DropConstraint { table, constraint } => (
-                format!("drop_{}", constraint.name),
-                Some((0, table.name.clone())),
-            ),
-            CreateIndex(i) => (
-                format!("create_index_{}", i.name.name),
-                Some((0, i.table.name.clone())),
-            ),
-            DropIndex(i) => (
-                format!("drop_index_{}", i.name.name),
-                Some((0, i.table.name.clone())),
-            ),
-            CreateEnum(e) => (
-                format!("create_type_{}", e.name.name),
-                Some((1, e.name.name.clone())),
-            ),
-            DropEnum(e) => (
-                format!("drop_type_{}", e.name.name),
-                Some((1, e.name.name.clone())),
-            ),
-            AddEnumValue { name, value, .. } => (
-                format!("add_{value}_to_{}", name.name),
-                Some((1, name.name.clone())),
-            ),
-            RecreateEnum { to, .. } => (
-                format!("alter_type_{}", to.name.name),
-                Some((1, to.name.name.clone())),
-            ),
+            CreateTable(t) => (format!("create_{}", t.name.name), Some((0, t.name.name.clone()))),
+            DropTable { table, .. } => {
+                (format!("drop_{}", table.name.name), Some((0, table.name.name.clone())))
+            }
+            AddColumn { table, column, .. } => {
+                (format!("add_{}_to_{}", column.name, table.name), Some((0, table.name.clone())))
+            }
+            DropColumn { table, column, .. } => {
+                (format!("drop_{}_from_{}", column.name, table.name), Some((0, table.name.clone())))
+            }
+            AlterColumn { table, to, .. } => {
+                (format!("alter_{}_{}", table.name, to.name), Some((0, table.name.clone())))
+            }
+            AddConstraint { table, constraint } => {
+                (format!("add_{}", constraint.name), Some((0, table.name.clone())))
+            }
+            DropConstraint { table, constraint } => {
+                (format!("drop_{}", constraint.name), Some((0, table.name.clone())))
+            }
+            CreateIndex(i) => {
+                (format!("create_index_{}", i.name.name), Some((0, i.table.name.clone())))
+            }
+            DropIndex(i) => {
+                (format!("drop_index_{}", i.name.name), Some((0, i.table.name.clone())))
+            }
+            CreateEnum(e) => {
+                (format!("create_type_{}", e.name.name), Some((1, e.name.name.clone())))
+            }
+            DropEnum(e) => (format!("drop_type_{}", e.name.name), Some((1, e.name.name.clone()))),
+            AddEnumValue { name, value, .. } => {
+                (format!("add_{value}_to_{}", name.name), Some((1, name.name.clone())))
+            }
+            RecreateEnum { to, .. } => {
+                (format!("alter_type_{}", to.name.name), Some((1, to.name.name.clone())))
+            }
             CreateSchema(s) => (format!("create_schema_{}", s.name), None),
             DropSchema { schema, .. } => (format!("drop_schema_{}", schema.name), None),
             CreateExtension(e) => (format!("create_extension_{}", e.name), None),
@@ -364,10 +316,8 @@ pub fn describe(plan: &Plan) -> String {
     }
     // Tables say most about a migration, then types: their phrases come first.
     phrases.sort_by_key(|(_, subject)| subject.as_ref().map_or(2, |(rank, _)| *rank));
-    let subjects: BTreeSet<&String> = phrases
-        .iter()
-        .filter_map(|(_, s)| s.as_ref().map(|(_, n)| n))
-        .collect();
+    let subjects: BTreeSet<&String> =
+        phrases.iter().filter_map(|(_, s)| s.as_ref().map(|(_, n)| n)).collect();
     let text = match phrases.as_slice() {
         [] => "comments".to_string(),
         [(only, _)] => only.clone(),
@@ -403,7 +353,7 @@ pub async fn check(config: &Config) -> Result<()> {
         introspect::introspect(&db.client).await
     })
     .await?;
-    let pending = plan::plan(&current, &desired);
+    let pending = plan::plan(&current, &desired)?;
     if pending.is_empty() {
         return Ok(());
     }

@@ -11,11 +11,7 @@ use schemadiff::plan::HazardCode;
 use schemadiff::{Error, PlanRequest, apply, migrations};
 
 #[derive(Parser)]
-#[command(
-    name = "schemadiff",
-    version,
-    about = "Declarative schema migrations for PostgreSQL"
-)]
+#[command(name = "schemadiff", version, about = "Declarative schema migrations for PostgreSQL")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -110,12 +106,7 @@ async fn main() -> ExitCode {
 
 async fn run(command: Command) -> Result<(), Error> {
     match command {
-        Command::Plan {
-            common,
-            name,
-            allow_hazards,
-            dry_run,
-        } => {
+        Command::Plan { common, name, allow_hazards, dry_run } => {
             let mut allowed = BTreeSet::new();
             for code in &allow_hazards {
                 let hazard = HazardCode::parse(code).ok_or_else(|| {
@@ -127,21 +118,14 @@ async fn run(command: Command) -> Result<(), Error> {
                 })?;
                 allowed.insert(hazard);
             }
-            let req = PlanRequest {
-                config: config(common)?,
-                name,
-                allow_hazards: allowed,
-                dry_run,
-            };
+            let req =
+                PlanRequest { config: config(common)?, name, allow_hazards: allowed, dry_run };
             let outcome = schemadiff::plan(&req).await?;
             for note in &outcome.notes {
                 eprintln!("note: {note}");
             }
             if outcome.up.is_empty() {
-                println!(
-                    "No changes: the schema matches {}.",
-                    req.config.schema_dir.display()
-                );
+                println!("No changes: the schema matches {}.", req.config.schema_dir.display());
                 return Ok(());
             }
             println!("Plan {} ({} steps):", outcome.id, outcome.up.steps.len());
@@ -164,10 +148,7 @@ async fn run(command: Command) -> Result<(), Error> {
                     }
                     println!(
                         "Updated {}",
-                        req.config
-                            .migrations_dir
-                            .join(migrations::SUM_FILE)
-                            .display()
+                        req.config.migrations_dir.join(migrations::SUM_FILE).display()
                     );
                 }
                 None => println!("Dry run: nothing written."),

@@ -43,10 +43,7 @@ pub enum State {
 /// Reads the history; empty when the table does not exist yet.
 pub async fn history(client: &Client) -> Result<BTreeMap<u32, HistoryRow>> {
     let exists: bool = client
-        .query_one(
-            "SELECT to_regclass('public.schemadiff_migrations') IS NOT NULL",
-            &[],
-        )
+        .query_one("SELECT to_regclass('public.schemadiff_migrations') IS NOT NULL", &[])
         .await
         .map_err(Error::db("looking for the history table"))?
         .get(0);
@@ -103,11 +100,7 @@ pub fn states(
         .collect();
     for h in history.values() {
         if h.status == "applied" && !migrations.iter().any(|m| m.version == h.version) {
-            out.push((
-                h.version,
-                format!("{:03}_{}", h.version, h.name),
-                State::Missing,
-            ));
+            out.push((h.version, format!("{:03}_{}", h.version, h.name), State::Missing));
         }
     }
     out.sort_by_key(|(v, _, _)| *v);
@@ -155,9 +148,7 @@ async fn lock(client: &Client) -> Result<()> {
 }
 
 async fn unlock(client: &Client) {
-    let _ = client
-        .execute("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY])
-        .await;
+    let _ = client.execute("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY]).await;
 }
 
 async fn ensure_history(client: &Client) -> Result<()> {
@@ -187,24 +178,14 @@ async fn apply_locked(client: &Client, migrations: &[Migration]) -> Result<RunRe
     check_consistent(migrations, &history)?;
     let mut report = RunReport::default();
     for m in migrations {
-        if history
-            .get(&m.version)
-            .is_some_and(|h| h.status == "applied")
-        {
+        if history.get(&m.version).is_some_and(|h| h.status == "applied") {
             continue;
         }
         let started = Instant::now();
         let (version, checksum) = (m.version as i32, m.checksum());
         let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
             [&version, &m.name, &checksum];
-        match run_file(
-            client,
-            &m.up_sql,
-            &m.up_path,
-            Some((RECORD_APPLIED, &params)),
-        )
-        .await
-        {
+        match run_file(client, &m.up_sql, &m.up_path, Some((RECORD_APPLIED, &params))).await {
             Ok(()) => {
                 let ms = started.elapsed().as_millis() as i64;
                 client
@@ -241,11 +222,7 @@ async fn down_locked(client: &Client, migrations: &[Migration], count: usize) ->
     let applied: Vec<&Migration> = migrations
         .iter()
         .rev()
-        .filter(|m| {
-            history
-                .get(&m.version)
-                .is_some_and(|h| h.status == "applied")
-        })
+        .filter(|m| history.get(&m.version).is_some_and(|h| h.status == "applied"))
         .take(count)
         .collect();
     let mut report = RunReport::default();
@@ -288,10 +265,7 @@ pub async fn run_file(
     let parts = crate::render::transaction_parts(sql);
     let last = parts.len() - 1;
     for (i, (offset, part)) in parts.into_iter().enumerate() {
-        client
-            .batch_execute("BEGIN")
-            .await
-            .map_err(Error::db("starting a transaction"))?;
+        client.batch_execute("BEGIN").await.map_err(Error::db("starting a transaction"))?;
         let mut result = Ok(());
         for (at, statement) in statements(part) {
             if let Err(e) = client.batch_execute(statement).await {
@@ -313,10 +287,7 @@ pub async fn run_file(
             let _ = client.batch_execute("ROLLBACK").await;
             return Err(e);
         }
-        client
-            .batch_execute("COMMIT")
-            .await
-            .map_err(|e| statement_error(&e, sql, offset, path))?;
+        client.batch_execute("COMMIT").await.map_err(|e| statement_error(&e, sql, offset, path))?;
     }
     Ok(())
 }
@@ -355,22 +326,13 @@ pub fn statement_error(
     let offset =
         part_offset + position.map_or(0, |p| char_position_to_offset(&sql[part_offset..], p));
     let location = locate(path, sql, offset);
-    let line = sql
-        .lines()
-        .nth(location.line - 1)
-        .unwrap_or("")
-        .trim()
-        .to_string();
+    let line = sql.lines().nth(location.line - 1).unwrap_or("").trim().to_string();
     let line = if line.is_empty() {
         sql[part_offset..].lines().next().unwrap_or("").to_string()
     } else {
         line
     };
-    Error::Statement {
-        location,
-        message: describe_db_error(e),
-        statement: line,
-    }
+    Error::Statement { location, message: describe_db_error(e), statement: line }
 }
 
 /// The history row of a migration that just ran, written in its last transaction.

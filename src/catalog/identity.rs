@@ -11,10 +11,7 @@ pub struct QualifiedName {
 
 impl QualifiedName {
     pub fn new(schema: impl Into<String>, name: impl Into<String>) -> Self {
-        Self {
-            schema: schema.into(),
-            name: name.into(),
-        }
+        Self { schema: schema.into(), name: name.into() }
     }
 }
 

@@ -58,16 +58,10 @@ impl Catalog {
             out.push(format!("extension {} schema={}", e.name, e.schema));
         }
         for e in self.enums.values() {
-            out.push(format!(
-                "enum {} {:?} comment={:?}",
-                e.name, e.labels, e.comment
-            ));
+            out.push(format!("enum {} {:?} comment={:?}", e.name, e.labels, e.comment));
         }
         for s in self.sequences.values() {
-            out.push(format!(
-                "sequence {} {:?} owned_by={:?}",
-                s.name, s.options, s.owned_by
-            ));
+            out.push(format!("sequence {} {:?} owned_by={:?}", s.name, s.options, s.owned_by));
         }
         for t in self.tables.values() {
             out.push(format!("table {} comment={:?}", t.name, t.comment));
@@ -101,10 +95,7 @@ impl Catalog {
             }
         }
         for i in self.indexes.values() {
-            out.push(format!(
-                "index {} {} comment={:?}",
-                i.name, i.definition, i.comment
-            ));
+            out.push(format!("index {} {} comment={:?}", i.name, i.definition, i.comment));
         }
         out
     }

@@ -22,11 +22,7 @@ impl SequenceOptions {
             "integer" => i32::MAX as i64,
             _ => i64::MAX,
         };
-        let (min, start) = if increment > 0 {
-            (1, 1)
-        } else {
-            (-max - 1, -1)
-        };
+        let (min, start) = if increment > 0 { (1, 1) } else { (-max - 1, -1) };
         let (min, max) = if increment > 0 { (min, max) } else { (min, -1) };
         SequenceOptions {
             data_type: data_type.to_string(),

@@ -10,10 +10,7 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
         out.push(Change::CreateEnum(e.clone()));
         if e.comment.is_some() {
             let target = CommentTarget::Type(e.name.clone());
-            out.push(Change::Comment {
-                target,
-                comment: e.comment.clone(),
-            });
+            out.push(Change::Comment { target, comment: e.comment.clone() });
         }
     }
     for (a, b) in kept {
@@ -21,11 +18,7 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
             match insertions(&a.labels, &b.labels) {
                 Some(values) => {
                     for (value, before) in values {
-                        out.push(Change::AddEnumValue {
-                            name: b.name.clone(),
-                            value,
-                            before,
-                        });
+                        out.push(Change::AddEnumValue { name: b.name.clone(), value, before });
                     }
                 }
                 None => out.push(Change::RecreateEnum {
@@ -37,10 +30,7 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
         }
         if a.comment != b.comment {
             let target = CommentTarget::Type(b.name.clone());
-            out.push(Change::Comment {
-                target,
-                comment: b.comment.clone(),
-            });
+            out.push(Change::Comment { target, comment: b.comment.clone() });
         }
     }
 }
@@ -95,13 +85,7 @@ mod tests {
     #[test]
     fn added_labels_anchor_on_the_next_existing_one() {
         let got = insertions(&v(&["a", "c"]), &v(&["a", "b", "c", "d"])).unwrap();
-        assert_eq!(
-            got,
-            vec![
-                ("b".to_string(), Some("c".to_string())),
-                ("d".to_string(), None)
-            ]
-        );
+        assert_eq!(got, vec![("b".to_string(), Some("c".to_string())), ("d".to_string(), None)]);
     }
 
     #[test]

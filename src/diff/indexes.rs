@@ -4,10 +4,7 @@ use super::{Change, CommentTarget, pair};
 use crate::catalog::{Catalog, Index};
 
 fn comment_on(i: &Index) -> Change {
-    Change::Comment {
-        target: CommentTarget::Index(i.name.clone()),
-        comment: i.comment.clone(),
-    }
+    Change::Comment { target: CommentTarget::Index(i.name.clone()), comment: i.comment.clone() }
 }
 
 pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {

@@ -6,14 +6,8 @@ use crate::catalog::Catalog;
 pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
     let (removed, kept, added) = pair(&current.sequences, &desired.sequences);
     for s in removed {
+        // DROP SEQUENCE takes an owned sequence too, once no default uses it.
         if !dropped_with_owner(s, desired) {
-            if s.owned_by.is_some() {
-                out.push(Change::SetSequenceOwner {
-                    name: s.name.clone(),
-                    owner: None,
-                    previous: s.owned_by.clone(),
-                });
-            }
             out.push(Change::DropSequence(s.clone()));
         }
     }

@@ -1,16 +1,33 @@
 //! Tables, their columns, constraints and comments.
 
 use super::{Change, ColumnAction, CommentTarget, pair};
-use crate::catalog::{Catalog, Column, ConstraintKind, QualifiedName, Table};
+use crate::catalog::{Catalog, Column, ConstraintKind, ObjectId, QualifiedName, Table};
 
 pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
     let (removed, kept, added) = pair(&current.tables, &desired.tables);
-    for t in removed {
-        let owned_sequences = owned_sequences(current, &t.name, None);
-        out.push(Change::DropTable {
-            table: t.clone(),
-            owned_sequences,
+    let dropped: Vec<&QualifiedName> = removed.iter().map(|t| &t.name).collect();
+    for t in &removed {
+        // A foreign key to another dropped table goes first: two tables that point at each
+        // other could not be dropped one after the other.
+        let mut table = (*t).clone();
+        table.constraints.retain(|_, c| {
+            let to_other_dropped = c.depends_on.iter().any(|d| match d {
+                ObjectId::Constraint(target, _) | ObjectId::Table(target) => {
+                    *target != t.name && dropped.contains(&target)
+                }
+                ObjectId::Index(index) => current
+                    .indexes
+                    .get(index)
+                    .is_some_and(|i| i.table != t.name && dropped.contains(&&i.table)),
+                _ => false,
+            });
+            if to_other_dropped {
+                out.push(Change::DropConstraint { table: t.name.clone(), constraint: c.clone() });
+            }
+            !to_other_dropped
         });
+        let owned_sequences = owned_sequences(current, &t.name, None);
+        out.push(Change::DropTable { table, owned_sequences });
     }
     for t in added {
         create_table(t, out);
@@ -42,19 +59,10 @@ fn owned_sequences(
 /// foreign keys are added after every table exists.
 fn create_table(t: &Table, out: &mut Vec<Change>) {
     let mut created = t.clone();
-    created
-        .constraints
-        .retain(|_, c| c.kind != ConstraintKind::ForeignKey);
+    created.constraints.retain(|_, c| c.kind != ConstraintKind::ForeignKey);
     out.push(Change::CreateTable(created));
-    for c in t
-        .constraints
-        .values()
-        .filter(|c| c.kind == ConstraintKind::ForeignKey)
-    {
-        out.push(Change::AddConstraint {
-            table: t.name.clone(),
-            constraint: c.clone(),
-        });
+    for c in t.constraints.values().filter(|c| c.kind == ConstraintKind::ForeignKey) {
+        out.push(Change::AddConstraint { table: t.name.clone(), constraint: c.clone() });
     }
     if t.comment.is_some() {
         out.push(Change::Comment {
@@ -64,17 +72,11 @@ fn create_table(t: &Table, out: &mut Vec<Change>) {
     }
     for c in t.columns.iter().filter(|c| c.comment.is_some()) {
         let target = CommentTarget::Column(t.name.clone(), c.name.clone());
-        out.push(Change::Comment {
-            target,
-            comment: c.comment.clone(),
-        });
+        out.push(Change::Comment { target, comment: c.comment.clone() });
     }
     for c in t.constraints.values().filter(|c| c.comment.is_some()) {
         let target = CommentTarget::Constraint(t.name.clone(), c.name.clone());
-        out.push(Change::Comment {
-            target,
-            comment: c.comment.clone(),
-        });
+        out.push(Change::Comment { target, comment: c.comment.clone() });
     }
 }
 
@@ -99,10 +101,7 @@ fn alter_table(current: &Catalog, a: &Table, b: &Table, out: &mut Vec<Change>) {
             });
             if col.comment.is_some() {
                 let target = CommentTarget::Column(name.clone(), col.name.clone());
-                out.push(Change::Comment {
-                    target,
-                    comment: col.comment.clone(),
-                });
+                out.push(Change::Comment { target, comment: col.comment.clone() });
             }
             continue;
         };
@@ -121,32 +120,36 @@ fn alter_table(current: &Catalog, a: &Table, b: &Table, out: &mut Vec<Change>) {
                 column: col.clone(),
                 table_is_new: false,
             });
+            if col.comment.is_some() && old.comment == col.comment {
+                let target = CommentTarget::Column(name.clone(), col.name.clone());
+                out.push(Change::Comment { target, comment: col.comment.clone() });
+            }
         } else {
-            let actions = column_actions(old, col);
-            if !actions.is_empty() {
-                out.push(Change::AlterColumn {
-                    table: name.clone(),
-                    from: old.clone(),
-                    to: col.clone(),
-                    actions,
-                });
+            // Two steps: letting go of the old (default, identity, type), then taking on the
+            // new, so that what is dropped or created in between (a sequence that serial used,
+            // an identity's sequence of the same name) fits.
+            let (takes_on, lets_go): (Vec<_>, Vec<_>) =
+                column_actions(old, col).into_iter().partition(ColumnAction::takes_on);
+            for actions in [lets_go, takes_on] {
+                if !actions.is_empty() {
+                    out.push(Change::AlterColumn {
+                        table: name.clone(),
+                        from: old.clone(),
+                        to: col.clone(),
+                        actions,
+                    });
+                }
             }
         }
         if old.comment != col.comment {
             let target = CommentTarget::Column(name.clone(), col.name.clone());
-            out.push(Change::Comment {
-                target,
-                comment: col.comment.clone(),
-            });
+            out.push(Change::Comment { target, comment: col.comment.clone() });
         }
     }
 
     let (removed, kept, added) = pair(&a.constraints, &b.constraints);
     for c in removed {
-        out.push(Change::DropConstraint {
-            table: name.clone(),
-            constraint: c.clone(),
-        });
+        out.push(Change::DropConstraint { table: name.clone(), constraint: c.clone() });
     }
     let comment_on = |c: &crate::catalog::Constraint| Change::Comment {
         target: CommentTarget::Constraint(name.clone(), c.name.clone()),
@@ -154,14 +157,8 @@ fn alter_table(current: &Catalog, a: &Table, b: &Table, out: &mut Vec<Change>) {
     };
     for (x, y) in kept {
         if x.definition != y.definition || x.kind != y.kind {
-            out.push(Change::DropConstraint {
-                table: name.clone(),
-                constraint: x.clone(),
-            });
-            out.push(Change::AddConstraint {
-                table: name.clone(),
-                constraint: y.clone(),
-            });
+            out.push(Change::DropConstraint { table: name.clone(), constraint: x.clone() });
+            out.push(Change::AddConstraint { table: name.clone(), constraint: y.clone() });
             if y.comment.is_some() {
                 out.push(comment_on(y));
             }
@@ -170,10 +167,7 @@ fn alter_table(current: &Catalog, a: &Table, b: &Table, out: &mut Vec<Change>) {
         }
     }
     for c in added {
-        out.push(Change::AddConstraint {
-            table: name.clone(),
-            constraint: c.clone(),
-        });
+        out.push(Change::AddConstraint { table: name.clone(), constraint: c.clone() });
         if c.comment.is_some() {
             out.push(comment_on(c));
         }
@@ -205,7 +199,10 @@ fn column_actions(a: &Column, b: &Column) -> Vec<ColumnAction> {
             if x.always != y.always {
                 actions.push(ColumnAction::SetIdentityKind { always: y.always });
             }
-            if x.options != y.options {
+            // The sequence's type follows the column's; only the options are the identity's own.
+            let mut options = x.options.clone();
+            options.data_type = y.options.data_type.clone();
+            if options != y.options {
                 actions.push(ColumnAction::SetIdentityOptions(y.options.clone()));
             }
         }
@@ -219,13 +216,17 @@ fn column_actions(a: &Column, b: &Column) -> Vec<ColumnAction> {
             type_sql: b.type_sql.clone(),
             collation: b.collation.clone(),
             rewrites: a.type_sql != b.type_sql && rewrites(&a.type_sql, &b.type_sql),
-            via_text: uses_enum(a) && uses_enum(b),
+            cast: cast_between(a, b),
         });
     }
     if let Some(d) = &b.default
         && (a.default != b.default || type_changes)
     {
-        actions.push(ColumnAction::SetDefault(d.clone()));
+        let continues = b.depends_on.iter().find_map(|dep| match dep {
+            ObjectId::Sequence(s) if !a.depends_on.contains(dep) => Some(s.clone()),
+            _ => None,
+        });
+        actions.push(ColumnAction::SetDefault { default: d.clone(), continues });
     }
     if a.not_null && !b.not_null {
         actions.push(ColumnAction::DropNotNull);
@@ -238,9 +239,26 @@ fn column_actions(a: &Column, b: &Column) -> Vec<ColumnAction> {
 }
 
 fn uses_enum(c: &Column) -> bool {
-    c.depends_on
-        .iter()
-        .any(|d| matches!(d, crate::catalog::ObjectId::Type(_)))
+    c.depends_on.iter().any(|d| matches!(d, crate::catalog::ObjectId::Type(_)))
+}
+
+/// The cast that carries `a`'s values to `b`'s type. Conversions to strings, and between
+/// numbers, dates and the like, have assignment casts; conversions from strings do not.
+fn cast_between(a: &Column, b: &Column) -> super::Cast {
+    use super::Cast;
+    let base = |t: &str| split_modifiers(t.trim_end_matches("[]")).0.to_string();
+    let (from, to) = (base(&a.type_sql), base(&b.type_sql));
+    let string =
+        |t: &str| matches!(t, "text" | "character varying" | "character" | "name" | "\"char\"");
+    if uses_enum(a) && uses_enum(b) {
+        Cast::ViaText
+    } else if string(&to) || from == to {
+        Cast::Assignment
+    } else if string(&from) || from == "boolean" || to == "boolean" || uses_enum(b) {
+        Cast::Explicit
+    } else {
+        Cast::Assignment
+    }
 }
 
 /// Whether changing a column from type `from` to `to` makes PostgreSQL rewrite the table.
@@ -281,10 +299,8 @@ fn split_modifiers(t: &str) -> (&str, Option<Vec<i64>>) {
     }
     match t.find('(') {
         Some(i) if t.ends_with(')') => {
-            let mods = t[i + 1..t.len() - 1]
-                .split(',')
-                .filter_map(|m| m.trim().parse().ok())
-                .collect();
+            let mods =
+                t[i + 1..t.len() - 1].split(',').filter_map(|m| m.trim().parse().ok()).collect();
             (t[..i].trim_end(), Some(mods))
         }
         _ => (t, None),

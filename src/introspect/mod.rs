@@ -46,71 +46,45 @@ pub async fn introspect(client: &Client) -> Result<Catalog> {
 
 /// `introspect`, also returning how many queries it took.
 pub async fn introspect_with_stats(client: &Client) -> Result<(Catalog, Stats)> {
-    // Everything outside pg_catalog comes back schema-qualified, whatever the caller's path.
+    // One snapshot for every query, and everything outside pg_catalog schema-qualified,
+    // whatever the caller's search_path; both end with the transaction.
     client
-        .batch_execute("SET search_path = pg_catalog")
+        .batch_execute(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL search_path = pg_catalog",
+        )
         .await
-        .map_err(Error::db("setting search_path for introspection"))?;
-    let mut s = Session {
-        client,
-        stats: Stats::default(),
-    };
+        .map_err(Error::db("starting the introspection transaction"))?;
+    let result = read_catalog(client).await;
+    let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    client.batch_execute(end).await.map_err(Error::db("ending the introspection transaction"))?;
+    result
+}
+
+async fn read_catalog(client: &Client) -> Result<(Catalog, Stats)> {
+    let mut s = Session { client, stats: Stats::default() };
     let mut catalog = Catalog::default();
 
-    let rows = s
-        .query("schemas", include_str!("queries/schemas.sql"), &[])
-        .await?;
+    let rows = s.query("schemas", include_str!("queries/schemas.sql"), &[]).await?;
     let oids: Vec<u32> = rows.iter().map(|r| r.get(0)).collect();
     for r in &rows {
         let name: String = r.get(1);
-        catalog.schemas.insert(
-            name.clone(),
-            Schema {
-                name,
-                comment: r.get(2),
-            },
-        );
+        catalog.schemas.insert(name.clone(), Schema { name, comment: r.get(2) });
     }
 
-    for r in s
-        .query("extensions", include_str!("queries/extensions.sql"), &[])
-        .await?
-    {
+    for r in s.query("extensions", include_str!("queries/extensions.sql"), &[]).await? {
         let name: String = r.get(0);
-        catalog.extensions.insert(
-            name.clone(),
-            Extension {
-                name,
-                schema: r.get(1),
-            },
-        );
+        catalog.extensions.insert(name.clone(), Extension { name, schema: r.get(1) });
     }
 
-    for r in s
-        .query("enum types", include_str!("queries/enums.sql"), &[&oids])
-        .await?
-    {
+    for r in s.query("enum types", include_str!("queries/enums.sql"), &[&oids]).await? {
         let name = QualifiedName::new(r.get::<_, String>(0), r.get::<_, String>(1));
-        catalog.enums.insert(
-            name.clone(),
-            EnumType {
-                name,
-                labels: r.get(2),
-                comment: r.get(3),
-            },
-        );
+        catalog.enums.insert(name.clone(), EnumType { name, labels: r.get(2), comment: r.get(3) });
     }
 
     let history = HISTORY_TABLE;
     let mut identities: BTreeMap<(QualifiedName, String), (QualifiedName, SequenceOptions)> =
         BTreeMap::new();
-    for r in s
-        .query(
-            "sequences",
-            include_str!("queries/sequences.sql"),
-            &[&oids, &history],
-        )
-        .await?
+    for r in s.query("sequences", include_str!("queries/sequences.sql"), &[&oids, &history]).await?
     {
         let name = QualifiedName::new(r.get::<_, String>(0), r.get::<_, String>(1));
         let options = SequenceOptions {
@@ -123,10 +97,7 @@ pub async fn introspect_with_stats(client: &Client) -> Result<(Catalog, Stats)> 
             cycle: r.get(8),
         };
         let owner_kind: Option<String> = r.get(9);
-        let owner = match (
-            r.get::<_, Option<String>>(10),
-            r.get::<_, Option<String>>(11),
-        ) {
+        let owner = match (r.get::<_, Option<String>>(10), r.get::<_, Option<String>>(11)) {
             (Some(schema), Some(table)) => {
                 Some((QualifiedName::new(schema, table), r.get::<_, String>(12)))
             }
@@ -137,60 +108,31 @@ pub async fn introspect_with_stats(client: &Client) -> Result<(Catalog, Stats)> 
                 identities.insert(column, (name, options));
             }
             (_, owned_by) => {
-                catalog.sequences.insert(
-                    name.clone(),
-                    Sequence {
-                        name,
-                        options,
-                        owned_by,
-                    },
-                );
+                catalog.sequences.insert(name.clone(), Sequence { name, options, owned_by });
             }
         }
     }
 
-    for r in s
-        .query(
-            "tables",
-            include_str!("queries/tables.sql"),
-            &[&oids, &history],
-        )
-        .await?
-    {
+    for r in s.query("tables", include_str!("queries/tables.sql"), &[&oids, &history]).await? {
         let name = QualifiedName::new(r.get::<_, String>(0), r.get::<_, String>(1));
         catalog.tables.insert(
             name.clone(),
-            Table {
-                name,
-                columns: Vec::new(),
-                constraints: BTreeMap::new(),
-                comment: r.get(2),
-            },
+            Table { name, columns: Vec::new(), constraints: BTreeMap::new(), comment: r.get(2) },
         );
     }
 
-    for r in s
-        .query(
-            "columns",
-            include_str!("queries/columns.sql"),
-            &[&oids, &history],
-        )
-        .await?
-    {
+    for r in s.query("columns", include_str!("queries/columns.sql"), &[&oids, &history]).await? {
         let table = QualifiedName::new(r.get::<_, String>(0), r.get::<_, String>(1));
         let name: String = r.get(2);
         let identity_kind: String = r.get(7);
-        let identity =
-            match identity_kind.as_str() {
-                "a" | "d" => identities.remove(&(table.clone(), name.clone())).map(
-                    |(sequence_name, options)| Identity {
-                        always: identity_kind == "a",
-                        sequence_name,
-                        options,
-                    },
-                ),
-                _ => None,
-            };
+        let identity = match identity_kind.as_str() {
+            "a" | "d" => {
+                identities.remove(&(table.clone(), name.clone())).map(|(sequence_name, options)| {
+                    Identity { always: identity_kind == "a", sequence_name, options }
+                })
+            }
+            _ => None,
+        };
         let mut depends_on = Vec::new();
         let type_schema: String = r.get(10);
         let type_name: String = r.get(11);
@@ -221,13 +163,8 @@ pub async fn introspect_with_stats(client: &Client) -> Result<(Catalog, Stats)> 
         }
     }
 
-    for r in s
-        .query(
-            "constraints",
-            include_str!("queries/constraints.sql"),
-            &[&oids, &history],
-        )
-        .await?
+    for r in
+        s.query("constraints", include_str!("queries/constraints.sql"), &[&oids, &history]).await?
     {
         let table = QualifiedName::new(r.get::<_, String>(0), r.get::<_, String>(1));
         let kind = match r.get::<_, String>(3).as_str() {
@@ -244,10 +181,8 @@ pub async fn introspect_with_stats(client: &Client) -> Result<(Catalog, Stats)> 
             let ref_table = QualifiedName::new(schema, ref_table);
             match (r.get::<_, Option<String>>(8), r.get::<_, Option<String>>(9)) {
                 (Some(key), _) => depends_on.push(ObjectId::Constraint(ref_table, key)),
-                (None, Some(index)) => depends_on.push(ObjectId::Index(QualifiedName::new(
-                    ref_table.schema.clone(),
-                    index,
-                ))),
+                (None, Some(index)) => depends_on
+                    .push(ObjectId::Index(QualifiedName::new(ref_table.schema.clone(), index))),
                 (None, None) => depends_on.push(ObjectId::Table(ref_table)),
             }
         }
@@ -265,26 +200,13 @@ pub async fn introspect_with_stats(client: &Client) -> Result<(Catalog, Stats)> 
         }
     }
 
-    for r in s
-        .query(
-            "indexes",
-            include_str!("queries/indexes.sql"),
-            &[&oids, &history],
-        )
-        .await?
-    {
+    for r in s.query("indexes", include_str!("queries/indexes.sql"), &[&oids, &history]).await? {
         let schema: String = r.get(0);
         let name = QualifiedName::new(schema.clone(), r.get::<_, String>(1));
         let table = QualifiedName::new(schema, r.get::<_, String>(2));
         catalog.indexes.insert(
             name.clone(),
-            Index {
-                name,
-                table,
-                definition: r.get(3),
-                columns: r.get(4),
-                comment: r.get(5),
-            },
+            Index { name, table, definition: r.get(3), columns: r.get(4), comment: r.get(5) },
         );
     }
 

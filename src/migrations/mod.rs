@@ -46,11 +46,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<Migration>> {
     let entries = std::fs::read_dir(dir).map_err(Error::io(dir))?;
     for entry in entries {
         let path = entry.map_err(Error::io(dir))?.path();
-        let Some(file) = path
-            .file_name()
-            .and_then(|f| f.to_str())
-            .map(str::to_string)
-        else {
+        let Some(file) = path.file_name().and_then(|f| f.to_str()).map(str::to_string) else {
             continue;
         };
         if file == SUM_FILE || file.starts_with('.') {
@@ -67,9 +63,8 @@ pub fn read_dir(dir: &Path) -> Result<Vec<Migration>> {
                 dir.display()
             )));
         };
-        let Some((version, name)) = stem
-            .split_once('_')
-            .and_then(|(v, n)| Some((v.parse::<u32>().ok()?, n)))
+        let Some((version, name)) =
+            stem.split_once('_').and_then(|(v, n)| Some((v.parse::<u32>().ok()?, n)))
         else {
             return Err(Error::Migrations(format!(
                 "{}: a migration file name starts with its number, as in 001_create_contacts.up.sql",
@@ -77,8 +72,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<Migration>> {
             )));
         };
         let slot = if is_up {
-            ups.insert(version, (name.to_string(), path.clone()))
-                .map(|(_, p)| p)
+            ups.insert(version, (name.to_string(), path.clone())).map(|(_, p)| p)
         } else {
             downs.insert(version, path.clone())
         };
@@ -104,14 +98,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<Migration>> {
             Some(p) => Some(std::fs::read_to_string(p).map_err(Error::io(p))?),
             None => None,
         };
-        out.push(Migration {
-            version,
-            name,
-            up_path,
-            up_sql,
-            down_path,
-            down_sql,
-        });
+        out.push(Migration { version, name, up_path, up_sql, down_path, down_sql });
     }
     Ok(out)
 }
@@ -123,11 +110,7 @@ pub fn sum_text(migrations: &[Migration]) -> String {
             .to_string(),
     ];
     for m in migrations {
-        lines.push(format!(
-            "{} sha256:{}",
-            file_name(&m.up_path),
-            sha256(&m.up_sql)
-        ));
+        lines.push(format!("{} sha256:{}", file_name(&m.up_path), sha256(&m.up_sql)));
         if let (Some(p), Some(sql)) = (&m.down_path, &m.down_sql) {
             lines.push(format!("{} sha256:{}", file_name(p), sha256(sql)));
         }
@@ -136,9 +119,7 @@ pub fn sum_text(migrations: &[Migration]) -> String {
 }
 
 fn file_name(p: &Path) -> String {
-    p.file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_default()
+    p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 /// Checks `schemadiff.sum` against the files; the error names each file that differs.
@@ -162,10 +143,7 @@ pub fn verify_sum(dir: &Path, migrations: &[Migration]) -> Result<()> {
     let parse = |text: &str| -> BTreeMap<String, String> {
         text.lines()
             .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-            .filter_map(|l| {
-                l.split_once(' ')
-                    .map(|(f, s)| (f.to_string(), s.to_string()))
-            })
+            .filter_map(|l| l.split_once(' ').map(|(f, s)| (f.to_string(), s.to_string())))
             .collect()
     };
     let (recorded, expected) = (parse(&recorded), parse(&expected));
@@ -216,10 +194,7 @@ pub fn write_new(
     let sum = sum_text(&all);
     let targets = [
         (migration.up_path.clone(), up_sql.to_string()),
-        (
-            migration.down_path.clone().expect("just set"),
-            down_sql.to_string(),
-        ),
+        (migration.down_path.clone().expect("just set"), down_sql.to_string()),
         (dir.join(SUM_FILE), sum),
     ];
     // Write every file beside its target first, then rename: no partial migration is left.
@@ -230,10 +205,7 @@ pub fn write_new(
             staged.iter().for_each(|(t, _): &(PathBuf, &PathBuf)| {
                 let _ = std::fs::remove_file(t);
             });
-            return Err(Error::Io {
-                path: tmp,
-                source: e,
-            });
+            return Err(Error::Io { path: tmp, source: e });
         }
         staged.push((tmp, target));
     }
@@ -247,13 +219,7 @@ pub fn write_new(
 pub fn slug(text: &str) -> String {
     let mut s: String = text
         .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
         .collect();
     while s.contains("__") {
         s = s.replace("__", "_");
@@ -266,9 +232,5 @@ pub fn slug(text: &str) -> String {
             s.truncate(i);
         }
     }
-    if s.is_empty() {
-        "migration".to_string()
-    } else {
-        s
-    }
+    if s.is_empty() { "migration".to_string() } else { s }
 }

@@ -2,7 +2,7 @@
 //! The plan orders steps from these alone.
 
 use crate::catalog::{ObjectId, QualifiedName};
-use crate::diff::{Change, CommentTarget};
+use crate::diff::{Change, ColumnAction, CommentTarget};
 
 /// The objects one step touches.
 #[derive(Debug, Default, Clone)]
@@ -28,9 +28,7 @@ fn schema_of(name: &QualifiedName) -> ObjectId {
 }
 
 fn columns(table: &QualifiedName, names: &[String]) -> impl Iterator<Item = ObjectId> {
-    names
-        .iter()
-        .map(move |c| ObjectId::Column(table.clone(), c.clone()))
+    names.iter().map(move |c| ObjectId::Column(table.clone(), c.clone()))
 }
 
 pub fn touches(change: &Change) -> Touches {
@@ -46,11 +44,7 @@ pub fn touches(change: &Change) -> Touches {
             t.drops.push(ObjectId::Extension(e.name.clone()));
             t.releases.push(ObjectId::Schema(e.schema.clone()));
         }
-        Change::AlterExtensionSchema {
-            name,
-            schema,
-            previous,
-        } => {
+        Change::AlterExtensionSchema { name, schema, previous } => {
             t.alters.push(ObjectId::Extension(name.clone()));
             t.requires.push(ObjectId::Schema(schema.clone()));
             t.releases.push(ObjectId::Schema(previous.clone()));
@@ -69,9 +63,7 @@ pub fn touches(change: &Change) -> Touches {
         Change::RecreateEnum { to, columns, .. } => {
             t.alters.push(ObjectId::Type(to.name.clone()));
             t.alters.extend(
-                columns
-                    .iter()
-                    .map(|c| ObjectId::Column(c.table.clone(), c.column.clone())),
+                columns.iter().map(|c| ObjectId::Column(c.table.clone(), c.column.clone())),
             );
         }
         Change::CreateSequence(s) => {
@@ -84,89 +76,84 @@ pub fn touches(change: &Change) -> Touches {
         }
         Change::AlterSequence { name, .. } => t.alters.push(ObjectId::Sequence(name.clone())),
         // Ownership changes nothing others read, so it is not an alteration of the sequence.
-        Change::SetSequenceOwner {
-            name,
-            owner,
-            previous,
-        } => {
+        Change::SetSequenceOwner { name, owner, previous } => {
             t.requires.push(ObjectId::Sequence(name.clone()));
             if let Some((table, column)) = owner {
-                t.requires
-                    .push(ObjectId::Column(table.clone(), column.clone()));
+                t.requires.push(ObjectId::Column(table.clone(), column.clone()));
             }
             if let Some((table, column)) = previous {
-                t.detaches
-                    .push(ObjectId::Column(table.clone(), column.clone()));
+                t.detaches.push(ObjectId::Column(table.clone(), column.clone()));
             }
         }
         Change::CreateTable(table) => {
             t.creates.push(ObjectId::Table(table.name.clone()));
             t.requires.push(schema_of(&table.name));
             for c in &table.columns {
-                t.creates
-                    .push(ObjectId::Column(table.name.clone(), c.name.clone()));
+                t.creates.push(ObjectId::Column(table.name.clone(), c.name.clone()));
                 t.requires.extend(c.depends_on.iter().cloned());
             }
             for c in table.constraints.values() {
-                t.creates
-                    .push(ObjectId::Constraint(table.name.clone(), c.name.clone()));
+                t.creates.push(ObjectId::Constraint(table.name.clone(), c.name.clone()));
                 t.requires.extend(c.depends_on.iter().cloned());
             }
         }
-        Change::DropTable {
-            table,
-            owned_sequences,
-        } => {
+        Change::DropTable { table, owned_sequences } => {
             t.drops.push(ObjectId::Table(table.name.clone()));
             t.releases.push(schema_of(&table.name));
             for c in &table.columns {
-                t.drops
-                    .push(ObjectId::Column(table.name.clone(), c.name.clone()));
+                t.drops.push(ObjectId::Column(table.name.clone(), c.name.clone()));
                 t.releases.extend(c.depends_on.iter().cloned());
             }
             for c in table.constraints.values() {
-                t.drops
-                    .push(ObjectId::Constraint(table.name.clone(), c.name.clone()));
+                t.drops.push(ObjectId::Constraint(table.name.clone(), c.name.clone()));
                 t.releases.extend(c.depends_on.iter().cloned());
             }
-            t.drops
-                .extend(owned_sequences.iter().cloned().map(ObjectId::Sequence));
+            t.drops.extend(owned_sequences.iter().cloned().map(ObjectId::Sequence));
         }
         Change::AddColumn { table, column, .. } => {
-            t.creates
-                .push(ObjectId::Column(table.clone(), column.name.clone()));
+            t.creates.push(ObjectId::Column(table.clone(), column.name.clone()));
             t.requires.push(ObjectId::Table(table.clone()));
             t.requires.extend(column.depends_on.iter().cloned());
         }
-        Change::DropColumn {
-            table,
-            column,
-            owned_sequences,
-        } => {
-            t.drops
-                .push(ObjectId::Column(table.clone(), column.name.clone()));
+        Change::DropColumn { table, column, owned_sequences } => {
+            t.drops.push(ObjectId::Column(table.clone(), column.name.clone()));
             t.releases.extend(column.depends_on.iter().cloned());
-            t.drops
-                .extend(owned_sequences.iter().cloned().map(ObjectId::Sequence));
+            t.drops.extend(owned_sequences.iter().cloned().map(ObjectId::Sequence));
         }
-        Change::AlterColumn {
-            table, from, to, ..
-        } => {
-            t.alters
-                .push(ObjectId::Column(table.clone(), to.name.clone()));
-            t.requires.extend(to.depends_on.iter().cloned());
-            t.releases.extend(from.depends_on.iter().cloned());
+        // The diff splits a column's alterations in two: the step that lets go of the old
+        // default, identity and type, and the step that takes on the new ones after it.
+        Change::AlterColumn { table, from, to, actions } => {
+            let column = ObjectId::Column(table.clone(), to.name.clone());
+            if actions.iter().any(ColumnAction::takes_on) {
+                t.requires.push(column);
+                t.requires.extend(to.depends_on.iter().cloned());
+                for a in actions {
+                    if let ColumnAction::AddIdentity { sequence, .. } = a {
+                        t.creates.push(ObjectId::Sequence(sequence.clone()));
+                    }
+                }
+            } else {
+                t.alters.push(column);
+                t.releases.extend(from.depends_on.iter().cloned());
+                // A new type may be a new enum or an extension's type.
+                t.requires.extend(
+                    to.depends_on.iter().filter(|d| !matches!(d, ObjectId::Sequence(_))).cloned(),
+                );
+                if let (Some(i), true) =
+                    (&from.identity, actions.contains(&ColumnAction::DropIdentity))
+                {
+                    t.drops.push(ObjectId::Sequence(i.sequence_name.clone()));
+                }
+            }
         }
         Change::AddConstraint { table, constraint } => {
-            t.creates
-                .push(ObjectId::Constraint(table.clone(), constraint.name.clone()));
+            t.creates.push(ObjectId::Constraint(table.clone(), constraint.name.clone()));
             t.requires.push(ObjectId::Table(table.clone()));
             t.requires.extend(columns(table, &constraint.columns));
             t.requires.extend(constraint.depends_on.iter().cloned());
         }
         Change::DropConstraint { table, constraint } => {
-            t.drops
-                .push(ObjectId::Constraint(table.clone(), constraint.name.clone()));
+            t.drops.push(ObjectId::Constraint(table.clone(), constraint.name.clone()));
             t.releases.extend(columns(table, &constraint.columns));
             t.releases.extend(constraint.depends_on.iter().cloned());
         }

@@ -23,9 +23,7 @@ impl HazardCode {
     }
 
     pub fn parse(code: &str) -> Option<HazardCode> {
-        HazardCode::ALL
-            .into_iter()
-            .find(|h| h.as_str().eq_ignore_ascii_case(code.trim()))
+        HazardCode::ALL.into_iter().find(|h| h.as_str().eq_ignore_ascii_case(code.trim()))
     }
 }
 

@@ -17,6 +17,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::catalog::{Catalog, ObjectId};
 use crate::diff::{Change, diff};
+use crate::error::{Error, Result};
 
 /// One ordered unit of a migration.
 #[derive(Debug, Clone)]
@@ -38,15 +39,12 @@ impl Plan {
 
     /// Every hazard code the plan raises.
     pub fn hazard_codes(&self) -> BTreeSet<HazardCode> {
-        self.steps
-            .iter()
-            .flat_map(|s| s.hazards.iter().map(|h| h.code))
-            .collect()
+        self.steps.iter().flat_map(|s| s.hazards.iter().map(|h| h.code)).collect()
     }
 }
 
 /// Diffs `current` against `desired` and orders the changes.
-pub fn plan(current: &Catalog, desired: &Catalog) -> Plan {
+pub fn plan(current: &Catalog, desired: &Catalog) -> Result<Plan> {
     order(diff(current, desired))
 }
 
@@ -76,11 +74,7 @@ fn rank(change: &Change) -> u8 {
         Change::AlterColumn { .. } => 20,
         Change::SetSequenceOwner { .. } => 21,
         Change::AddConstraint { constraint, .. } => {
-            if constraint.kind == crate::catalog::ConstraintKind::ForeignKey {
-                23
-            } else {
-                22
-            }
+            if constraint.kind == crate::catalog::ConstraintKind::ForeignKey { 23 } else { 22 }
         }
         Change::CreateIndex(_) => 24,
         Change::Comment { .. } => 25,
@@ -99,7 +93,7 @@ fn sort_name(t: &Touches) -> String {
 }
 
 /// Orders changes topologically with a stable tie-break.
-pub fn order(changes: Vec<Change>) -> Plan {
+pub fn order(changes: Vec<Change>) -> Result<Plan> {
     let touched: Vec<Touches> = changes.iter().map(touches).collect();
     let mut graph: DiGraph<usize, ()> = DiGraph::new();
     let nodes: Vec<NodeIndex> = (0..changes.len()).map(|i| graph.add_node(i)).collect();
@@ -108,15 +102,9 @@ pub fn order(changes: Vec<Change>) -> Plan {
     let mut droppers: HashMap<&ObjectId, Vec<usize>> = HashMap::new();
     let mut alterers: HashMap<&ObjectId, Vec<usize>> = HashMap::new();
     for (i, t) in touched.iter().enumerate() {
-        t.creates
-            .iter()
-            .for_each(|o| creators.entry(o).or_default().push(i));
-        t.drops
-            .iter()
-            .for_each(|o| droppers.entry(o).or_default().push(i));
-        t.alters
-            .iter()
-            .for_each(|o| alterers.entry(o).or_default().push(i));
+        t.creates.iter().for_each(|o| creators.entry(o).or_default().push(i));
+        t.drops.iter().for_each(|o| droppers.entry(o).or_default().push(i));
+        t.alters.iter().for_each(|o| alterers.entry(o).or_default().push(i));
     }
     let mut edge = |from: usize, to: usize| {
         if from != to {
@@ -164,15 +152,10 @@ pub fn order(changes: Vec<Change>) -> Plan {
         .enumerate()
         .map(|(i, (c, t))| (rank(c), sort_name(t), i))
         .collect();
-    let mut indegree: Vec<usize> = nodes
-        .iter()
-        .map(|&n| graph.neighbors_directed(n, Direction::Incoming).count())
-        .collect();
-    let mut ready: BinaryHeap<Reverse<&(u8, String, usize)>> = keys
-        .iter()
-        .filter(|k| indegree[k.2] == 0)
-        .map(Reverse)
-        .collect();
+    let mut indegree: Vec<usize> =
+        nodes.iter().map(|&n| graph.neighbors_directed(n, Direction::Incoming).count()).collect();
+    let mut ready: BinaryHeap<Reverse<&(u8, String, usize)>> =
+        keys.iter().filter(|k| indegree[k.2] == 0).map(Reverse).collect();
     let mut ordered = Vec::with_capacity(changes.len());
     while let Some(Reverse(key)) = ready.pop() {
         let i = key.2;
@@ -185,21 +168,15 @@ pub fn order(changes: Vec<Change>) -> Plan {
             }
         }
     }
-    // A cycle is a bug in the dependency rules. Tests catch it; a release build keeps the
-    // remaining steps in key order and lets verification show what fails.
-    debug_assert!(
-        ordered.len() == changes.len(),
-        "dependency cycle among: {:?}",
-        keys.iter()
-            .filter(|k| !ordered.contains(&k.2))
-            .map(|k| &k.1)
-            .collect::<Vec<_>>()
-    );
+    // A cycle is a bug in the dependency rules, not in the user's schema: say which steps.
     if ordered.len() < changes.len() {
-        let mut rest: Vec<&(u8, String, usize)> =
-            keys.iter().filter(|k| !ordered.contains(&k.2)).collect();
-        rest.sort();
-        ordered.extend(rest.into_iter().map(|k| k.2));
+        let stuck: Vec<&str> =
+            keys.iter().filter(|k| !ordered.contains(&k.2)).map(|k| k.1.as_str()).collect();
+        return Err(Error::Plan(format!(
+            "cannot order the changes to {}: they depend on each other in a cycle. This is a \
+             schemadiff bug; please report it with the schema change that caused it",
+            stuck.join(", ")
+        )));
     }
 
     let mut slots: Vec<Option<Change>> = changes.into_iter().map(Some).collect();
@@ -207,11 +184,8 @@ pub fn order(changes: Vec<Change>) -> Plan {
         .into_iter()
         .map(|i| {
             let change = slots[i].take().expect("each step is placed once");
-            Step {
-                hazards: hazards_of(&change),
-                change,
-            }
+            Step { hazards: hazards_of(&change), change }
         })
         .collect();
-    Plan { steps }
+    Ok(Plan { steps })
 }

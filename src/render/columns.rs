@@ -1,8 +1,8 @@
 //! Column definitions and in-place column alterations.
 
-use super::{ident, qualified};
+use super::{ident, literal, qualified};
 use crate::catalog::{Column, Identity, QualifiedName, SequenceOptions};
-use crate::diff::ColumnAction;
+use crate::diff::{Cast, ColumnAction};
 
 /// `name type [COLLATE c] [identity] [DEFAULT d] [GENERATED ...] [NOT NULL]`.
 pub fn definition(table: &QualifiedName, c: &Column) -> String {
@@ -28,10 +28,8 @@ pub fn definition(table: &QualifiedName, c: &Column) -> String {
 fn identity_clause(table: &QualifiedName, column: &str, i: &Identity) -> String {
     let kind = if i.always { "ALWAYS" } else { "BY DEFAULT" };
     let mut options = Vec::new();
-    let default_name = QualifiedName::new(
-        table.schema.clone(),
-        format!("{}_{}_seq", table.name, column),
-    );
+    let default_name =
+        QualifiedName::new(table.schema.clone(), format!("{}_{}_seq", table.name, column));
     if i.sequence_name != default_name {
         options.push(format!("SEQUENCE NAME {}", qualified(&i.sequence_name)));
     }
@@ -75,22 +73,14 @@ pub fn sequence_options(
         out.push(format!("CACHE {}", o.cache));
     }
     if o.cycle != base.cycle {
-        out.push(if o.cycle {
-            "CYCLE".into()
-        } else {
-            "NO CYCLE".into()
-        });
+        out.push(if o.cycle { "CYCLE".into() } else { "NO CYCLE".into() });
     }
     out
 }
 
 /// One `ALTER TABLE ... ALTER COLUMN` statement per action.
 pub fn alterations(table: &QualifiedName, from: &Column, actions: &[ColumnAction]) -> Vec<String> {
-    let prefix = format!(
-        "ALTER TABLE {} ALTER COLUMN {}",
-        qualified(table),
-        ident(&from.name)
-    );
+    let prefix = format!("ALTER TABLE {} ALTER COLUMN {}", qualified(table), ident(&from.name));
     actions
         .iter()
         .map(|a| {
@@ -98,12 +88,7 @@ pub fn alterations(table: &QualifiedName, from: &Column, actions: &[ColumnAction
                 ColumnAction::DropDefault => "DROP DEFAULT".to_string(),
                 ColumnAction::DropIdentity => "DROP IDENTITY".to_string(),
                 ColumnAction::DropExpression => "DROP EXPRESSION".to_string(),
-                ColumnAction::SetType {
-                    type_sql,
-                    collation,
-                    rewrites,
-                    via_text,
-                } => {
+                ColumnAction::SetType { type_sql, collation, cast, .. } => {
                     let mut s = format!("TYPE {type_sql}");
                     match collation {
                         Some(c) => s.push_str(&format!(" COLLATE {c}")),
@@ -112,36 +97,45 @@ pub fn alterations(table: &QualifiedName, from: &Column, actions: &[ColumnAction
                         }
                         None => {}
                     }
-                    if *via_text {
-                        let text = if type_sql.ends_with("[]") {
-                            "text[]"
-                        } else {
-                            "text"
-                        };
-                        s.push_str(&format!(" USING {}::{text}::{type_sql}", ident(&from.name)));
-                    } else if *rewrites {
-                        s.push_str(&format!(" USING {}::{type_sql}", ident(&from.name)));
+                    let column = ident(&from.name);
+                    match cast {
+                        Cast::Assignment => {}
+                        Cast::Explicit => s.push_str(&format!(" USING {column}::{type_sql}")),
+                        Cast::ViaText => {
+                            let text = if type_sql.ends_with("[]") { "text[]" } else { "text" };
+                            s.push_str(&format!(" USING {column}::{text}::{type_sql}"));
+                        }
                     }
                     s
                 }
-                ColumnAction::SetDefault(d) => format!("SET DEFAULT {d}"),
-                ColumnAction::AddIdentity {
-                    always,
-                    options,
-                    sequence,
-                } => {
+                ColumnAction::SetDefault { default, continues: None } => format!("SET DEFAULT {default}"),
+                // Existing rows keep their values: the sequence continues after the largest.
+                ColumnAction::SetDefault { default, continues: Some(sequence) } => format!(
+                    "SET DEFAULT {default};\nSELECT setval({}, max({})) FROM {} HAVING max({}) IS NOT NULL",
+                    literal(&qualified(sequence)),
+                    ident(&from.name),
+                    qualified(table),
+                    ident(&from.name)
+                ),
+                ColumnAction::AddIdentity { always, options, sequence } => {
                     let identity = Identity {
                         always: *always,
                         sequence_name: sequence.clone(),
                         options: options.clone(),
                     };
-                    format!("ADD {}", identity_clause(table, &from.name, &identity))
+                    // Existing rows keep their values: the identity continues after the largest.
+                    format!(
+                        "ADD {};\nSELECT setval(pg_get_serial_sequence({}, {}), max({})) FROM {} HAVING max({}) IS NOT NULL",
+                        identity_clause(table, &from.name, &identity),
+                        literal(&qualified(table)),
+                        literal(&from.name),
+                        ident(&from.name),
+                        qualified(table),
+                        ident(&from.name)
+                    )
                 }
                 ColumnAction::SetIdentityKind { always } => {
-                    format!(
-                        "SET GENERATED {}",
-                        if *always { "ALWAYS" } else { "BY DEFAULT" }
-                    )
+                    format!("SET GENERATED {}", if *always { "ALWAYS" } else { "BY DEFAULT" })
                 }
                 ColumnAction::SetIdentityOptions(o) => {
                     let base = from.identity.as_ref().map(|i| &i.options);

@@ -9,26 +9,16 @@ pub fn statements(change: &Change) -> Vec<String> {
     match change {
         Change::CreateSchema(s) => vec![format!("CREATE SCHEMA {};", ident(&s.name))],
         Change::DropSchema { schema, .. } => vec![format!("DROP SCHEMA {};", ident(&schema.name))],
-        Change::CreateExtension(e) => vec![format!(
-            "CREATE EXTENSION {} WITH SCHEMA {};",
-            ident(&e.name),
-            ident(&e.schema)
-        )],
+        Change::CreateExtension(e) => {
+            vec![format!("CREATE EXTENSION {} WITH SCHEMA {};", ident(&e.name), ident(&e.schema))]
+        }
         Change::DropExtension(e) => vec![format!("DROP EXTENSION {};", ident(&e.name))],
         Change::AlterExtensionSchema { name, schema, .. } => {
-            vec![format!(
-                "ALTER EXTENSION {} SET SCHEMA {};",
-                ident(name),
-                ident(schema)
-            )]
+            vec![format!("ALTER EXTENSION {} SET SCHEMA {};", ident(name), ident(schema))]
         }
         Change::CreateEnum(e) => vec![create_enum(&e.name, &e.labels)],
         Change::DropEnum(e) => vec![format!("DROP TYPE {};", qualified(&e.name))],
-        Change::AddEnumValue {
-            name,
-            value,
-            before,
-        } => vec![match before {
+        Change::AddEnumValue { name, value, before } => vec![match before {
             Some(b) => format!(
                 "ALTER TYPE {} ADD VALUE IF NOT EXISTS {} BEFORE {};",
                 qualified(name),
@@ -44,11 +34,7 @@ pub fn statements(change: &Change) -> Vec<String> {
         Change::RecreateEnum { from, to, columns } => {
             let old = QualifiedName::new(from.name.schema.clone(), old_name(&from.name.name));
             let mut out = vec![
-                format!(
-                    "ALTER TYPE {} RENAME TO {};",
-                    qualified(&from.name),
-                    ident(&old.name)
-                ),
+                format!("ALTER TYPE {} RENAME TO {};", qualified(&from.name), ident(&old.name)),
                 create_enum(&to.name, &to.labels),
             ];
             for c in columns {
@@ -60,11 +46,7 @@ pub fn statements(change: &Change) -> Vec<String> {
                 if c.default_before.is_some() {
                     out.push(format!("{column} DROP DEFAULT;"));
                 }
-                let via = if c.type_sql.ends_with("[]") {
-                    "text[]"
-                } else {
-                    "text"
-                };
+                let via = if c.type_sql.ends_with("[]") { "text[]" } else { "text" };
                 out.push(format!(
                     "{column} TYPE {ty} USING {col}::{via}::{ty};",
                     ty = c.type_sql,
@@ -79,20 +61,12 @@ pub fn statements(change: &Change) -> Vec<String> {
         }
         Change::CreateSequence(s) => {
             let options = sequence_options(&s.options, Some(&bigint_defaults(&s.options)), true);
-            vec![format!(
-                "CREATE SEQUENCE {}{};",
-                qualified(&s.name),
-                prefixed(&options)
-            )]
+            vec![format!("CREATE SEQUENCE {}{};", qualified(&s.name), prefixed(&options))]
         }
         Change::DropSequence(s) => vec![format!("DROP SEQUENCE {};", qualified(&s.name))],
         Change::AlterSequence { name, from, to } => {
             let options = sequence_options(to, Some(from), true);
-            vec![format!(
-                "ALTER SEQUENCE {}{};",
-                qualified(name),
-                prefixed(&options)
-            )]
+            vec![format!("ALTER SEQUENCE {}{};", qualified(name), prefixed(&options))]
         }
         Change::SetSequenceOwner { name, owner, .. } => vec![format!(
             "ALTER SEQUENCE {} OWNED BY {};",
@@ -109,17 +83,10 @@ pub fn statements(change: &Change) -> Vec<String> {
             qualified(table),
             definition(table, column)
         )],
-        Change::DropColumn { table, column, .. } => vec![format!(
-            "ALTER TABLE {} DROP COLUMN {};",
-            qualified(table),
-            ident(&column.name)
-        )],
-        Change::AlterColumn {
-            table,
-            from,
-            actions,
-            ..
-        } => alterations(table, from, actions),
+        Change::DropColumn { table, column, .. } => {
+            vec![format!("ALTER TABLE {} DROP COLUMN {};", qualified(table), ident(&column.name))]
+        }
+        Change::AlterColumn { table, from, actions, .. } => alterations(table, from, actions),
         Change::AddConstraint { table, constraint } => vec![format!(
             "ALTER TABLE {} ADD CONSTRAINT {} {};",
             qualified(table),
@@ -152,11 +119,7 @@ pub fn statements(change: &Change) -> Vec<String> {
 
 fn create_enum(name: &QualifiedName, labels: &[String]) -> String {
     let labels: Vec<String> = labels.iter().map(|l| literal(l)).collect();
-    format!(
-        "CREATE TYPE {} AS ENUM ({});",
-        qualified(name),
-        labels.join(", ")
-    )
+    format!("CREATE TYPE {} AS ENUM ({});", qualified(name), labels.join(", "))
 }
 
 /// The name an enum is parked under while its replacement takes its place.
@@ -191,9 +154,5 @@ fn create_table(t: &Table) -> String {
     if lines.is_empty() {
         return format!("CREATE TABLE {} ();", qualified(&t.name));
     }
-    format!(
-        "CREATE TABLE {} (\n    {}\n);",
-        qualified(&t.name),
-        lines.join(",\n    ")
-    )
+    format!("CREATE TABLE {} (\n    {}\n);", qualified(&t.name), lines.join(",\n    "))
 }

@@ -34,10 +34,8 @@ impl EphemeralCluster {
             .tempdir()
             .map_err(|e| Error::Shadow(format!("cannot make a temp dir: {e}")))?;
         let run_as = if nix::unistd::geteuid().is_root() {
-            let user = nix::unistd::User::from_name("postgres")
-                .ok()
-                .flatten()
-                .ok_or_else(|| {
+            let user =
+                nix::unistd::User::from_name("postgres").ok().flatten().ok_or_else(|| {
                     Error::Shadow(
                         "running as root, and PostgreSQL refuses to run as root, but there is no \
                          `postgres` user to run it as; create one or pass --dev-url"
@@ -50,11 +48,7 @@ impl EphemeralCluster {
         } else {
             None
         };
-        let cluster = EphemeralCluster {
-            dir,
-            bindir,
-            run_as,
-        };
+        let cluster = EphemeralCluster { dir, bindir, run_as };
         let data = cluster.data_dir();
         cluster.run(
             "initdb",
@@ -104,20 +98,13 @@ impl EphemeralCluster {
 
     /// A libpq URL for `database` in this cluster.
     pub fn url(&self, database: &str) -> String {
-        format!(
-            "postgresql://postgres@/{database}?host={}&port={PORT}",
-            self.dir.path().display()
-        )
+        format!("postgresql://postgres@/{database}?host={}&port={PORT}", self.dir.path().display())
     }
 
     /// A connection configuration for `database` in this cluster.
     pub fn config(&self, database: &str) -> Config {
         let mut config = Config::new();
-        config
-            .host_path(self.dir.path())
-            .port(PORT)
-            .user("postgres")
-            .dbname(database);
+        config.host_path(self.dir.path()).port(PORT).user("postgres").dbname(database);
         config
     }
 
@@ -131,9 +118,7 @@ impl EphemeralCluster {
         if let Some((uid, gid)) = self.run_as {
             cmd.uid(uid).gid(gid);
         }
-        let out = cmd
-            .output()
-            .map_err(|e| Error::Shadow(format!("cannot run {program}: {e}")))?;
+        let out = cmd.output().map_err(|e| Error::Shadow(format!("cannot run {program}: {e}")))?;
         if out.status.success() {
             return Ok(());
         }
@@ -187,14 +172,12 @@ fn find_bindir() -> Option<PathBuf> {
         return Some(dir);
     }
     std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .find(|d| has_server(d))
-            .map(|d| {
-                // PATH may hold symlinks into the real bindir; pg_ctl finds postgres beside itself.
-                std::fs::canonicalize(d.join("pg_ctl"))
-                    .ok()
-                    .and_then(|p| p.parent().map(Path::to_path_buf))
-                    .unwrap_or(d)
-            })
+        std::env::split_paths(&paths).find(|d| has_server(d)).map(|d| {
+            // PATH may hold symlinks into the real bindir; pg_ctl finds postgres beside itself.
+            std::fs::canonicalize(d.join("pg_ctl"))
+                .ok()
+                .and_then(|p| p.parent().map(Path::to_path_buf))
+                .unwrap_or(d)
+        })
     })
 }

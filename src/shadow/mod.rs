@@ -32,9 +32,7 @@ impl Shadow {
     /// The dev server when given, else a new ephemeral cluster.
     pub fn start(dev_url: Option<&str>) -> Result<Shadow> {
         match dev_url {
-            Some(url) => Ok(Shadow::Dev {
-                url: url.to_string(),
-            }),
+            Some(url) => Ok(Shadow::Dev { url: url.to_string() }),
             None => Ok(Shadow::Ephemeral(EphemeralCluster::start()?)),
         }
     }
@@ -92,17 +90,10 @@ impl Shadow {
         drop(db.client);
         let admin = self.admin_client().await?;
         admin
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                db.name
-            ))
+            .batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", db.name))
             .await
             .map_err(|e| {
-                Error::Shadow(format!(
-                    "cannot drop {}: {}",
-                    db.name,
-                    describe_db_error(&e)
-                ))
+                Error::Shadow(format!("cannot drop {}: {}", db.name, describe_db_error(&e)))
             })
     }
 }

@@ -58,10 +58,7 @@ pub fn split_statements(file: &Path, text: &str) -> Result<Vec<Statement>> {
         Ok(pieces) => pieces,
         Err(err) => {
             let (offset, message) = syntax::error_position(text).unwrap_or((0, err.to_string()));
-            return Err(Error::Syntax {
-                location: locate(file, text, offset),
-                message,
-            });
+            return Err(Error::Syntax { location: locate(file, text, offset), message });
         }
     };
     let base = text.as_ptr() as usize;
@@ -85,18 +82,12 @@ pub fn locate(file: &Path, text: &str, offset: usize) -> Location {
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    Location {
-        file: file.to_path_buf(),
-        line,
-        column,
-    }
+    Location { file: file.to_path_buf(), line, column }
 }
 
 /// The byte offset of the `position`-th character (1-based), as PostgreSQL counts positions.
 pub fn char_position_to_offset(text: &str, position: usize) -> usize {
-    text.char_indices()
-        .nth(position.saturating_sub(1))
-        .map_or(text.len(), |(i, _)| i)
+    text.char_indices().nth(position.saturating_sub(1)).map_or(text.len(), |(i, _)| i)
 }
 
 #[cfg(test)]
@@ -118,9 +109,6 @@ mod tests {
         let text = "CREATE TABLE a (id int);\nCREATE TABLE b (id int,, x int);\n";
         let err = split_statements(Path::new("schema/b.sql"), text).unwrap_err();
         let msg = err.to_string();
-        assert_eq!(
-            msg,
-            "schema/b.sql:2:24: syntax error: syntax error at or near \",\""
-        );
+        assert_eq!(msg, "schema/b.sql:2:24: syntax error: syntax error at or near \",\"");
     }
 }

@@ -13,69 +13,27 @@ type TestFn = fn(&TestServer) -> Result<(), Failed>;
 
 pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
     let tests: Vec<(&str, TestFn)> = vec![
-        (
-            "plan_writes_numbered_files_and_apply_status_down_follow",
-            plan_apply_status_down,
-        ),
-        (
-            "plan_summary_lists_statements_hazards_and_files",
-            plan_summary_output,
-        ),
+        ("plan_writes_numbered_files_and_apply_status_down_follow", plan_apply_status_down),
+        ("plan_summary_lists_statements_hazards_and_files", plan_summary_output),
         ("plan_with_no_difference_writes_nothing", plan_no_difference),
-        (
-            "syntax_error_names_file_line_col_and_writes_nothing",
-            syntax_error,
-        ),
-        (
-            "failing_schema_statement_names_its_file_and_line",
-            failing_statement,
-        ),
-        (
-            "unreachable_database_hides_the_password",
-            unreachable_database,
-        ),
+        ("syntax_error_names_file_line_col_and_writes_nothing", syntax_error),
+        ("failing_schema_statement_names_its_file_and_line", failing_statement),
+        ("unreachable_database_hides_the_password", unreachable_database),
         (
             "hazards_are_refused_unless_allowed_then_written_as_comments",
             hazards_refused_then_commented,
         ),
         ("unknown_hazard_code_is_a_usage_error", unknown_hazard_code),
         ("repository_example_is_in_sync", repository_example_in_sync),
-        (
-            "check_fails_after_an_unplanned_schema_edit",
-            check_fails_after_edit,
-        ),
-        (
-            "check_fails_when_a_generated_file_is_edited",
-            check_fails_on_edited_file,
-        ),
-        (
-            "apply_refuses_an_applied_file_whose_checksum_changed",
-            apply_refuses_changed_checksum,
-        ),
-        (
-            "plan_refuses_a_database_behind_generated",
-            plan_refuses_database_behind,
-        ),
-        (
-            "failed_migration_is_recorded_failed_and_changes_nothing",
-            failed_migration_recorded,
-        ),
-        (
-            "apply_waits_for_no_one_while_another_run_holds_the_lock",
-            advisory_lock_held,
-        ),
-        (
-            "introspection_takes_the_same_queries_for_5_and_500_tables",
-            introspection_query_count,
-        ),
-        (
-            "plan_with_no_database_at_all_uses_an_ephemeral_cluster",
-            ephemeral_default,
-        ),
-        (
-            "ephemeral_cluster_is_removed_when_dropped",
-            ephemeral_cluster_removed,
-        ),
+        ("check_fails_after_an_unplanned_schema_edit", check_fails_after_edit),
+        ("check_fails_when_a_generated_file_is_edited", check_fails_on_edited_file),
+        ("apply_refuses_an_applied_file_whose_checksum_changed", apply_refuses_changed_checksum),
+        ("plan_refuses_a_database_behind_generated", plan_refuses_database_behind),
+        ("failed_migration_is_recorded_failed_and_changes_nothing", failed_migration_recorded),
+        ("apply_waits_for_no_one_while_another_run_holds_the_lock", advisory_lock_held),
+        ("introspection_takes_the_same_queries_for_5_and_500_tables", introspection_query_count),
+        ("plan_with_no_database_at_all_uses_an_ephemeral_cluster", ephemeral_default),
+        ("ephemeral_cluster_is_removed_when_dropped", ephemeral_cluster_removed),
     ];
     tests
         .into_iter()
@@ -97,11 +55,7 @@ fn bin(dir: &Path, args: &[&str]) -> Output {
 }
 
 fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
 fn ensure(cond: bool, msg: impl Into<String>) -> Result<(), Failed> {
@@ -110,11 +64,7 @@ fn ensure(cond: bool, msg: impl Into<String>) -> Result<(), Failed> {
 
 fn files(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
-        .map(|d| {
-            d.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
+        .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
         .unwrap_or_default();
     v.sort();
     v
@@ -162,10 +112,7 @@ fn plan_apply_status_down(server: &TestServer) -> Result<(), Failed> {
         let o = bin(d, &["apply", "--database-url", &db.url]);
         assert_eq!(text(&o), "Nothing to apply: the database is up to date.\n");
         let status = text(&bin(d, &["status", "--database-url", &db.url]));
-        ensure(
-            status.lines().all(|l| l.contains("  applied  ")),
-            status.clone(),
-        )?;
+        ensure(status.lines().all(|l| l.contains("  applied  ")), status.clone())?;
 
         let row = db
             .client
@@ -176,8 +123,7 @@ fn plan_apply_status_down(server: &TestServer) -> Result<(), Failed> {
             )
             .await?;
         let up = std::fs::read_to_string(
-            work.migrations_dir()
-                .join("002_add_email_to_contacts.up.sql"),
+            work.migrations_dir().join("002_add_email_to_contacts.up.sql"),
         )?;
         assert_eq!(row.get::<_, String>(0), "add_email_to_contacts");
         assert_eq!(row.get::<_, String>(1), migrations::sha256(&up));
@@ -202,30 +148,18 @@ fn plan_apply_status_down(server: &TestServer) -> Result<(), Failed> {
             .get(0);
         assert_eq!(columns, 2, "down removed the email column");
         let status = text(&bin(d, &["status", "--database-url", &db.url]));
-        ensure(
-            status.contains("002_add_email_to_contacts  rolled back"),
-            status.clone(),
-        )?;
+        ensure(status.contains("002_add_email_to_contacts  rolled back"), status.clone())?;
         let o = bin(d, &["down", "2", "--database-url", &db.url]);
-        ensure(
-            o.status.success() && text(&o).contains("Reverted 001_create_contacts"),
-            text(&o),
-        )?;
+        ensure(o.status.success() && text(&o).contains("Reverted 001_create_contacts"), text(&o))?;
         let tables: i64 = db
             .client
-            .query_one(
-                "SELECT count(*) FROM pg_tables WHERE tablename = 'contacts'",
-                &[],
-            )
+            .query_one("SELECT count(*) FROM pg_tables WHERE tablename = 'contacts'", &[])
             .await?
             .get(0);
         assert_eq!(tables, 0);
         // Applying again after down re-applies both.
         let o = bin(d, &["apply", "--database-url", &db.url]);
-        ensure(
-            o.status.success() && text(&o).matches("Applied").count() == 2,
-            text(&o),
-        )?;
+        ensure(o.status.success() && text(&o).matches("Applied").count() == 2, text(&o))?;
         server.drop_database(db).await;
         Ok(())
     })
@@ -238,10 +172,7 @@ fn plan_summary_output(server: &TestServer) -> Result<(), Failed> {
     let first = bin(work.path(), &["plan", "--dev-url", dev]);
     ensure(first.status.success(), text(&first))?;
     work.write_schema("contacts.sql", CONTACTS_V1);
-    let o = bin(
-        work.path(),
-        &["plan", "--dev-url", dev, "--allow-hazards", "DELETES_DATA"],
-    );
+    let o = bin(work.path(), &["plan", "--dev-url", dev, "--allow-hazards", "DELETES_DATA"]);
     ensure(o.status.success(), text(&o))?;
     insta::assert_snapshot!("cli_plan_summary", text(&o));
     Ok(())
@@ -295,14 +226,8 @@ fn failing_statement(server: &TestServer) -> Result<(), Failed> {
 
 fn unreachable_database(_server: &TestServer) -> Result<(), Failed> {
     let work = Workdir::new();
-    let o = bin(
-        work.path(),
-        &[
-            "status",
-            "--database-url",
-            "postgres://app:s3cret@127.0.0.1:1/crm",
-        ],
-    );
+    let o =
+        bin(work.path(), &["status", "--database-url", "postgres://app:s3cret@127.0.0.1:1/crm"]);
     assert_eq!(o.status.code(), Some(1));
     let err = text(&o);
     ensure(!err.contains("s3cret"), err.clone())?;
@@ -310,10 +235,7 @@ fn unreachable_database(_server: &TestServer) -> Result<(), Failed> {
         err.starts_with("error: cannot connect to postgres://app:****@127.0.0.1:1/crm: "),
         err.clone(),
     )?;
-    ensure(
-        err.to_lowercase().contains("connection refused"),
-        err.clone(),
-    )?;
+    ensure(err.to_lowercase().contains("connection refused"), err.clone())?;
     Ok(())
 }
 
@@ -321,12 +243,7 @@ fn hazards_refused_then_commented(server: &TestServer) -> Result<(), Failed> {
     let work = Workdir::new();
     let dev = server.admin_url();
     work.write_schema("contacts.sql", CONTACTS_V2);
-    ensure(
-        bin(work.path(), &["plan", "--dev-url", dev])
-            .status
-            .success(),
-        "first plan",
-    )?;
+    ensure(bin(work.path(), &["plan", "--dev-url", dev]).status.success(), "first plan")?;
     work.write_schema(
         "contacts.sql",
         "CREATE TABLE contacts (id bigint PRIMARY KEY, name text NOT NULL, email varchar(100));\n",
@@ -336,22 +253,13 @@ fn hazards_refused_then_commented(server: &TestServer) -> Result<(), Failed> {
     let err = text(&o);
     ensure(err.contains("TABLE_REWRITE: changing public.contacts.email from character varying(255) to character varying(100)"), err.clone())?;
     ensure(err.contains("--allow-hazards TABLE_REWRITE"), err.clone())?;
-    assert_eq!(
-        files(&work.migrations_dir()).len(),
-        3,
-        "a refused plan writes nothing"
-    );
-    let o = bin(
-        work.path(),
-        &["plan", "--dev-url", dev, "--allow-hazards", "table_rewrite"],
-    );
+    assert_eq!(files(&work.migrations_dir()).len(), 3, "a refused plan writes nothing");
+    let o = bin(work.path(), &["plan", "--dev-url", dev, "--allow-hazards", "table_rewrite"]);
     ensure(o.status.success(), text(&o))?;
-    let up = std::fs::read_to_string(
-        work.migrations_dir()
-            .join("002_alter_contacts_email.up.sql"),
-    )?;
+    let up =
+        std::fs::read_to_string(work.migrations_dir().join("002_alter_contacts_email.up.sql"))?;
     ensure(
-        up.contains("-- hazard TABLE_REWRITE: changing public.contacts.email from character varying(255) to character varying(100) rewrites the table and its indexes\nALTER TABLE public.contacts ALTER COLUMN email TYPE character varying(100) USING email::character varying(100);"),
+        up.contains("-- hazard TABLE_REWRITE: changing public.contacts.email from character varying(255) to character varying(100) rewrites the table and its indexes\nALTER TABLE public.contacts ALTER COLUMN email TYPE character varying(100);"),
         up,
     )?;
     Ok(())
@@ -361,10 +269,7 @@ fn unknown_hazard_code(_server: &TestServer) -> Result<(), Failed> {
     let work = Workdir::new();
     let o = bin(work.path(), &["plan", "--allow-hazards", "DROP_EVERYTHING"]);
     assert_eq!(o.status.code(), Some(2));
-    ensure(
-        text(&o).contains("unknown hazard code \"DROP_EVERYTHING\""),
-        text(&o),
-    )
+    ensure(text(&o).contains("unknown hazard code \"DROP_EVERYTHING\""), text(&o))
 }
 
 fn repo() -> &'static Path {
@@ -375,20 +280,14 @@ fn repository_example_in_sync(server: &TestServer) -> Result<(), Failed> {
     let o = bin(repo(), &["check", "--dev-url", server.admin_url()]);
     ensure(o.status.success(), text(&o))?;
     assert_eq!(text(&o), "generated is in sync with schema.\n");
-    ensure(
-        migrations::read_dir(&repo().join("generated"))?.len() >= 2,
-        "at least two migrations",
-    )
+    ensure(migrations::read_dir(&repo().join("generated"))?.len() >= 2, "at least two migrations")
 }
 
 /// A copy of the repository's schema/ and generated/ to edit.
 fn copy_example() -> Workdir {
     let work = Workdir::new();
     std::fs::create_dir_all(work.migrations_dir()).unwrap();
-    for (from, to) in [
-        ("schema", work.schema_dir()),
-        ("generated", work.migrations_dir()),
-    ] {
+    for (from, to) in [("schema", work.schema_dir()), ("generated", work.migrations_dir())] {
         for f in std::fs::read_dir(repo().join(from)).unwrap().flatten() {
             std::fs::copy(f.path(), to.join(f.file_name())).unwrap();
         }
@@ -401,10 +300,8 @@ fn check_fails_after_edit(server: &TestServer) -> Result<(), Failed> {
     let o = bin(work.path(), &["check", "--dev-url", server.admin_url()]);
     ensure(o.status.success(), text(&o))?;
     let path = work.schema_dir().join("10_contacts.sql");
-    let edited = std::fs::read_to_string(&path)?.replace(
-        "    phone VARCHAR(50),\n",
-        "    phone VARCHAR(50),\n    linkedin_url TEXT,\n",
-    );
+    let edited = std::fs::read_to_string(&path)?
+        .replace("    phone VARCHAR(50),\n", "    phone VARCHAR(50),\n    linkedin_url TEXT,\n");
     std::fs::write(&path, edited)?;
     let o = bin(work.path(), &["check", "--dev-url", server.admin_url()]);
     assert_eq!(o.status.code(), Some(1));
@@ -419,9 +316,7 @@ fn check_fails_after_edit(server: &TestServer) -> Result<(), Failed> {
 
 fn check_fails_on_edited_file(server: &TestServer) -> Result<(), Failed> {
     let work = copy_example();
-    let path = work
-        .migrations_dir()
-        .join("002_alter_qualification_scores.up.sql");
+    let path = work.migrations_dir().join("002_alter_qualification_scores.up.sql");
     let edited =
         std::fs::read_to_string(&path)?.replace("character varying(32)", "character varying(64)");
     std::fs::write(&path, edited)?;
@@ -439,17 +334,10 @@ fn apply_refuses_changed_checksum(server: &TestServer) -> Result<(), Failed> {
         let db = server.fresh_database("checksum").await;
         work.write_schema("contacts.sql", CONTACTS_V1);
         ensure(
-            bin(work.path(), &["plan", "--dev-url", server.admin_url()])
-                .status
-                .success(),
+            bin(work.path(), &["plan", "--dev-url", server.admin_url()]).status.success(),
             "plan",
         )?;
-        ensure(
-            bin(work.path(), &["apply", "--database-url", &db.url])
-                .status
-                .success(),
-            "apply",
-        )?;
+        ensure(bin(work.path(), &["apply", "--database-url", &db.url]).status.success(), "apply")?;
         // Edit the applied file and forge the sum, as a hand edit that also ran `sha256sum` would.
         let dir = work.migrations_dir();
         let up = dir.join("001_create_contacts.up.sql");
@@ -477,27 +365,14 @@ fn plan_refuses_database_behind(server: &TestServer) -> Result<(), Failed> {
         let db = server.fresh_database("behind").await;
         work.write_schema("contacts.sql", CONTACTS_V1);
         ensure(
-            bin(work.path(), &["plan", "--dev-url", server.admin_url()])
-                .status
-                .success(),
+            bin(work.path(), &["plan", "--dev-url", server.admin_url()]).status.success(),
             "plan",
         )?;
         work.write_schema("contacts.sql", CONTACTS_V2);
-        let o = bin(
-            work.path(),
-            &[
-                "plan",
-                "--dev-url",
-                server.admin_url(),
-                "--database-url",
-                &db.url,
-            ],
-        );
+        let o =
+            bin(work.path(), &["plan", "--dev-url", server.admin_url(), "--database-url", &db.url]);
         assert_eq!(o.status.code(), Some(1));
-        ensure(
-            text(&o).contains("the database has not applied 001_create_contacts"),
-            text(&o),
-        )?;
+        ensure(text(&o).contains("the database has not applied 001_create_contacts"), text(&o))?;
         assert_eq!(files(&work.migrations_dir()).len(), 3);
         server.drop_database(db).await;
         Ok(())
@@ -510,38 +385,23 @@ fn failed_migration_recorded(server: &TestServer) -> Result<(), Failed> {
         let db = server.fresh_database("failed").await;
         let dev = server.admin_url();
         work.write_schema("contacts.sql", CONTACTS_V2);
+        ensure(bin(work.path(), &["plan", "--dev-url", dev]).status.success(), "plan 1")?;
         ensure(
-            bin(work.path(), &["plan", "--dev-url", dev])
-                .status
-                .success(),
-            "plan 1",
-        )?;
-        ensure(
-            bin(work.path(), &["apply", "--database-url", &db.url])
-                .status
-                .success(),
+            bin(work.path(), &["apply", "--database-url", &db.url]).status.success(),
             "apply 1",
         )?;
-        db.client
-            .batch_execute("INSERT INTO contacts (id, name) VALUES (1, 'Ada')")
-            .await?;
+        db.client.batch_execute("INSERT INTO contacts (id, name) VALUES (1, 'Ada')").await?;
         // The shadow has no rows, so the plan verifies; the real table has a NULL email.
         work.write_schema(
             "contacts.sql",
             "CREATE TABLE contacts (id bigint PRIMARY KEY, name text NOT NULL, email varchar(255) NOT NULL, phone text);\n",
         );
-        let o = bin(
-            work.path(),
-            &["plan", "--dev-url", dev, "--database-url", &db.url],
-        );
+        let o = bin(work.path(), &["plan", "--dev-url", dev, "--database-url", &db.url]);
         ensure(o.status.success(), text(&o))?;
         let o = bin(work.path(), &["apply", "--database-url", &db.url]);
         assert_eq!(o.status.code(), Some(2));
         let err = text(&o);
-        ensure(
-            err.contains("generated/002_alter_contacts.up.sql:"),
-            err.clone(),
-        )?;
+        ensure(err.contains("generated/002_alter_contacts.up.sql:"), err.clone())?;
         ensure(
             err.contains("column \"email\" of relation \"contacts\" contains null values"),
             err.clone(),
@@ -554,10 +414,7 @@ fn failed_migration_recorded(server: &TestServer) -> Result<(), Failed> {
             )
             .await?;
         assert_eq!(row.get::<_, String>(0), "failed");
-        ensure(
-            row.get::<_, String>(1).contains("contains null values"),
-            "error recorded",
-        )?;
+        ensure(row.get::<_, String>(1).contains("contains null values"), "error recorded")?;
         // Nothing of the failed file stayed: the phone column it adds first is not there.
         let phone: i64 = db
             .client
@@ -569,19 +426,11 @@ fn failed_migration_recorded(server: &TestServer) -> Result<(), Failed> {
             .get(0);
         assert_eq!(phone, 0);
         let status = text(&bin(work.path(), &["status", "--database-url", &db.url]));
-        ensure(
-            status.contains("002_alter_contacts  FAILED"),
-            status.clone(),
-        )?;
+        ensure(status.contains("002_alter_contacts  FAILED"), status.clone())?;
         // Fix the data, apply again: the same file now succeeds.
-        db.client
-            .batch_execute("UPDATE contacts SET email = 'ada@example.com'")
-            .await?;
+        db.client.batch_execute("UPDATE contacts SET email = 'ada@example.com'").await?;
         let o = bin(work.path(), &["apply", "--database-url", &db.url]);
-        ensure(
-            o.status.success() && text(&o).contains("Applied 002_alter_contacts"),
-            text(&o),
-        )?;
+        ensure(o.status.success() && text(&o).contains("Applied 002_alter_contacts"), text(&o))?;
         server.drop_database(db).await;
         Ok(())
     })
@@ -593,24 +442,18 @@ fn advisory_lock_held(server: &TestServer) -> Result<(), Failed> {
         let db = server.fresh_database("lock").await;
         work.write_schema("contacts.sql", CONTACTS_V1);
         ensure(
-            bin(work.path(), &["plan", "--dev-url", server.admin_url()])
-                .status
-                .success(),
+            bin(work.path(), &["plan", "--dev-url", server.admin_url()]).status.success(),
             "plan",
         )?;
         let holder = schemadiff::connect::connect_url(&db.url).await?;
-        holder
-            .batch_execute("SELECT pg_advisory_lock(1552863743)")
-            .await?;
+        holder.batch_execute("SELECT pg_advisory_lock(1552863743)").await?;
         let o = bin(work.path(), &["apply", "--database-url", &db.url]);
         assert_eq!(o.status.code(), Some(1));
         ensure(
             text(&o).contains("another schemadiff run holds this database's migration lock"),
             text(&o),
         )?;
-        holder
-            .batch_execute("SELECT pg_advisory_unlock(1552863743)")
-            .await?;
+        holder.batch_execute("SELECT pg_advisory_unlock(1552863743)").await?;
         let o = bin(work.path(), &["apply", "--database-url", &db.url]);
         ensure(o.status.success(), text(&o))?;
         drop(holder);
@@ -652,12 +495,7 @@ fn ephemeral_default(_server: &TestServer) -> Result<(), Failed> {
     work.write_schema("contacts.sql", CONTACTS_V1);
     let o = bin(work.path(), &["plan"]);
     ensure(o.status.success(), text(&o))?;
-    ensure(
-        work.migrations_dir()
-            .join("001_create_contacts.up.sql")
-            .exists(),
-        "file written",
-    )?;
+    ensure(work.migrations_dir().join("001_create_contacts.up.sql").exists(), "file written")?;
     let o = bin(work.path(), &["check"]);
     ensure(o.status.success(), text(&o))
 }
@@ -674,8 +512,6 @@ fn ephemeral_cluster_removed(_server: &TestServer) -> Result<(), Failed> {
     ensure(dir.join(".s.PGSQL.5432").exists(), "socket while running")?;
     drop(cluster);
     ensure(!dir.exists(), format!("{} is removed", dir.display()))?;
-    let pids = Command::new("pgrep")
-        .args(["-f", &dir.display().to_string()])
-        .output()?;
+    let pids = Command::new("pgrep").args(["-f", &dir.display().to_string()]).output()?;
     ensure(pids.stdout.is_empty(), "no server process is left")
 }

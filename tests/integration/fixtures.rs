@@ -52,21 +52,14 @@ async fn round_trip(server: &TestServer, case: &Path, name: &str) -> Result<(), 
             .await
             .map_err(|e| format!("from.sql: {e}"))?;
         if let Some(data) = read("data.sql") {
-            from.client
-                .batch_execute(&data)
-                .await
-                .map_err(|e| format!("data.sql: {e}"))?;
+            from.client.batch_execute(&data).await.map_err(|e| format!("data.sql: {e}"))?;
         }
         to.client
             .batch_execute(&read("to.sql").unwrap())
             .await
             .map_err(|e| format!("to.sql: {e}"))?;
-        let before = introspect::introspect(&from.client)
-            .await
-            .map_err(|e| e.to_string())?;
-        let target = introspect::introspect(&to.client)
-            .await
-            .map_err(|e| e.to_string())?;
+        let before = introspect::introspect(&from.client).await.map_err(|e| e.to_string())?;
+        let target = introspect::introspect(&to.client).await.map_err(|e| e.to_string())?;
 
         let work = Workdir::new();
         std::fs::copy(case.join("to.sql"), work.schema_dir().join("schema.sql")).unwrap();
@@ -109,10 +102,7 @@ async fn round_trip(server: &TestServer, case: &Path, name: &str) -> Result<(), 
         };
         if before == target {
             if !outcome.up.is_empty() {
-                return Err(format!(
-                    "identical schemas gave a plan:\n{}",
-                    outcome.up_sql
-                ));
+                return Err(format!("identical schemas gave a plan:\n{}", outcome.up_sql));
             }
             return Ok(());
         }
@@ -125,12 +115,8 @@ async fn round_trip(server: &TestServer, case: &Path, name: &str) -> Result<(), 
         );
 
         let all = migrations::read_dir(&config.migrations_dir).map_err(|e| e.to_string())?;
-        apply::apply(&from.client, &all)
-            .await
-            .map_err(|e| format!("apply: {e}"))?;
-        let after = introspect::introspect(&from.client)
-            .await
-            .map_err(|e| e.to_string())?;
+        apply::apply(&from.client, &all).await.map_err(|e| format!("apply: {e}"))?;
+        let after = introspect::introspect(&from.client).await.map_err(|e| e.to_string())?;
         if after != target {
             return Err(format!(
                 "up does not reach to.sql:\n{}",
@@ -138,19 +124,28 @@ async fn round_trip(server: &TestServer, case: &Path, name: &str) -> Result<(), 
             ));
         }
 
-        let again = schemadiff::plan(&req)
-            .await
-            .map_err(|e| format!("second plan: {e}"))?;
+        // check.sql, where a case has one, tests the data after up: every value it prints is 't'.
+        if let Some(check) = read("check.sql") {
+            let messages =
+                from.client.simple_query(&check).await.map_err(|e| {
+                    format!("check.sql: {}", schemadiff::error::describe_db_error(&e))
+                })?;
+            for m in messages {
+                if let tokio_postgres::SimpleQueryMessage::Row(row) = m
+                    && row.get(0) != Some("t")
+                {
+                    return Err(format!("check.sql after up printed {:?}", row.get(0)));
+                }
+            }
+        }
+
+        let again = schemadiff::plan(&req).await.map_err(|e| format!("second plan: {e}"))?;
         if !again.up.is_empty() {
             return Err(format!("second plan is not empty:\n{}", again.up_sql));
         }
 
-        apply::down(&from.client, &all, 1)
-            .await
-            .map_err(|e| format!("down: {e}"))?;
-        let back = introspect::introspect(&from.client)
-            .await
-            .map_err(|e| e.to_string())?;
+        apply::down(&from.client, &all, 1).await.map_err(|e| format!("down: {e}"))?;
+        let back = introspect::introspect(&from.client).await.map_err(|e| e.to_string())?;
         if back != before {
             return Err(format!(
                 "down does not restore from.sql:\n{}",

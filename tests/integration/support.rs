@@ -31,10 +31,7 @@ impl TestServer {
         TestServer {
             admin_url: cluster.url("postgres"),
             url_for: Box::new(move |db| {
-                format!(
-                    "postgresql://postgres@/{db}?host={}&port=5432",
-                    socket.display()
-                )
+                format!("postgresql://postgres@/{db}?host={}&port=5432", socket.display())
             }),
             _cluster: Some(cluster),
         }
@@ -52,36 +49,24 @@ impl TestServer {
     /// A new empty database, named after the test.
     pub async fn fresh_database(&self, label: &str) -> TestDb {
         let n = DATABASES.fetch_add(1, Ordering::Relaxed);
-        let label: String = label
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .take(40)
-            .collect();
+        let label: String =
+            label.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(40).collect();
         let name = format!("t_{}_{n}_{label}", std::process::id());
-        let admin = schemadiff::connect::connect_url(&self.admin_url)
-            .await
-            .expect("connect admin");
+        let admin = schemadiff::connect::connect_url(&self.admin_url).await.expect("connect admin");
         admin
             .batch_execute(&format!("CREATE DATABASE \"{name}\" TEMPLATE template0"))
             .await
             .expect("create database");
         let url = self.url(&name);
-        let client = schemadiff::connect::connect_url(&url)
-            .await
-            .expect("connect test db");
+        let client = schemadiff::connect::connect_url(&url).await.expect("connect test db");
         TestDb { name, url, client }
     }
 
     pub async fn drop_database(&self, db: TestDb) {
         drop(db.client);
-        let admin = schemadiff::connect::connect_url(&self.admin_url)
-            .await
-            .expect("connect admin");
+        let admin = schemadiff::connect::connect_url(&self.admin_url).await.expect("connect admin");
         let _ = admin
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                db.name
-            ))
+            .batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", db.name))
             .await;
     }
 }
@@ -94,9 +79,7 @@ pub struct TestDb {
 
 fn replace_database(url: &str, db: &str) -> String {
     // postgresql://user@host:port/db?params -> .../<db>?params
-    let (head, query) = url
-        .split_once('?')
-        .map_or((url, None), |(h, q)| (h, Some(q)));
+    let (head, query) = url.split_once('?').map_or((url, None), |(h, q)| (h, Some(q)));
     let scheme_end = head.find("://").map_or(0, |i| i + 3);
     let base = match head[scheme_end..].find('/') {
         Some(i) => &head[..scheme_end + i],
@@ -139,9 +122,5 @@ impl Workdir {
 
 /// Runs an async test body on its own runtime.
 pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(f)
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
 }
