@@ -91,7 +91,7 @@ async fn main() -> ExitCode {
     let result = tokio::select! {
         r = run(cli.command) => r,
         _ = tokio::signal::ctrl_c() => {
-            eprintln!("interrupted; nothing was written");
+            eprintln!("interrupted: a plan writes nothing until it is verified; migrations already applied stay recorded, the one running was rolled back");
             return ExitCode::from(130);
         }
     };

@@ -94,6 +94,16 @@ pub fn read_dir(dir: &Path) -> Result<Vec<Migration>> {
     for (version, (name, up_path)) in ups {
         let up_sql = std::fs::read_to_string(&up_path).map_err(Error::io(&up_path))?;
         let down_path = downs.remove(&version);
+        if let Some(down) = &down_path {
+            let stem = |p: &Path, suffix: &str| file_name(p).trim_end_matches(suffix).to_string();
+            if stem(&up_path, ".up.sql") != stem(down, ".down.sql") {
+                return Err(Error::Migrations(format!(
+                    "{} and {} share a number but not a name; an up file and its down file are named alike",
+                    up_path.display(),
+                    down.display()
+                )));
+            }
+        }
         let down_sql = match &down_path {
             Some(p) => Some(std::fs::read_to_string(p).map_err(Error::io(p))?),
             None => None,

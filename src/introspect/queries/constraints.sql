@@ -21,6 +21,7 @@ WHERE co.contype IN ('p', 'u', 'c', 'f', 'x')
   AND co.conislocal
   AND c.relkind = 'r'
   AND c.relnamespace = ANY($1::oid[])
+  AND NOT c.relispartition
   AND c.oid IS DISTINCT FROM to_regclass($2)
   AND NOT EXISTS (SELECT 1 FROM pg_depend d
                   WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')

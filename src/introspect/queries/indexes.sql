@@ -13,6 +13,7 @@ JOIN pg_class c ON c.oid = i.indrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind = 'r'
   AND c.relnamespace = ANY($1::oid[])
+  AND NOT c.relispartition
   AND c.oid IS DISTINCT FROM to_regclass($2)
   AND NOT EXISTS (SELECT 1 FROM pg_constraint co
                   WHERE co.conindid = i.indexrelid AND co.conrelid = i.indrelid

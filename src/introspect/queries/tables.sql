@@ -1,9 +1,11 @@
--- Ordinary tables in user schemas ($1), but the history table ($2).
+-- Ordinary tables in user schemas ($1), but the history table ($2). Partitions belong to
+-- their parent and come with partitioning.
 SELECT n.nspname, c.relname, obj_description(c.oid, 'pg_class') AS comment
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind = 'r'
   AND c.relnamespace = ANY($1::oid[])
+  AND NOT c.relispartition
   AND c.oid IS DISTINCT FROM to_regclass($2)
   AND NOT EXISTS (SELECT 1 FROM pg_depend d
                   WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
