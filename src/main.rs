@@ -87,13 +87,27 @@ fn config(common: Common) -> Result<Config, Error> {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    // Ctrl-C drops the running command, and with it any ephemeral cluster it started.
+    // Ctrl-C (or a TERM) drops the running command, and with it any ephemeral cluster it
+    // started. The handlers are installed before the command starts: a signal that came
+    // before would kill the process and leave the cluster behind.
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut interrupt), Ok(mut terminate)) =
+        (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
+    else {
+        eprintln!("error: cannot install signal handlers");
+        return ExitCode::FAILURE;
+    };
     let result = tokio::select! {
-        r = run(cli.command) => r,
-        _ = tokio::signal::ctrl_c() => {
+        biased;
+        _ = interrupt.recv() => {
             eprintln!("interrupted: a plan writes nothing until it is verified; migrations already applied stay recorded, the one running was rolled back");
             return ExitCode::from(130);
         }
+        _ = terminate.recv() => {
+            eprintln!("terminated: a plan writes nothing until it is verified; migrations already applied stay recorded, the one running was rolled back");
+            return ExitCode::from(143);
+        }
+        r = run(cli.command) => r,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

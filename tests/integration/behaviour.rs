@@ -34,6 +34,8 @@ pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
         ("introspection_takes_the_same_queries_for_5_and_500_tables", introspection_query_count),
         ("plan_with_no_database_at_all_uses_an_ephemeral_cluster", ephemeral_default),
         ("ephemeral_cluster_is_removed_when_dropped", ephemeral_cluster_removed),
+        ("ctrl_c_stops_and_removes_the_ephemeral_cluster", ctrl_c_cleans_up),
+        ("dry_run_verifies_and_writes_nothing", dry_run),
     ];
     tests
         .into_iter()
@@ -514,4 +516,61 @@ fn ephemeral_cluster_removed(_server: &TestServer) -> Result<(), Failed> {
     ensure(!dir.exists(), format!("{} is removed", dir.display()))?;
     let pids = Command::new("pgrep").args(["-f", &dir.display().to_string()]).output()?;
     ensure(pids.stdout.is_empty(), "no server process is left")
+}
+
+fn ctrl_c_cleans_up(_server: &TestServer) -> Result<(), Failed> {
+    use std::os::unix::fs::PermissionsExt;
+    let work = Workdir::new();
+    work.write_schema("contacts.sql", CONTACTS_V1);
+    // A private TMPDIR, readable by the postgres user, shows what the run leaves behind.
+    let tmp = tempfile::tempdir()?;
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755))?;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_schemadiff"))
+        .args(["plan"])
+        .current_dir(work.path())
+        .env("TMPDIR", tmp.path())
+        .env_remove("DATABASE_URL")
+        .env_remove("SCHEMADIFF_DEV_URL")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    // Interrupt once the cluster is up (its directory exists), or when the run ends.
+    let started = std::time::Instant::now();
+    while files(tmp.path()).is_empty() && started.elapsed().as_secs() < 30 {
+        if child.try_wait()?.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let saw_cluster = !files(tmp.path()).is_empty();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )?;
+    let out = child.wait_with_output()?;
+    ensure(saw_cluster, "the run started a cluster in TMPDIR")?;
+    ensure(files(tmp.path()).is_empty(), format!("left behind: {:?}", files(tmp.path())))?;
+    let pids = Command::new("pgrep").args(["-f", &tmp.path().display().to_string()]).output()?;
+    ensure(pids.stdout.is_empty(), "no server process is left")?;
+    if out.status.code() == Some(130) {
+        ensure(!work.migrations_dir().exists(), "an interrupted plan writes nothing")?;
+    }
+    Ok(())
+}
+
+fn dry_run(server: &TestServer) -> Result<(), Failed> {
+    let work = Workdir::new();
+    work.write_schema("contacts.sql", CONTACTS_V1);
+    let o = bin(
+        work.path(),
+        &["plan", "--dev-url", server.admin_url(), "--dry-run", "--name", "First cut!"],
+    );
+    ensure(o.status.success(), text(&o))?;
+    ensure(
+        text(&o).contains("Plan 001_first_cut (1 steps)")
+            && text(&o).ends_with("Dry run: nothing written.\n"),
+        text(&o),
+    )?;
+    ensure(!work.migrations_dir().exists(), "a dry run writes nothing")
 }
