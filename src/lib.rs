@@ -108,21 +108,28 @@ async fn plan_in_shadow(
     notes: Vec<String>,
 ) -> Result<PlanOutcome> {
     let cfg = &req.config;
-    let current = match live {
-        Some(client) => introspect::introspect(client).await?,
+    let (current, current_unmanaged) = match live {
+        Some(client) => {
+            (introspect::introspect(client).await?, introspect::unmanaged(client).await?)
+        }
         None => {
             in_scratch(shadow, "current", |db| async move {
                 shadow::replay(&db.client, existing).await?;
-                introspect::introspect(&db.client).await
+                Ok((
+                    introspect::introspect(&db.client).await?,
+                    introspect::unmanaged(&db.client).await?,
+                ))
             })
             .await?
         }
     };
-    let desired = in_scratch(shadow, "desired", |db| async move {
+    let (desired, desired_unmanaged) = in_scratch(shadow, "desired", |db| async move {
         shadow::load_statements(&db.client, statements).await?;
-        introspect::introspect(&db.client).await
+        Ok((introspect::introspect(&db.client).await?, introspect::unmanaged(&db.client).await?))
     })
     .await?;
+    let mut notes = notes;
+    notes.extend(unmanaged_note(&current_unmanaged, &desired_unmanaged));
 
     let up = plan::plan(&current, &desired)?;
     let down = plan::plan(&desired, &current)?;
@@ -173,6 +180,29 @@ async fn plan_in_shadow(
         )?);
     }
     Ok(outcome)
+}
+
+/// A warning when objects schemadiff does not manage yet differ between the two sides.
+fn unmanaged_note(current: &BTreeSet<String>, desired: &BTreeSet<String>) -> Option<String> {
+    let differ: Vec<String> = current
+        .symmetric_difference(desired)
+        .map(|o| {
+            format!(
+                "{o} ({})",
+                if desired.contains(o) { "only in schema" } else { "only in the current state" }
+            )
+        })
+        .collect();
+    if differ.is_empty() {
+        return None;
+    }
+    let shown: Vec<&str> = differ.iter().take(5).map(String::as_str).collect();
+    let more =
+        if differ.len() > 5 { format!(" and {} more", differ.len() - 5) } else { String::new() };
+    Some(format!(
+        "schemadiff does not manage these objects yet, and they differ: {}{more}; change them by hand",
+        shown.join(", ")
+    ))
 }
 
 /// Runs `work` in a new scratch database and drops the database afterwards.

@@ -60,6 +60,21 @@ pub async fn introspect_with_stats(client: &Client) -> Result<(Catalog, Stats)> 
     result
 }
 
+/// Objects schemadiff does not manage yet (views, functions, triggers, policies, domains,
+/// partitions, ...), one line each, so a plan can warn when they differ.
+pub async fn unmanaged(client: &Client) -> Result<std::collections::BTreeSet<String>> {
+    let schemas = client
+        .query(include_str!("queries/schemas.sql"), &[])
+        .await
+        .map_err(Error::db("reading schemas from the catalog"))?;
+    let oids: Vec<u32> = schemas.iter().map(|r| r.get(0)).collect();
+    let rows = client
+        .query(include_str!("queries/unmanaged.sql"), &[&oids])
+        .await
+        .map_err(Error::db("reading unmanaged objects from the catalog"))?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
 async fn read_catalog(client: &Client) -> Result<(Catalog, Stats)> {
     let mut s = Session { client, stats: Stats::default() };
     let mut catalog = Catalog::default();
