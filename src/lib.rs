@@ -112,22 +112,9 @@ async fn plan_in_shadow(
         Some(client) => {
             (introspect::introspect(client).await?, introspect::unmanaged(client).await?)
         }
-        None => {
-            in_scratch(shadow, "current", |db| async move {
-                shadow::replay(&db.client, existing).await?;
-                Ok((
-                    introspect::introspect(&db.client).await?,
-                    introspect::unmanaged(&db.client).await?,
-                ))
-            })
-            .await?
-        }
+        None => replayed(shadow, existing).await?,
     };
-    let (desired, desired_unmanaged) = in_scratch(shadow, "desired", |db| async move {
-        shadow::load_statements(&db.client, statements).await?;
-        Ok((introspect::introspect(&db.client).await?, introspect::unmanaged(&db.client).await?))
-    })
-    .await?;
+    let (desired, desired_unmanaged) = loaded(shadow, statements).await?;
     let mut notes = notes;
     notes.extend(unmanaged_note(&current_unmanaged, &desired_unmanaged));
 
@@ -180,6 +167,27 @@ async fn plan_in_shadow(
         )?);
     }
     Ok(outcome)
+}
+
+/// A schema's catalog and the objects in it that schemadiff does not manage yet.
+type State = (Catalog, BTreeSet<String>);
+
+/// The state `generated/` replays to, in a scratch database.
+async fn replayed(shadow: &Shadow, existing: &[Migration]) -> Result<State> {
+    in_scratch(shadow, "current", |db| async move {
+        shadow::replay(&db.client, existing).await?;
+        Ok((introspect::introspect(&db.client).await?, introspect::unmanaged(&db.client).await?))
+    })
+    .await
+}
+
+/// The state `schema/` describes, loaded into a scratch database.
+async fn loaded(shadow: &Shadow, statements: &[source::Statement]) -> Result<State> {
+    in_scratch(shadow, "desired", |db| async move {
+        shadow::load_statements(&db.client, statements).await?;
+        Ok((introspect::introspect(&db.client).await?, introspect::unmanaged(&db.client).await?))
+    })
+    .await
 }
 
 /// A warning when objects schemadiff does not manage yet differ between the two sides.
@@ -367,25 +375,17 @@ pub fn describe(plan: &Plan) -> String {
     migrations::slug(&text)
 }
 
-/// Why `generated/` is out of step with `schema/`, or `Ok` when they agree.
-pub async fn check(config: &Config) -> Result<()> {
+/// Why `generated/` is out of step with `schema/`, or the notes worth showing when they agree.
+pub async fn check(config: &Config) -> Result<Vec<String>> {
     let statements = source::load_schema_dir(&config.schema_dir)?;
     let existing = migrations::read_dir(&config.migrations_dir)?;
     migrations::verify_sum(&config.migrations_dir, &existing)?;
     let shadow = Shadow::start(config.dev_url.as_deref())?;
-    let current = in_scratch(&shadow, "current", |db| async move {
-        shadow::replay(&db.client, &existing).await?;
-        introspect::introspect(&db.client).await
-    })
-    .await?;
-    let desired = in_scratch(&shadow, "desired", |db| async move {
-        shadow::load_statements(&db.client, &statements).await?;
-        introspect::introspect(&db.client).await
-    })
-    .await?;
+    let (current, current_unmanaged) = replayed(&shadow, &existing).await?;
+    let (desired, desired_unmanaged) = loaded(&shadow, &statements).await?;
     let pending = plan::plan(&current, &desired)?;
     if pending.is_empty() {
-        return Ok(());
+        return Ok(unmanaged_note(&current_unmanaged, &desired_unmanaged).into_iter().collect());
     }
     let sql: Vec<String> = pending.steps.iter().flat_map(render::step_sql).collect();
     Err(Error::Migrations(format!(

@@ -227,7 +227,9 @@ async fn run(command: Command) -> Result<(), Error> {
         }
         Command::Check { common } => {
             let cfg = config(common)?;
-            schemadiff::check(&cfg).await?;
+            for note in schemadiff::check(&cfg).await? {
+                eprintln!("note: {note}");
+            }
             println!(
                 "{} is in sync with {}.",
                 cfg.migrations_dir.display(),
