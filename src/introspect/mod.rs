@@ -162,6 +162,12 @@ async fn read_catalog(client: &Client) -> Result<(Catalog, Stats)> {
         for (schema, seq) in seq_schemas.into_iter().zip(seq_names) {
             depends_on.push(ObjectId::Sequence(QualifiedName::new(schema, seq)));
         }
+        for ext in r.get::<_, Vec<String>>(16) {
+            let id = ObjectId::Extension(ext);
+            if !depends_on.contains(&id) {
+                depends_on.push(id);
+            }
+        }
         let column = Column {
             name,
             type_sql: r.get(3),

@@ -26,7 +26,16 @@ SELECT n.nspname, c.relname, a.attname,
              JOIN pg_namespace sn ON sn.oid = s.relnamespace
              WHERE d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid
                AND d.refclassid = 'pg_class'::regclass
-             ORDER BY sn.nspname || '.' || s.relname) AS default_sequence_names
+             ORDER BY sn.nspname || '.' || s.relname) AS default_sequence_names,
+       -- Extensions whose functions the default or generation expression calls (uuid-ossp's
+       -- uuid_generate_v4(), say).
+       ARRAY(SELECT DISTINCT e.extname FROM pg_depend d
+             JOIN pg_depend m ON m.classid = 'pg_proc'::regclass AND m.objid = d.refobjid
+                             AND m.refclassid = 'pg_extension'::regclass AND m.deptype = 'e'
+             JOIN pg_extension e ON e.oid = m.refobjid
+             WHERE d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid
+               AND d.refclassid = 'pg_proc'::regclass
+             ORDER BY 1) AS default_extensions
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
