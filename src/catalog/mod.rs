@@ -99,9 +99,4 @@ impl Catalog {
         }
         out
     }
-
-    /// Whether the catalog holds no user objects beyond what a fresh database has.
-    pub fn table_count(&self) -> usize {
-        self.tables.len()
-    }
 }
