@@ -119,14 +119,13 @@ pub async fn load_statements(
                 e.as_db_error().and_then(|d| d.position())
             {
                 let offset = crate::source::char_position_to_offset(&stmt.sql, *p as usize);
-                let before = &stmt.sql[..offset];
-                let lines = before.matches('\n').count();
-                let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count());
-                if lines == 0 {
-                    location.column += col;
+                // Where the error is inside the statement, moved to where the statement starts.
+                let within = crate::source::locate(&location.file, &stmt.sql, offset);
+                if within.line == 1 {
+                    location.column += within.column - 1;
                 } else {
-                    location.line += lines;
-                    location.column = col + 1;
+                    location.line += within.line - 1;
+                    location.column = within.column;
                 }
             }
             let first_line = stmt.sql.lines().next().unwrap_or("").to_string();

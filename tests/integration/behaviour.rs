@@ -224,6 +224,15 @@ fn failing_statement(server: &TestServer) -> Result<(), Failed> {
         err.to_string(),
     )?;
     ensure(!work.migrations_dir().exists(), "nothing may be written")?;
+    // Where PostgreSQL gives a position, it is placed inside the statement.
+    work.write_schema("tags.sql", "CREATE TABLE tags (\n    id bigint,\n    label labelz\n);\n");
+    let o = bin(work.path(), &["plan", "--dev-url", server.admin_url()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    ensure(
+        err.starts_with("error: schema/tags.sql:3:11: type \"labelz\" does not exist"),
+        err.to_string(),
+    )?;
     Ok(())
 }
 
