@@ -65,6 +65,12 @@ fn ensure(cond: bool, msg: impl Into<String>) -> Result<(), Failed> {
     if cond { Ok(()) } else { Err(msg.into().into()) }
 }
 
+/// Plans `work`'s schema with the test server as the shadow; the plan must succeed.
+fn plan_ok(work: &Workdir, server: &TestServer) -> Result<(), Failed> {
+    let o = bin(work.path(), &["plan", "--dev-url", server.admin_url()]);
+    ensure(o.status.success(), text(&o))
+}
+
 fn files(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
         .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
@@ -345,10 +351,7 @@ fn apply_refuses_changed_checksum(server: &TestServer) -> Result<(), Failed> {
         let work = Workdir::new();
         let db = server.fresh_database("checksum").await;
         work.write_schema("contacts.sql", CONTACTS_V1);
-        ensure(
-            bin(work.path(), &["plan", "--dev-url", server.admin_url()]).status.success(),
-            "plan",
-        )?;
+        plan_ok(&work, server)?;
         ensure(bin(work.path(), &["apply", "--database-url", &db.url]).status.success(), "apply")?;
         // Edit the applied file and forge the sum, as a hand edit that also ran `sha256sum` would.
         let dir = work.migrations_dir();
@@ -376,10 +379,7 @@ fn plan_refuses_database_behind(server: &TestServer) -> Result<(), Failed> {
         let work = Workdir::new();
         let db = server.fresh_database("behind").await;
         work.write_schema("contacts.sql", CONTACTS_V1);
-        ensure(
-            bin(work.path(), &["plan", "--dev-url", server.admin_url()]).status.success(),
-            "plan",
-        )?;
+        plan_ok(&work, server)?;
         work.write_schema("contacts.sql", CONTACTS_V2);
         let o =
             bin(work.path(), &["plan", "--dev-url", server.admin_url(), "--database-url", &db.url]);
@@ -453,10 +453,7 @@ fn advisory_lock_held(server: &TestServer) -> Result<(), Failed> {
         let work = Workdir::new();
         let db = server.fresh_database("lock").await;
         work.write_schema("contacts.sql", CONTACTS_V1);
-        ensure(
-            bin(work.path(), &["plan", "--dev-url", server.admin_url()]).status.success(),
-            "plan",
-        )?;
+        plan_ok(&work, server)?;
         let holder = schemadiff::connect::connect_url(&db.url).await?;
         holder.batch_execute("SELECT pg_advisory_lock(1552863743)").await?;
         let o = bin(work.path(), &["apply", "--database-url", &db.url]);
