@@ -346,6 +346,19 @@ pub fn describe(plan: &Plan) -> String {
             DropSequence(s) => (format!("drop_sequence_{}", s.name.name), None),
             AlterSequence { name, .. } => (format!("alter_sequence_{}", name.name), None),
             AlterExtensionSchema { name, .. } => (format!("move_extension_{name}"), None),
+            CreateObject(o) => (format!("create_{}", object_phrase(o)), object_subject(o)),
+            DropObject(o) => (format!("drop_{}", object_phrase(o)), object_subject(o)),
+            ReplaceObject { to, .. } | AlterObject { to, .. } => {
+                (format!("alter_{}", object_phrase(to)), object_subject(to))
+            }
+            SetRowSecurity { table, enabled, .. } => (
+                format!(
+                    "{}_row_security_on_{}",
+                    if *enabled { "enable" } else { "disable" },
+                    table.name
+                ),
+                Some((0, table.name.clone())),
+            ),
             SetSequenceOwner { .. } | Comment { .. } => continue,
         };
         if !phrases.iter().any(|(p, _)| *p == phrase) {
@@ -373,6 +386,26 @@ pub fn describe(plan: &Plan) -> String {
         [(first, _), rest @ ..] => format!("{first}_and_{}_more", rest.len()),
     };
     migrations::slug(&text)
+}
+
+/// `view_active_contacts`, `trigger_set_updated_at_on_contacts`.
+fn object_phrase(o: &catalog::Object) -> String {
+    let kind = o.kind().keyword().to_lowercase().replace(' ', "_");
+    match o {
+        catalog::Object::Trigger(t) => format!("{kind}_{}_on_{}", t.name, t.table.name),
+        catalog::Object::Policy(p) => format!("{kind}_{}_on_{}", p.name, p.table.name),
+        _ => format!("{kind}_{}", o.name().name),
+    }
+}
+
+/// Triggers and policies are about their table; other objects about themselves.
+fn object_subject(o: &catalog::Object) -> Option<(u8, String)> {
+    match o {
+        catalog::Object::Trigger(_) | catalog::Object::Policy(_) => {
+            Some((0, o.name().name.clone()))
+        }
+        _ => Some((1, o.name().name.clone())),
+    }
 }
 
 /// Why `generated/` is out of step with `schema/`, or the notes worth showing when they agree.

@@ -32,6 +32,36 @@ pub enum ObjectId {
     Column(QualifiedName, String),
     Constraint(QualifiedName, String),
     Index(QualifiedName),
+    /// A view or materialized view.
+    View(QualifiedName),
+    /// A function, procedure or aggregate: name and identity arguments (overloads differ).
+    Function(QualifiedName, String),
+    /// A trigger on a table or view.
+    Trigger(QualifiedName, String),
+    /// A row-level security policy on a table.
+    Policy(QualifiedName, String),
+    /// A column's default expression: a part of the column that can be rebuilt on its own.
+    Default(QualifiedName, String),
+}
+
+impl ObjectId {
+    /// The schema the object lives in, when it lives in one.
+    pub fn schema(&self) -> Option<&str> {
+        match self {
+            ObjectId::Schema(_) | ObjectId::Extension(_) => None,
+            ObjectId::Type(n)
+            | ObjectId::Sequence(n)
+            | ObjectId::Table(n)
+            | ObjectId::Column(n, _)
+            | ObjectId::Constraint(n, _)
+            | ObjectId::Index(n)
+            | ObjectId::View(n)
+            | ObjectId::Function(n, _)
+            | ObjectId::Trigger(n, _)
+            | ObjectId::Policy(n, _)
+            | ObjectId::Default(n, _) => Some(&n.schema),
+        }
+    }
 }
 
 impl fmt::Display for ObjectId {
@@ -45,6 +75,11 @@ impl fmt::Display for ObjectId {
             ObjectId::Column(t, c) => write!(f, "column {t}.{c}"),
             ObjectId::Constraint(t, c) => write!(f, "constraint {c} on {t}"),
             ObjectId::Index(i) => write!(f, "index {i}"),
+            ObjectId::View(v) => write!(f, "view {v}"),
+            ObjectId::Function(n, args) => write!(f, "function {n}({args})"),
+            ObjectId::Trigger(t, n) => write!(f, "trigger {n} on {t}"),
+            ObjectId::Policy(t, n) => write!(f, "policy {n} on {t}"),
+            ObjectId::Default(t, c) => write!(f, "default of {t}.{c}"),
         }
     }
 }

@@ -3,13 +3,27 @@
 //! Both sides of every diff are a `Catalog` read back from a real PostgreSQL by `introspect`,
 //! so two equal schemas compare equal field by field.
 
+mod dependencies;
+mod function;
 mod identity;
+mod object;
+mod policy;
 mod sequence;
 mod table;
+mod trigger;
+mod types;
+mod view;
 
+pub use dependencies::Dependencies;
+pub use function::{Aggregate, Function, RoutineKind};
 pub use identity::{ObjectId, QualifiedName};
+pub use object::{Object, ObjectKind};
+pub use policy::Policy;
 pub use sequence::{Identity, Sequence, SequenceOptions};
 pub use table::{Column, Constraint, ConstraintKind, Index, Table};
+pub use trigger::{Trigger, TriggerState};
+pub use types::{Attribute, CompositeType, Domain};
+pub use view::View;
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -45,9 +59,20 @@ pub struct Catalog {
     pub sequences: BTreeMap<QualifiedName, Sequence>,
     pub tables: BTreeMap<QualifiedName, Table>,
     pub indexes: BTreeMap<QualifiedName, Index>,
+    /// Views, routines, triggers, policies, domains and composite types.
+    pub objects: BTreeMap<ObjectId, Object>,
+    /// Edges between the objects above, not compared.
+    pub depends: Dependencies,
+    /// Edges from PL/pgSQL bodies: they order the plan unless they close a cycle.
+    pub soft_depends: Dependencies,
 }
 
 impl Catalog {
+    /// Whether a table or (materialized) view of that name exists.
+    pub fn has_relation(&self, name: &QualifiedName) -> bool {
+        self.tables.contains_key(name) || self.objects.contains_key(&ObjectId::View(name.clone()))
+    }
+
     /// One line per fact, in a stable order: what a residual difference is shown as.
     pub fn facts(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -64,7 +89,10 @@ impl Catalog {
             out.push(format!("sequence {} {:?} owned_by={:?}", s.name, s.options, s.owned_by));
         }
         for t in self.tables.values() {
-            out.push(format!("table {} comment={:?}", t.name, t.comment));
+            out.push(format!(
+                "table {} comment={:?} row_security={}/{}",
+                t.name, t.comment, t.row_security, t.force_row_security
+            ));
             for c in t.columns_by_name() {
                 let mut line = format!("column {}.{} {}", t.name, c.name, c.type_sql);
                 if let Some(coll) = &c.collation {
@@ -96,6 +124,9 @@ impl Catalog {
         }
         for i in self.indexes.values() {
             out.push(format!("index {} {} comment={:?}", i.name, i.definition, i.comment));
+        }
+        for (id, o) in &self.objects {
+            out.push(format!("{id} {o:?}"));
         }
         out
     }

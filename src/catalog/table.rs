@@ -54,6 +54,10 @@ pub struct Table {
     pub columns: Vec<Column>,
     pub constraints: BTreeMap<String, Constraint>,
     pub comment: Option<String>,
+    /// `ENABLE ROW LEVEL SECURITY`.
+    pub row_security: bool,
+    /// `FORCE ROW LEVEL SECURITY`: policies apply to the owner too.
+    pub force_row_security: bool,
 }
 
 impl Table {
@@ -73,6 +77,8 @@ impl PartialEq for Table {
     fn eq(&self, other: &Self) -> bool {
         self.name == other.name
             && self.comment == other.comment
+            && self.row_security == other.row_security
+            && self.force_row_security == other.force_row_security
             && self.constraints == other.constraints
             && self.columns_by_name() == other.columns_by_name()
     }

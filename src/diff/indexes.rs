@@ -11,13 +11,13 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
     let (removed, kept, added) = pair(&current.indexes, &desired.indexes);
     for i in removed {
         // Dropping the table drops its indexes.
-        if desired.tables.contains_key(&i.table) {
+        if desired.has_relation(&i.table) {
             out.push(Change::DropIndex(i.clone()));
         }
     }
     for (a, b) in kept {
         if a.definition != b.definition {
-            if desired.tables.contains_key(&a.table) && current.tables.contains_key(&a.table) {
+            if desired.has_relation(&a.table) && current.has_relation(&a.table) {
                 out.push(Change::DropIndex(a.clone()));
             }
             out.push(Change::CreateIndex(b.clone()));

@@ -6,15 +6,18 @@
 mod enums;
 mod indexes;
 mod namespaces;
+mod objects;
 mod sequences;
 mod tables;
 
 use std::collections::BTreeSet;
 
 use crate::catalog::{
-    Catalog, Column, Constraint, EnumType, Extension, Index, ObjectId, QualifiedName, Schema,
-    Sequence, SequenceOptions, Table,
+    Catalog, Column, Constraint, EnumType, Extension, Index, Object, ObjectId, ObjectKind,
+    QualifiedName, Schema, Sequence, SequenceOptions, Table,
 };
+
+pub use objects::{Delta, delta};
 
 /// What a `COMMENT ON` targets.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +28,11 @@ pub enum CommentTarget {
     Column(QualifiedName, String),
     Constraint(QualifiedName, String),
     Index(QualifiedName),
+    /// A view, routine, trigger, policy, domain or composite type.
+    Object {
+        id: ObjectId,
+        kind: ObjectKind,
+    },
 }
 
 /// One alteration of an existing column, in the order they must run.
@@ -172,6 +180,24 @@ pub enum Change {
     },
     CreateIndex(Index),
     DropIndex(Index),
+    /// `ENABLE` / `FORCE ROW LEVEL SECURITY` on a table, or their opposites.
+    SetRowSecurity {
+        table: QualifiedName,
+        enabled: bool,
+        forced: bool,
+    },
+    CreateObject(Object),
+    DropObject(Object),
+    /// `CREATE OR REPLACE`: same identity, and PostgreSQL keeps what depends on it.
+    ReplaceObject {
+        from: Object,
+        to: Object,
+    },
+    /// Changed in place with the kind's own `ALTER` statements.
+    AlterObject {
+        from: Object,
+        to: Object,
+    },
     Comment {
         target: CommentTarget,
         comment: Option<String>,
@@ -194,15 +220,18 @@ pub fn diff(current: &Catalog, desired: &Catalog) -> Vec<Change> {
     sequences::diff(current, desired, &mut changes);
     tables::diff(current, desired, &mut changes);
     indexes::diff(current, desired, &mut changes);
-    replace_dependents(current, desired, &mut changes);
+    objects::diff(current, desired, &mut changes);
+    rebuild_dependents(current, desired, &mut changes);
     changes
 }
 
-/// Objects a change drops and creates again under the same name, or rebuilds in place.
-fn replaced(changes: &[Change]) -> BTreeSet<ObjectId> {
+/// Objects the changes drop and create again under the same identity, and columns whose
+/// type changes: what stands on them must be rebuilt around the change.
+fn invalidated(changes: &[Change]) -> Invalidated {
     let mut dropped = BTreeSet::new();
     let mut created = BTreeSet::new();
-    let mut rebuilt = BTreeSet::new();
+    let mut replaced = BTreeSet::new();
+    let mut retyped = BTreeSet::new();
     for c in changes {
         match c {
             Change::DropConstraint { table, constraint } => {
@@ -223,72 +252,178 @@ fn replaced(changes: &[Change]) -> BTreeSet<ObjectId> {
             Change::AddColumn { table, column, .. } => {
                 created.insert(ObjectId::Column(table.clone(), column.name.clone()));
             }
-            Change::RecreateEnum { columns, .. } => {
-                rebuilt.extend(
+            Change::DropObject(o) => {
+                dropped.insert(o.id());
+            }
+            Change::CreateObject(o) => {
+                created.insert(o.id());
+            }
+            Change::RecreateEnum { to, columns, .. } => {
+                replaced.insert(ObjectId::Type(to.name.clone()));
+                replaced.extend(
                     columns.iter().map(|c| ObjectId::Column(c.table.clone(), c.column.clone())),
                 );
+            }
+            Change::AlterColumn { table, to, actions, .. }
+                if actions.iter().any(|a| matches!(a, ColumnAction::SetType { .. })) =>
+            {
+                retyped.insert(ObjectId::Column(table.clone(), to.name.clone()));
             }
             _ => {}
         }
     }
-    rebuilt.extend(dropped.intersection(&created).cloned());
-    rebuilt
+    replaced.extend(dropped.intersection(&created).cloned());
+    let gone = dropped.difference(&created).cloned().collect();
+    Invalidated { replaced, gone, retyped }
 }
 
-/// Constraints and indexes that did not change but stand on a replaced object (a recreated
-/// key, column or enum) are dropped and created again around it, with their comments:
-/// PostgreSQL would refuse the drop, drop them silently, or keep them bound to the old type.
-fn replace_dependents(current: &Catalog, desired: &Catalog, changes: &mut Vec<Change>) {
+/// What the changes take away from under other objects.
+struct Invalidated {
+    /// Dropped and created again.
+    replaced: BTreeSet<ObjectId>,
+    /// Dropped for good.
+    gone: BTreeSet<ObjectId>,
+    /// Columns whose type changes.
+    retyped: BTreeSet<ObjectId>,
+}
+
+/// Whether the changes already alter `id` in place (which lets go of what it no longer uses).
+fn changed_in_place(changes: &[Change], id: &ObjectId) -> bool {
+    changes.iter().any(|c| match c {
+        Change::ReplaceObject { to, .. } | Change::AlterObject { to, .. } => to.id() == *id,
+        _ => false,
+    })
+}
+
+/// Whatever stands on a replaced object (by PostgreSQL's dependency records) and did not
+/// change itself is dropped and created again around it, transitively: a view on a view on a
+/// table, the foreign keys on a recreated key, an index on a function. PostgreSQL would refuse
+/// the drop, drop them silently, or keep them bound to the old object. A column whose type
+/// changes takes its own indexes and constraints along; other dependents are rebuilt.
+fn rebuild_dependents(current: &Catalog, desired: &Catalog, changes: &mut Vec<Change>) {
     loop {
-        let replaced = replaced(changes);
+        let Invalidated { replaced, gone, retyped } = invalidated(changes);
+        let mut rebuilt = BTreeSet::new();
         let mut added = Vec::new();
-        for (name, table) in &current.tables {
-            let Some(wanted) = desired.tables.get(name) else { continue };
-            for c in table.constraints.values() {
-                let id = ObjectId::Constraint(name.clone(), c.name.clone());
-                let Some(w) = wanted.constraints.get(&c.name) else { continue };
-                let stands_on_replaced = c.depends_on.iter().any(|d| replaced.contains(d))
-                    || c.columns
-                        .iter()
-                        .any(|col| replaced.contains(&ObjectId::Column(name.clone(), col.clone())));
-                if stands_on_replaced && !replaced.contains(&id) {
-                    added.push(Change::DropConstraint {
-                        table: name.clone(),
-                        constraint: c.clone(),
-                    });
-                    added
-                        .push(Change::AddConstraint { table: name.clone(), constraint: w.clone() });
-                    if w.comment.is_some() {
-                        let target = CommentTarget::Constraint(name.clone(), w.name.clone());
-                        added.push(Change::Comment { target, comment: w.comment.clone() });
-                    }
+        let targets = (replaced.iter().map(|r| (r, Why::Replaced)))
+            .chain(gone.iter().map(|r| (r, Why::Gone)))
+            .chain(retyped.iter().map(|r| (r, Why::Retyped)));
+        for (target, why) in targets {
+            for x in current.depends.dependents(target) {
+                let follows_type = matches!(x, ObjectId::Constraint(..) | ObjectId::Index(_));
+                let skip = match why {
+                    Why::Replaced => false,
+                    Why::Gone => changed_in_place(changes, x),
+                    Why::Retyped => follows_type,
+                };
+                if skip || replaced.contains(x) || gone.contains(x) || rebuilt.contains(x) {
+                    continue;
                 }
-            }
-        }
-        for (name, index) in &current.indexes {
-            let Some(wanted) = desired.indexes.get(name) else { continue };
-            let id = ObjectId::Index(name.clone());
-            let stands_on_replaced = index
-                .columns
-                .iter()
-                .any(|c| replaced.contains(&ObjectId::Column(index.table.clone(), c.clone())));
-            if stands_on_replaced
-                && !replaced.contains(&id)
-                && desired.tables.contains_key(&index.table)
-            {
-                added.push(Change::DropIndex(index.clone()));
-                added.push(Change::CreateIndex(wanted.clone()));
-                if wanted.comment.is_some() {
-                    let target = CommentTarget::Index(name.clone());
-                    added.push(Change::Comment { target, comment: wanted.comment.clone() });
+                if let Some(steps) = rebuild(current, desired, x, changes) {
+                    rebuilt.insert(x.clone());
+                    added.extend(steps);
                 }
             }
         }
         if added.is_empty() {
             return;
         }
-        // A replaced key makes the foreign keys on it replaced too: go round again.
+        // A rebuilt object is created in its desired form: its in-place change goes.
+        changes.retain(|c| match c {
+            Change::ReplaceObject { to, .. } | Change::AlterObject { to, .. } => {
+                !rebuilt.contains(&to.id())
+            }
+            Change::Comment { target: CommentTarget::Object { id, .. }, .. } => {
+                !rebuilt.contains(id)
+            }
+            _ => true,
+        });
         changes.extend(added);
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Why {
+    Replaced,
+    Gone,
+    Retyped,
+}
+
+/// The changes that drop `id` and create it again as desired, when it is kept and can be.
+fn rebuild(
+    current: &Catalog,
+    desired: &Catalog,
+    id: &ObjectId,
+    changes: &[Change],
+) -> Option<Vec<Change>> {
+    match id {
+        ObjectId::Constraint(table, name) => {
+            let c = current.tables.get(table)?.constraints.get(name)?;
+            let w = desired.tables.get(table)?.constraints.get(name)?;
+            let mut out = vec![
+                Change::DropConstraint { table: table.clone(), constraint: c.clone() },
+                Change::AddConstraint { table: table.clone(), constraint: w.clone() },
+            ];
+            if w.comment.is_some() {
+                let target = CommentTarget::Constraint(table.clone(), name.clone());
+                out.push(Change::Comment { target, comment: w.comment.clone() });
+            }
+            Some(out)
+        }
+        ObjectId::Index(name) => {
+            let index = current.indexes.get(name)?;
+            let wanted = desired.indexes.get(name)?;
+            if !desired.has_relation(&index.table) {
+                return None;
+            }
+            let mut out =
+                vec![Change::DropIndex(index.clone()), Change::CreateIndex(wanted.clone())];
+            if wanted.comment.is_some() {
+                let target = CommentTarget::Index(name.clone());
+                out.push(Change::Comment { target, comment: wanted.comment.clone() });
+            }
+            Some(out)
+        }
+        ObjectId::Default(table, column) => {
+            let from = current.tables.get(table)?.column(column)?;
+            let to = desired.tables.get(table)?.column(column)?;
+            let default = to.default.clone()?;
+            // A default that changes anyway is dropped and set by the column's own change.
+            // So is the default of a column whose enum type is swapped.
+            let handled = changes.iter().any(|c| match c {
+                Change::AlterColumn { table: t, to: col, actions, .. } => {
+                    t == table
+                        && col.name == *column
+                        && actions.iter().any(|a| {
+                            matches!(a, ColumnAction::DropDefault | ColumnAction::SetDefault { .. })
+                        })
+                }
+                Change::RecreateEnum { columns, .. } => {
+                    columns.iter().any(|c| c.table == *table && c.column == *column)
+                }
+                _ => false,
+            });
+            if handled || from.default.is_none() {
+                return None;
+            }
+            let alter = |actions| Change::AlterColumn {
+                table: table.clone(),
+                from: from.clone(),
+                to: to.clone(),
+                actions,
+            };
+            Some(vec![
+                alter(vec![ColumnAction::DropDefault]),
+                alter(vec![ColumnAction::SetDefault { default, continues: None }]),
+            ])
+        }
+        _ => {
+            let old = current.objects.get(id)?;
+            let new = desired.objects.get(id)?;
+            let mut out = vec![Change::DropObject(old.clone())];
+            objects::create(new, &mut out);
+            Some(out)
+        }
     }
 }
 

@@ -61,6 +61,13 @@ fn create_table(t: &Table, out: &mut Vec<Change>) {
     let mut created = t.clone();
     created.constraints.retain(|_, c| c.kind != ConstraintKind::ForeignKey);
     out.push(Change::CreateTable(created));
+    if t.row_security || t.force_row_security {
+        out.push(Change::SetRowSecurity {
+            table: t.name.clone(),
+            enabled: t.row_security,
+            forced: t.force_row_security,
+        });
+    }
     for c in t.constraints.values().filter(|c| c.kind == ConstraintKind::ForeignKey) {
         out.push(Change::AddConstraint { table: t.name.clone(), constraint: c.clone() });
     }
@@ -173,6 +180,13 @@ fn alter_table(current: &Catalog, a: &Table, b: &Table, out: &mut Vec<Change>) {
         }
     }
 
+    if (a.row_security, a.force_row_security) != (b.row_security, b.force_row_security) {
+        out.push(Change::SetRowSecurity {
+            table: name.clone(),
+            enabled: b.row_security,
+            forced: b.force_row_security,
+        });
+    }
     if a.comment != b.comment {
         out.push(Change::Comment {
             target: CommentTarget::Table(name.clone()),

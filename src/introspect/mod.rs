@@ -1,6 +1,15 @@
-//! Reads a live or shadow database into a `Catalog`: one bulk query per object kind.
+//! Reads a live or shadow database into a `Catalog`: one bulk query per object kind, and one
+//! for the dependency edges between them.
 
-use std::collections::BTreeMap;
+mod bodies;
+mod dependencies;
+mod objects;
+
+use std::collections::{BTreeMap, HashMap};
+
+use dependencies::{
+    Oids, PG_ATTRDEF, PG_CLASS, PG_CONSTRAINT, PG_EXTENSION, PG_NAMESPACE, PG_TYPE,
+};
 
 use tokio_postgres::{Client, Row};
 
@@ -63,43 +72,63 @@ pub async fn introspect_with_stats(client: &Client) -> Result<(Catalog, Stats)> 
 /// Objects schemadiff does not manage yet (views, functions, triggers, policies, domains,
 /// partitions, ...), one line each, so a plan can warn when they differ.
 pub async fn unmanaged(client: &Client) -> Result<std::collections::BTreeSet<String>> {
-    let schemas = client
-        .query(include_str!("queries/schemas.sql"), &[])
+    // Names come out qualified, as in `introspect`.
+    client
+        .batch_execute("BEGIN READ ONLY; SET LOCAL search_path = pg_catalog")
         .await
-        .map_err(Error::db("reading schemas from the catalog"))?;
-    let oids: Vec<u32> = schemas.iter().map(|r| r.get(0)).collect();
-    let rows = client
-        .query(include_str!("queries/unmanaged.sql"), &[&oids])
-        .await
-        .map_err(Error::db("reading unmanaged objects from the catalog"))?;
-    Ok(rows.iter().map(|r| r.get(0)).collect())
+        .map_err(Error::db("starting the introspection transaction"))?;
+    let result = async {
+        let schemas = client
+            .query(include_str!("queries/schemas.sql"), &[])
+            .await
+            .map_err(Error::db("reading schemas from the catalog"))?;
+        let oids: Vec<u32> = schemas.iter().map(|r| r.get(0)).collect();
+        let rows = client
+            .query(include_str!("queries/unmanaged.sql"), &[&oids])
+            .await
+            .map_err(Error::db("reading unmanaged objects from the catalog"))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+    .await;
+    let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    client.batch_execute(end).await.map_err(Error::db("ending the introspection transaction"))?;
+    result
 }
 
 async fn read_catalog(client: &Client) -> Result<(Catalog, Stats)> {
     let mut s = Session { client, stats: Stats::default() };
     let mut catalog = Catalog::default();
+    let mut oids = Oids::default();
+    let mut extension_oids = HashMap::new();
 
     let rows = s.query("schemas", include_str!("queries/schemas.sql"), &[]).await?;
-    let oids: Vec<u32> = rows.iter().map(|r| r.get(0)).collect();
+    let schema_oids: Vec<u32> = rows.iter().map(|r| r.get(0)).collect();
     for r in &rows {
         let name: String = r.get(1);
+        oids.register(PG_NAMESPACE, r.get(0), 0, ObjectId::Schema(name.clone()));
         catalog.schemas.insert(name.clone(), Schema { name, comment: r.get(2) });
     }
 
     for r in s.query("extensions", include_str!("queries/extensions.sql"), &[]).await? {
         let name: String = r.get(0);
+        oids.register(PG_EXTENSION, r.get(2), 0, ObjectId::Extension(name.clone()));
+        extension_oids.insert(r.get::<_, u32>(2), name.clone());
         catalog.extensions.insert(name.clone(), Extension { name, schema: r.get(1) });
     }
 
-    for r in s.query("enum types", include_str!("queries/enums.sql"), &[&oids]).await? {
+    for r in s.query("enum types", include_str!("queries/enums.sql"), &[&schema_oids]).await? {
         let name = QualifiedName::new(r.get::<_, String>(0), r.get::<_, String>(1));
+        oids.register(PG_TYPE, r.get(4), 0, ObjectId::Type(name.clone()));
+        oids.register(PG_TYPE, r.get(5), 0, ObjectId::Type(name.clone()));
         catalog.enums.insert(name.clone(), EnumType { name, labels: r.get(2), comment: r.get(3) });
     }
 
     let history = HISTORY_TABLE;
     let mut identities: BTreeMap<(QualifiedName, String), (QualifiedName, SequenceOptions)> =
         BTreeMap::new();
-    for r in s.query("sequences", include_str!("queries/sequences.sql"), &[&oids, &history]).await?
+    for r in s
+        .query("sequences", include_str!("queries/sequences.sql"), &[&schema_oids, &history])
+        .await?
     {
         let name = QualifiedName::new(r.get::<_, String>(0), r.get::<_, String>(1));
         let options = SequenceOptions {
@@ -118,25 +147,46 @@ async fn read_catalog(client: &Client) -> Result<(Catalog, Stats)> {
             }
             _ => None,
         };
+        let oid: u32 = r.get(13);
         match (owner_kind.as_deref(), owner) {
             (Some("i"), Some(column)) => {
+                oids.register(
+                    PG_CLASS,
+                    oid,
+                    0,
+                    ObjectId::Column(column.0.clone(), column.1.clone()),
+                );
                 identities.insert(column, (name, options));
             }
             (_, owned_by) => {
+                oids.register(PG_CLASS, oid, 0, ObjectId::Sequence(name.clone()));
                 catalog.sequences.insert(name.clone(), Sequence { name, options, owned_by });
             }
         }
     }
 
-    for r in s.query("tables", include_str!("queries/tables.sql"), &[&oids, &history]).await? {
+    for r in
+        s.query("tables", include_str!("queries/tables.sql"), &[&schema_oids, &history]).await?
+    {
         let name = QualifiedName::new(r.get::<_, String>(0), r.get::<_, String>(1));
+        oids.register(PG_CLASS, r.get(3), 0, ObjectId::Table(name.clone()));
+        oids.register(PG_TYPE, r.get(4), 0, ObjectId::Table(name.clone()));
         catalog.tables.insert(
             name.clone(),
-            Table { name, columns: Vec::new(), constraints: BTreeMap::new(), comment: r.get(2) },
+            Table {
+                name,
+                columns: Vec::new(),
+                constraints: BTreeMap::new(),
+                comment: r.get(2),
+                row_security: r.get(5),
+                force_row_security: r.get(6),
+            },
         );
     }
 
-    for r in s.query("columns", include_str!("queries/columns.sql"), &[&oids, &history]).await? {
+    for r in
+        s.query("columns", include_str!("queries/columns.sql"), &[&schema_oids, &history]).await?
+    {
         let table = QualifiedName::new(r.get::<_, String>(0), r.get::<_, String>(1));
         let name: String = r.get(2);
         let identity_kind: String = r.get(7);
@@ -168,6 +218,20 @@ async fn read_catalog(client: &Client) -> Result<(Catalog, Stats)> {
                 depends_on.push(id);
             }
         }
+        oids.register(
+            PG_CLASS,
+            r.get(17),
+            r.get(18),
+            ObjectId::Column(table.clone(), name.clone()),
+        );
+        if let Some(default_oid) = r.get::<_, Option<u32>>(19) {
+            oids.register(
+                PG_ATTRDEF,
+                default_oid,
+                0,
+                ObjectId::Default(table.clone(), name.clone()),
+            );
+        }
         let column = Column {
             name,
             type_sql: r.get(3),
@@ -184,8 +248,9 @@ async fn read_catalog(client: &Client) -> Result<(Catalog, Stats)> {
         }
     }
 
-    for r in
-        s.query("constraints", include_str!("queries/constraints.sql"), &[&oids, &history]).await?
+    for r in s
+        .query("constraints", include_str!("queries/constraints.sql"), &[&schema_oids, &history])
+        .await?
     {
         let table = QualifiedName::new(r.get::<_, String>(0), r.get::<_, String>(1));
         let kind = match r.get::<_, String>(3).as_str() {
@@ -216,20 +281,49 @@ async fn read_catalog(client: &Client) -> Result<(Catalog, Stats)> {
             depends_on,
             comment: r.get(10),
         };
+        let id = ObjectId::Constraint(table.clone(), name.clone());
+        oids.register(PG_CONSTRAINT, r.get(11), 0, id.clone());
+        if kind != ConstraintKind::ForeignKey && kind != ConstraintKind::Check {
+            // The index behind a key is the key.
+            oids.register(PG_CLASS, r.get(12), 0, id);
+        }
         if let Some(t) = catalog.tables.get_mut(&table) {
             t.constraints.insert(name, constraint);
         }
     }
 
-    for r in s.query("indexes", include_str!("queries/indexes.sql"), &[&oids, &history]).await? {
+    for r in
+        s.query("indexes", include_str!("queries/indexes.sql"), &[&schema_oids, &history]).await?
+    {
         let schema: String = r.get(0);
         let name = QualifiedName::new(schema.clone(), r.get::<_, String>(1));
         let table = QualifiedName::new(schema, r.get::<_, String>(2));
+        oids.register(PG_CLASS, r.get(6), 0, ObjectId::Index(name.clone()));
         catalog.indexes.insert(
             name.clone(),
             Index { name, table, definition: r.get(3), columns: r.get(4), comment: r.get(5) },
         );
     }
+
+    type Reader = fn(&Row, &mut Oids) -> crate::catalog::Object;
+    let kinds: [(&str, &str, Reader); 6] = [
+        ("views", include_str!("queries/views.sql"), objects::view),
+        ("routines", include_str!("queries/functions.sql"), objects::function),
+        ("triggers", include_str!("queries/triggers.sql"), objects::trigger),
+        ("policies", include_str!("queries/policies.sql"), objects::policy),
+        ("domains", include_str!("queries/domains.sql"), objects::domain),
+        ("composite types", include_str!("queries/composites.sql"), objects::composite),
+    ];
+    for (what, sql, read) in kinds {
+        for r in s.query(what, sql, &[&schema_oids]).await? {
+            let object = read(&r, &mut oids);
+            catalog.objects.insert(object.id(), object);
+        }
+    }
+
+    let rows = s.query("dependencies", include_str!("queries/dependencies.sql"), &[]).await?;
+    catalog.depends = dependencies::resolve(&mut oids, &extension_oids, &rows);
+    bodies::add_body_dependencies(&mut catalog);
 
     Ok((catalog, s.stats))
 }

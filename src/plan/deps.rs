@@ -1,7 +1,7 @@
 //! What each change creates, drops, alters, needs and lets go of, as object identities.
 //! The plan orders steps from these alone.
 
-use crate::catalog::{ObjectId, QualifiedName};
+use crate::catalog::{Object, ObjectId, QualifiedName};
 use crate::diff::{Change, ColumnAction, CommentTarget};
 
 /// The objects one step touches.
@@ -29,6 +29,15 @@ fn schema_of(name: &QualifiedName) -> ObjectId {
 
 fn columns(table: &QualifiedName, names: &[String]) -> impl Iterator<Item = ObjectId> {
     names.iter().map(move |c| ObjectId::Column(table.clone(), c.clone()))
+}
+
+/// The relation a trigger or policy is defined on.
+fn owner_of(o: &Object) -> Option<ObjectId> {
+    match o {
+        Object::Trigger(t) => Some(ObjectId::Table(t.table.clone())),
+        Object::Policy(p) => Some(ObjectId::Table(p.table.clone())),
+        _ => None,
+    }
 }
 
 pub fn touches(change: &Change) -> Touches {
@@ -90,6 +99,9 @@ pub fn touches(change: &Change) -> Touches {
             t.requires.push(schema_of(&table.name));
             for c in &table.columns {
                 t.creates.push(ObjectId::Column(table.name.clone(), c.name.clone()));
+                if c.default.is_some() {
+                    t.creates.push(ObjectId::Default(table.name.clone(), c.name.clone()));
+                }
                 t.requires.extend(c.depends_on.iter().cloned());
             }
             for c in table.constraints.values() {
@@ -102,6 +114,9 @@ pub fn touches(change: &Change) -> Touches {
             t.releases.push(schema_of(&table.name));
             for c in &table.columns {
                 t.drops.push(ObjectId::Column(table.name.clone(), c.name.clone()));
+                if c.default.is_some() {
+                    t.drops.push(ObjectId::Default(table.name.clone(), c.name.clone()));
+                }
                 t.releases.extend(c.depends_on.iter().cloned());
             }
             for c in table.constraints.values() {
@@ -112,11 +127,17 @@ pub fn touches(change: &Change) -> Touches {
         }
         Change::AddColumn { table, column, .. } => {
             t.creates.push(ObjectId::Column(table.clone(), column.name.clone()));
+            if column.default.is_some() {
+                t.creates.push(ObjectId::Default(table.clone(), column.name.clone()));
+            }
             t.requires.push(ObjectId::Table(table.clone()));
             t.requires.extend(column.depends_on.iter().cloned());
         }
         Change::DropColumn { table, column, owned_sequences } => {
             t.drops.push(ObjectId::Column(table.clone(), column.name.clone()));
+            if column.default.is_some() {
+                t.drops.push(ObjectId::Default(table.clone(), column.name.clone()));
+            }
             t.releases.extend(column.depends_on.iter().cloned());
             t.drops.extend(owned_sequences.iter().cloned().map(ObjectId::Sequence));
         }
@@ -124,6 +145,13 @@ pub fn touches(change: &Change) -> Touches {
         // default, identity and type, and the step that takes on the new ones after it.
         Change::AlterColumn { table, from, to, actions } => {
             let column = ObjectId::Column(table.clone(), to.name.clone());
+            let default = ObjectId::Default(table.clone(), to.name.clone());
+            if actions.contains(&ColumnAction::DropDefault) {
+                t.drops.push(default.clone());
+            }
+            if actions.iter().any(|a| matches!(a, ColumnAction::SetDefault { .. })) {
+                t.creates.push(default);
+            }
             if actions.iter().any(ColumnAction::takes_on) {
                 t.requires.push(column);
                 t.requires.extend(to.depends_on.iter().cloned());
@@ -166,6 +194,19 @@ pub fn touches(change: &Change) -> Touches {
             t.drops.push(ObjectId::Index(i.name.clone()));
             t.releases.extend(columns(&i.table, &i.columns));
         }
+        Change::SetRowSecurity { table, .. } => t.requires.push(ObjectId::Table(table.clone())),
+        Change::CreateObject(o) => {
+            t.creates.push(o.id());
+            t.requires.push(schema_of(o.name()));
+            t.requires.extend(owner_of(o));
+        }
+        Change::DropObject(o) => {
+            t.drops.push(o.id());
+            t.releases.push(schema_of(o.name()));
+        }
+        Change::ReplaceObject { to, .. } | Change::AlterObject { to, .. } => {
+            t.alters.push(to.id());
+        }
         Change::Comment { target, .. } => t.requires.push(match target {
             CommentTarget::Schema(s) => ObjectId::Schema(s.clone()),
             CommentTarget::Type(n) => ObjectId::Type(n.clone()),
@@ -173,6 +214,7 @@ pub fn touches(change: &Change) -> Touches {
             CommentTarget::Column(n, c) => ObjectId::Column(n.clone(), c.clone()),
             CommentTarget::Constraint(t, c) => ObjectId::Constraint(t.clone(), c.clone()),
             CommentTarget::Index(i) => ObjectId::Index(i.clone()),
+            CommentTarget::Object { id, .. } => id.clone(),
         }),
     }
     t

@@ -45,7 +45,41 @@ impl Plan {
 
 /// Diffs `current` against `desired` and orders the changes.
 pub fn plan(current: &Catalog, desired: &Catalog) -> Result<Plan> {
-    order(diff(current, desired))
+    let changes = diff(current, desired);
+    let touched =
+        changes.iter().map(|c| with_catalog_edges(touches(c), current, desired)).collect();
+    order(changes, touched, current, desired)
+}
+
+/// Adds what the catalogs' dependency records say: a step that creates or changes an object
+/// needs what the desired object needs; a step that drops or changes one lets go of what the
+/// current object needed.
+fn with_catalog_edges(mut t: Touches, current: &Catalog, desired: &Catalog) -> Touches {
+    let own: BTreeSet<ObjectId> = t.creates.iter().chain(&t.drops).cloned().collect();
+    let mut requires = Vec::new();
+    let mut releases = Vec::new();
+    for id in t.creates.iter().chain(&t.alters) {
+        requires.extend(desired.depends.of(id).iter().filter(|d| !own.contains(*d)).cloned());
+    }
+    for id in t.drops.iter().chain(&t.alters) {
+        releases.extend(current.depends.of(id).iter().filter(|d| !own.contains(*d)).cloned());
+    }
+    for r in requires {
+        if !t.requires.contains(&r) {
+            t.requires.push(r);
+        }
+    }
+    for r in releases {
+        if !t.releases.contains(&r) {
+            t.releases.push(r);
+        }
+    }
+    t
+}
+
+/// The soft edges (from PL/pgSQL bodies) of each step: creates after what the body names.
+fn soft_requires(t: &Touches, desired: &Catalog) -> Vec<ObjectId> {
+    t.creates.iter().flat_map(|id| desired.soft_depends.of(id).iter().cloned()).collect()
 }
 
 /// How early a kind of change goes when nothing else decides: drops first, then creates
@@ -77,6 +111,9 @@ fn rank(change: &Change) -> u8 {
             if constraint.kind == crate::catalog::ConstraintKind::ForeignKey { 23 } else { 22 }
         }
         Change::CreateIndex(_) => 24,
+        Change::DropObject(_) => 0,
+        Change::SetRowSecurity { .. } => 22,
+        Change::CreateObject(_) | Change::ReplaceObject { .. } | Change::AlterObject { .. } => 24,
         Change::Comment { .. } => 25,
     }
 }
@@ -92,9 +129,98 @@ fn sort_name(t: &Touches) -> String {
         .unwrap_or_default()
 }
 
-/// Orders changes topologically with a stable tie-break.
-pub fn order(changes: Vec<Change>) -> Result<Plan> {
-    let touched: Vec<Touches> = changes.iter().map(touches).collect();
+/// Orders changes topologically with a stable tie-break. Soft edges are kept unless they
+/// close a cycle.
+fn order(
+    changes: Vec<Change>,
+    touched: Vec<Touches>,
+    current: &Catalog,
+    desired: &Catalog,
+) -> Result<Plan> {
+    let soft: Vec<Vec<ObjectId>> = touched.iter().map(|t| soft_requires(t, desired)).collect();
+    let _ = current;
+    if soft.iter().any(|s| !s.is_empty()) {
+        let mut with_soft = touched.clone();
+        for (t, s) in with_soft.iter_mut().zip(&soft) {
+            t.requires.extend(s.iter().cloned());
+        }
+        if let Some(order) = topological(&changes, &with_soft) {
+            return Ok(into_plan(changes, order));
+        }
+    }
+    match topological(&changes, &touched) {
+        Some(order) => Ok(into_plan(changes, order)),
+        None => Err(cycle_error(&changes, &touched)),
+    }
+}
+
+fn into_plan(changes: Vec<Change>, ordered: Vec<usize>) -> Plan {
+    let mut slots: Vec<Option<Change>> = changes.into_iter().map(Some).collect();
+    let steps = ordered
+        .into_iter()
+        .map(|i| {
+            let change = slots[i].take().expect("each step is placed once");
+            Step { hazards: hazards_of(&change), change }
+        })
+        .collect();
+    Plan { steps }
+}
+
+/// The order of the steps, or `None` when they depend on each other in a cycle.
+fn topological(changes: &[Change], touched: &[Touches]) -> Option<Vec<usize>> {
+    let (graph, nodes, keys) = graph_of(changes, touched);
+    let mut indegree: Vec<usize> =
+        nodes.iter().map(|&n| graph.neighbors_directed(n, Direction::Incoming).count()).collect();
+    let mut ready: BinaryHeap<Reverse<&(u8, String, usize)>> =
+        keys.iter().filter(|k| indegree[k.2] == 0).map(Reverse).collect();
+    let mut ordered = Vec::with_capacity(changes.len());
+    while let Some(Reverse(key)) = ready.pop() {
+        let i = key.2;
+        ordered.push(i);
+        for next in graph.neighbors_directed(nodes[i], Direction::Outgoing) {
+            let j = graph[next];
+            indegree[j] -= 1;
+            if indegree[j] == 0 {
+                ready.push(Reverse(&keys[j]));
+            }
+        }
+    }
+    (ordered.len() == changes.len()).then_some(ordered)
+}
+
+/// Names the objects of the steps that stand in a cycle (those left when every step
+/// without predecessors has been taken away).
+fn cycle_error(changes: &[Change], touched: &[Touches]) -> Error {
+    let (graph, nodes, keys) = graph_of(changes, touched);
+    let mut alive: Vec<bool> = vec![true; changes.len()];
+    loop {
+        let removable: Vec<usize> = (0..changes.len())
+            .filter(|&i| {
+                alive[i]
+                    && (graph
+                        .neighbors_directed(nodes[i], Direction::Incoming)
+                        .all(|n| !alive[graph[n]])
+                        || graph
+                            .neighbors_directed(nodes[i], Direction::Outgoing)
+                            .all(|n| !alive[graph[n]]))
+            })
+            .collect();
+        if removable.is_empty() {
+            break;
+        }
+        removable.into_iter().for_each(|i| alive[i] = false);
+    }
+    let stuck: Vec<&str> = keys.iter().filter(|k| alive[k.2]).map(|k| k.1.as_str()).collect();
+    Error::Plan(format!(
+        "cannot order the changes to {}: they depend on each other in a cycle that no \
+         separate step breaks; change one of them in a migration of its own",
+        stuck.join(", ")
+    ))
+}
+
+type Graph = (DiGraph<usize, ()>, Vec<NodeIndex>, Vec<(u8, String, usize)>);
+
+fn graph_of(changes: &[Change], touched: &[Touches]) -> Graph {
     let mut graph: DiGraph<usize, ()> = DiGraph::new();
     let nodes: Vec<NodeIndex> = (0..changes.len()).map(|i| graph.add_node(i)).collect();
 
@@ -148,44 +274,9 @@ pub fn order(changes: Vec<Change>) -> Result<Plan> {
 
     let keys: Vec<(u8, String, usize)> = changes
         .iter()
-        .zip(&touched)
+        .zip(touched)
         .enumerate()
         .map(|(i, (c, t))| (rank(c), sort_name(t), i))
         .collect();
-    let mut indegree: Vec<usize> =
-        nodes.iter().map(|&n| graph.neighbors_directed(n, Direction::Incoming).count()).collect();
-    let mut ready: BinaryHeap<Reverse<&(u8, String, usize)>> =
-        keys.iter().filter(|k| indegree[k.2] == 0).map(Reverse).collect();
-    let mut ordered = Vec::with_capacity(changes.len());
-    while let Some(Reverse(key)) = ready.pop() {
-        let i = key.2;
-        ordered.push(i);
-        for next in graph.neighbors_directed(nodes[i], Direction::Outgoing) {
-            let j = graph[next];
-            indegree[j] -= 1;
-            if indegree[j] == 0 {
-                ready.push(Reverse(&keys[j]));
-            }
-        }
-    }
-    // A cycle is a bug in the dependency rules, not in the user's schema: say which steps.
-    if ordered.len() < changes.len() {
-        let stuck: Vec<&str> =
-            keys.iter().filter(|k| !ordered.contains(&k.2)).map(|k| k.1.as_str()).collect();
-        return Err(Error::Plan(format!(
-            "cannot order the changes to {}: they depend on each other in a cycle. This is a \
-             schemadiff bug; please report it with the schema change that caused it",
-            stuck.join(", ")
-        )));
-    }
-
-    let mut slots: Vec<Option<Change>> = changes.into_iter().map(Some).collect();
-    let steps = ordered
-        .into_iter()
-        .map(|i| {
-            let change = slots[i].take().expect("each step is placed once");
-            Step { hazards: hazards_of(&change), change }
-        })
-        .collect();
-    Ok(Plan { steps })
+    (graph, nodes, keys)
 }

@@ -1,6 +1,7 @@
 //! Steps -> SQL text. All identifier quoting and literal escaping lives here.
 
 mod columns;
+mod definitions;
 mod objects;
 
 use crate::catalog::QualifiedName;

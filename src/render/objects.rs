@@ -1,6 +1,7 @@
 //! One function from a change to its statements; each object kind is a few lines here.
 
 use super::columns::{alterations, definition, sequence_options};
+use super::definitions;
 use super::{ident, literal, qualified};
 use crate::catalog::{ConstraintKind, QualifiedName, Table};
 use crate::diff::{Change, CommentTarget};
@@ -100,6 +101,11 @@ pub fn statements(change: &Change) -> Vec<String> {
         )],
         Change::CreateIndex(i) => vec![format!("{};", i.definition)],
         Change::DropIndex(i) => vec![format!("DROP INDEX {};", qualified(&i.name))],
+        Change::SetRowSecurity { table, enabled, forced } => row_security(table, *enabled, *forced),
+        Change::CreateObject(o) => definitions::create(o),
+        Change::DropObject(o) => definitions::drop(o),
+        Change::ReplaceObject { to, .. } => definitions::replace(to),
+        Change::AlterObject { from, to } => definitions::alter(from, to),
         Change::Comment { target, comment } => {
             let target = match target {
                 CommentTarget::Schema(s) => format!("SCHEMA {}", ident(s)),
@@ -110,6 +116,9 @@ pub fn statements(change: &Change) -> Vec<String> {
                     format!("CONSTRAINT {} ON {}", ident(c), qualified(t))
                 }
                 CommentTarget::Index(i) => format!("INDEX {}", qualified(i)),
+                CommentTarget::Object { id, kind } => {
+                    format!("{} {}", kind.keyword(), definitions::comment_target(id, *kind))
+                }
             };
             let text = comment.as_deref().map_or("NULL".to_string(), literal);
             vec![format!("COMMENT ON {target} IS {text};")]
@@ -155,4 +164,14 @@ fn create_table(t: &Table) -> String {
         return format!("CREATE TABLE {} ();", qualified(&t.name));
     }
     format!("CREATE TABLE {} (\n    {}\n);", qualified(&t.name), lines.join(",\n    "))
+}
+
+/// `ENABLE`/`DISABLE` and `FORCE`/`NO FORCE ROW LEVEL SECURITY`, as one statement.
+fn row_security(table: &QualifiedName, enabled: bool, forced: bool) -> Vec<String> {
+    vec![format!(
+        "ALTER TABLE {} {} ROW LEVEL SECURITY, {} ROW LEVEL SECURITY;",
+        qualified(table),
+        if enabled { "ENABLE" } else { "DISABLE" },
+        if forced { "FORCE" } else { "NO FORCE" }
+    )]
 }

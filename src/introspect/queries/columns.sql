@@ -35,7 +35,8 @@ SELECT n.nspname, c.relname, a.attname,
              JOIN pg_extension e ON e.oid = m.refobjid
              WHERE d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid
                AND d.refclassid = 'pg_proc'::regclass
-             ORDER BY 1) AS default_extensions
+             ORDER BY 1) AS default_extensions,
+       a.attrelid, a.attnum::int, ad.oid AS default_oid
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -2,7 +2,7 @@
 SELECT n.nspname, t.typname,
        coalesce(array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FILTER (WHERE e.enumlabel IS NOT NULL),
                 '{}') AS labels,
-       obj_description(t.oid, 'pg_type') AS comment
+       obj_description(t.oid, 'pg_type') AS comment, t.oid, t.typarray
 FROM pg_type t
 JOIN pg_namespace n ON n.oid = t.typnamespace
 LEFT JOIN pg_enum e ON e.enumtypid = t.oid

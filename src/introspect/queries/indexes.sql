@@ -1,4 +1,4 @@
--- Indexes of those tables that do not back a constraint, with every column they read.
+-- Indexes of tables and materialized views that do not back a constraint, with every column they read.
 SELECT n.nspname, ic.relname AS index_name, c.relname AS table_name,
        pg_get_indexdef(i.indexrelid) AS definition,
        ARRAY(SELECT DISTINCT a.attname FROM pg_depend d
@@ -6,12 +6,12 @@ SELECT n.nspname, ic.relname AS index_name, c.relname AS table_name,
              WHERE d.classid = 'pg_class'::regclass AND d.objid = i.indexrelid
                AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0
              ORDER BY 1) AS columns,
-       obj_description(i.indexrelid, 'pg_class') AS comment
+       obj_description(i.indexrelid, 'pg_class') AS comment, i.indexrelid
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_class c ON c.oid = i.indrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind = 'r'
+WHERE c.relkind IN ('r', 'm')
   AND c.relnamespace = ANY($1::oid[])
   AND NOT c.relispartition
   AND c.oid IS DISTINCT FROM to_regclass($2)

@@ -1,6 +1,7 @@
 -- Ordinary tables in user schemas ($1), but the history table ($2). Partitions belong to
 -- their parent and come with partitioning.
-SELECT n.nspname, c.relname, obj_description(c.oid, 'pg_class') AS comment
+SELECT n.nspname, c.relname, obj_description(c.oid, 'pg_class') AS comment, c.oid, c.reltype,
+       c.relrowsecurity, c.relforcerowsecurity
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind = 'r'

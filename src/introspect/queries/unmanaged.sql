@@ -1,42 +1,49 @@
 -- Objects in user schemas ($1) that schemadiff does not manage yet, so a plan can say that
 -- they differ instead of staying silent.
 SELECT kind || ' ' || name FROM (
-    SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
-                          WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned table'
+    SELECT CASE c.relkind WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned table'
                           ELSE 'partition' END AS kind,
            quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relnamespace = ANY($1::oid[])
-      AND (c.relkind IN ('v', 'm', 'f', 'p') OR c.relispartition)
+      AND (c.relkind IN ('f', 'p') OR c.relispartition)
       AND NOT EXISTS (SELECT 1 FROM pg_depend d
                       WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
     UNION ALL
-    SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END,
-           quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')'
-    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-    WHERE p.pronamespace = ANY($1::oid[])
-      AND NOT EXISTS (SELECT 1 FROM pg_depend d
-                      WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+    SELECT 'table inheritance', i.inhrelid::regclass::text || ' inherits ' || i.inhparent::regclass::text
+    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+    WHERE c.relnamespace = ANY($1::oid[]) AND NOT c.relispartition
     UNION ALL
-    SELECT 'trigger', quote_ident(t.tgname) || ' on ' || t.tgrelid::regclass::text
-    FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-    WHERE NOT t.tgisinternal AND c.relnamespace = ANY($1::oid[])
+    SELECT 'rule', quote_ident(r.rulename) || ' on ' || r.ev_class::regclass::text
+    FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
+    WHERE c.relnamespace = ANY($1::oid[]) AND r.rulename <> '_RETURN'
     UNION ALL
-    SELECT 'policy', quote_ident(pol.polname) || ' on ' || pol.polrelid::regclass::text
-    FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid
-    WHERE c.relnamespace = ANY($1::oid[])
-    UNION ALL
-    SELECT CASE t.typtype WHEN 'd' THEN 'domain' WHEN 'r' THEN 'range type' ELSE 'composite type' END,
-           quote_ident(n.nspname) || '.' || quote_ident(t.typname)
+    SELECT 'range type', quote_ident(n.nspname) || '.' || quote_ident(t.typname)
     FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-    WHERE t.typnamespace = ANY($1::oid[])
-      AND (t.typtype IN ('d', 'r')
-           OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
+    WHERE t.typnamespace = ANY($1::oid[]) AND t.typtype IN ('r', 'm')
       AND NOT EXISTS (SELECT 1 FROM pg_depend d
                       WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')
     UNION ALL
-    SELECT 'row level security', c.oid::regclass::text
-    FROM pg_class c
-    WHERE c.relnamespace = ANY($1::oid[]) AND (c.relrowsecurity OR c.relforcerowsecurity)
+    SELECT 'collation', quote_ident(n.nspname) || '.' || quote_ident(co.collname)
+    FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace
+    WHERE co.collnamespace = ANY($1::oid[])
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                      WHERE d.classid = 'pg_collation'::regclass AND d.objid = co.oid AND d.deptype = 'e')
+    UNION ALL
+    SELECT 'operator', quote_ident(n.nspname) || '.' || o.oprname || '(' || format_type(o.oprleft, NULL) || ', ' || format_type(o.oprright, NULL) || ')'
+    FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
+    WHERE o.oprnamespace = ANY($1::oid[])
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                      WHERE d.classid = 'pg_operator'::regclass AND d.objid = o.oid AND d.deptype = 'e')
+    UNION ALL
+    SELECT 'cast', format_type(ca.castsource, NULL) || ' AS ' || format_type(ca.casttarget, NULL)
+    FROM pg_cast ca
+    WHERE ca.oid >= 16384
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                      WHERE d.classid = 'pg_cast'::regclass AND d.objid = ca.oid AND d.deptype = 'e')
+    UNION ALL
+    SELECT 'event trigger', quote_ident(e.evtname) FROM pg_event_trigger e
+    WHERE NOT EXISTS (SELECT 1 FROM pg_depend d
+                      WHERE d.classid = 'pg_event_trigger'::regclass AND d.objid = e.oid AND d.deptype = 'e')
 ) unmanaged
 ORDER BY 1

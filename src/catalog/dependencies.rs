@@ -1,0 +1,53 @@
+//! The dependency edges between managed objects, read from PostgreSQL's own records
+//! (`pg_depend`) and from routine bodies the catalog cannot see into.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::ObjectId;
+
+/// `object -> what it needs`. Derived from the objects, so two catalogs with equal objects
+/// are equal whatever their edges (the comparison ignores this field).
+#[derive(Debug, Clone, Default)]
+pub struct Dependencies {
+    needs: BTreeMap<ObjectId, BTreeSet<ObjectId>>,
+    needed_by: BTreeMap<ObjectId, BTreeSet<ObjectId>>,
+}
+
+impl PartialEq for Dependencies {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Dependencies {}
+
+static NONE: BTreeSet<ObjectId> = BTreeSet::new();
+
+impl Dependencies {
+    /// Records that `object` needs `target`; an object never needs itself.
+    pub fn add(&mut self, object: ObjectId, target: ObjectId) {
+        if object == target {
+            return;
+        }
+        self.needed_by.entry(target.clone()).or_default().insert(object.clone());
+        self.needs.entry(object).or_default().insert(target);
+    }
+
+    /// What `object` needs.
+    pub fn of(&self, object: &ObjectId) -> &BTreeSet<ObjectId> {
+        self.needs.get(object).unwrap_or(&NONE)
+    }
+
+    /// What needs `object`.
+    pub fn dependents(&self, object: &ObjectId) -> &BTreeSet<ObjectId> {
+        self.needed_by.get(object).unwrap_or(&NONE)
+    }
+
+    pub fn len(&self) -> usize {
+        self.needs.values().map(BTreeSet::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.needs.is_empty()
+    }
+}

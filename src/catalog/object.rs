@@ -1,0 +1,114 @@
+//! The registry of definition kinds: objects that PostgreSQL deparses whole (views,
+//! routines, triggers, policies, domains, composite types). Each kind keeps its model in its
+//! own file; this enum is the one list the generic diff, plan and render walk.
+
+use super::{CompositeType, Domain, Function, ObjectId, Policy, QualifiedName, Trigger, View};
+
+/// One object of a definition kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Object {
+    View(View),
+    Function(Function),
+    Trigger(Trigger),
+    Policy(Policy),
+    Domain(Domain),
+    Composite(CompositeType),
+}
+
+/// What an object is, as `COMMENT ON`, `DROP` and messages name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ObjectKind {
+    View,
+    MaterializedView,
+    Function,
+    Procedure,
+    Aggregate,
+    Trigger,
+    Policy,
+    Domain,
+    Type,
+}
+
+impl ObjectKind {
+    /// The words SQL uses for the kind: `MATERIALIZED VIEW`, `FUNCTION`, ...
+    pub fn keyword(self) -> &'static str {
+        match self {
+            ObjectKind::View => "VIEW",
+            ObjectKind::MaterializedView => "MATERIALIZED VIEW",
+            ObjectKind::Function => "FUNCTION",
+            ObjectKind::Procedure => "PROCEDURE",
+            ObjectKind::Aggregate => "AGGREGATE",
+            ObjectKind::Trigger => "TRIGGER",
+            ObjectKind::Policy => "POLICY",
+            ObjectKind::Domain => "DOMAIN",
+            ObjectKind::Type => "TYPE",
+        }
+    }
+}
+
+impl Object {
+    pub fn id(&self) -> ObjectId {
+        match self {
+            Object::View(v) => ObjectId::View(v.name.clone()),
+            Object::Function(f) => ObjectId::Function(f.name.clone(), f.identity_arguments.clone()),
+            Object::Trigger(t) => ObjectId::Trigger(t.table.clone(), t.name.clone()),
+            Object::Policy(p) => ObjectId::Policy(p.table.clone(), p.name.clone()),
+            Object::Domain(d) => ObjectId::Type(d.name.clone()),
+            Object::Composite(c) => ObjectId::Type(c.name.clone()),
+        }
+    }
+
+    pub fn kind(&self) -> ObjectKind {
+        match self {
+            Object::View(v) if v.materialized => ObjectKind::MaterializedView,
+            Object::View(_) => ObjectKind::View,
+            Object::Function(f) => match f.kind {
+                super::RoutineKind::Function => ObjectKind::Function,
+                super::RoutineKind::Procedure => ObjectKind::Procedure,
+                super::RoutineKind::Aggregate => ObjectKind::Aggregate,
+            },
+            Object::Trigger(_) => ObjectKind::Trigger,
+            Object::Policy(_) => ObjectKind::Policy,
+            Object::Domain(_) => ObjectKind::Domain,
+            Object::Composite(_) => ObjectKind::Type,
+        }
+    }
+
+    /// The name a person would call it by (the table for triggers and policies).
+    pub fn name(&self) -> &QualifiedName {
+        match self {
+            Object::View(v) => &v.name,
+            Object::Function(f) => &f.name,
+            Object::Trigger(t) => &t.table,
+            Object::Policy(p) => &p.table,
+            Object::Domain(d) => &d.name,
+            Object::Composite(c) => &c.name,
+        }
+    }
+
+    pub fn comment(&self) -> Option<&String> {
+        match self {
+            Object::View(v) => v.comment.as_ref(),
+            Object::Function(f) => f.comment.as_ref(),
+            Object::Trigger(t) => t.comment.as_ref(),
+            Object::Policy(p) => p.comment.as_ref(),
+            Object::Domain(d) => d.comment.as_ref(),
+            Object::Composite(c) => c.comment.as_ref(),
+        }
+    }
+
+    /// The same object with its comment cleared: two objects that differ only in this are
+    /// changed with `COMMENT ON`.
+    pub fn without_comment(&self) -> Object {
+        let mut o = self.clone();
+        match &mut o {
+            Object::View(v) => v.comment = None,
+            Object::Function(f) => f.comment = None,
+            Object::Trigger(t) => t.comment = None,
+            Object::Policy(p) => p.comment = None,
+            Object::Domain(d) => d.comment = None,
+            Object::Composite(c) => c.comment = None,
+        }
+        o
+    }
+}

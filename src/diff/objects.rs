@@ -1,0 +1,81 @@
+//! The definition kinds (views, routines, triggers, policies, domains, composite types):
+//! paired by identity, and changed in place when PostgreSQL allows it, else dropped and
+//! created again (their dependents with them: see `rebuild_dependents`).
+
+use super::{Change, CommentTarget, pair};
+use crate::catalog::{Catalog, Object};
+
+/// How one object turns into its desired version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delta {
+    Same,
+    /// `CREATE OR REPLACE`.
+    Replace,
+    /// Kind-specific `ALTER` statements.
+    Alter,
+    /// Drop and create again.
+    Recreate,
+}
+
+/// What it takes to turn `a` into `b` (comments aside).
+pub fn delta(a: &Object, b: &Object) -> Delta {
+    if a.without_comment() == b.without_comment() {
+        return Delta::Same;
+    }
+    match (a, b) {
+        (Object::View(x), Object::View(y)) if x.replaceable_by(y) => Delta::Replace,
+        (Object::Function(x), Object::Function(y)) if x.replaceable_by(y) => Delta::Replace,
+        (Object::Trigger(x), Object::Trigger(y)) if x.definition == y.definition => Delta::Alter,
+        (Object::Policy(x), Object::Policy(y)) if x.alterable_to(y) => Delta::Alter,
+        (Object::Domain(x), Object::Domain(y))
+            if x.base_type == y.base_type && x.collation == y.collation =>
+        {
+            Delta::Alter
+        }
+        (Object::Composite(x), Object::Composite(y)) if x.alterable_to(y) => Delta::Alter,
+        _ => Delta::Recreate,
+    }
+}
+
+pub fn comment_on(o: &Object) -> Change {
+    Change::Comment {
+        target: CommentTarget::Object { id: o.id(), kind: o.kind() },
+        comment: o.comment().cloned(),
+    }
+}
+
+/// `CREATE` with its comment.
+pub fn create(o: &Object, out: &mut Vec<Change>) {
+    out.push(Change::CreateObject(o.clone()));
+    if o.comment().is_some() {
+        out.push(comment_on(o));
+    }
+}
+
+pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
+    let (removed, kept, added) = pair(&current.objects, &desired.objects);
+    for o in removed {
+        out.push(Change::DropObject(o.clone()));
+    }
+    for o in added {
+        create(o, out);
+    }
+    for (a, b) in kept {
+        match delta(a, b) {
+            Delta::Same => {}
+            Delta::Replace => out.push(Change::ReplaceObject { from: a.clone(), to: b.clone() }),
+            Delta::Alter => out.push(Change::AlterObject { from: a.clone(), to: b.clone() }),
+            Delta::Recreate => {
+                out.push(Change::DropObject(a.clone()));
+                out.push(Change::CreateObject(b.clone()));
+                if b.comment().is_some() {
+                    out.push(comment_on(b));
+                }
+                continue;
+            }
+        }
+        if a.comment() != b.comment() {
+            out.push(comment_on(b));
+        }
+    }
+}

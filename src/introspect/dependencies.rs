@@ -1,0 +1,106 @@
+//! Resolves `pg_depend` rows to edges between managed objects.
+//!
+//! Each kind's query registers the OIDs of its objects; a row whose ends both resolve becomes
+//! an edge. An object no kind registers but that is *part of* a registered one (a view's
+//! `_RETURN` rule, a column default, a domain's constraint, an array type) takes the identity
+//! of its owner, so what it needs is needed by the owner. A sub-object that is not registered
+//! (a view's column) stands for its whole object. Extension members stand for the extension.
+
+use std::collections::HashMap;
+
+use tokio_postgres::Row;
+
+use crate::catalog::{Dependencies, ObjectId};
+
+/// System catalog OIDs; fixed in every PostgreSQL version.
+pub const PG_CLASS: u32 = 1259;
+pub const PG_TYPE: u32 = 1247;
+pub const PG_PROC: u32 = 1255;
+pub const PG_NAMESPACE: u32 = 2615;
+pub const PG_CONSTRAINT: u32 = 2606;
+pub const PG_ATTRDEF: u32 = 2604;
+pub const PG_TRIGGER: u32 = 2620;
+pub const PG_POLICY: u32 = 3256;
+pub const PG_EXTENSION: u32 = 3079;
+
+/// `(catalog, oid, sub-id)` of a database object, as `pg_depend` addresses it.
+pub type Address = (u32, u32, i32);
+
+/// The managed object at each address.
+#[derive(Default)]
+pub struct Oids {
+    ids: HashMap<Address, ObjectId>,
+}
+
+impl Oids {
+    pub fn register(&mut self, class: u32, oid: u32, sub: i32, id: ObjectId) {
+        if oid != 0 {
+            self.ids.insert((class, oid, sub), id);
+        }
+    }
+
+    fn resolve(&self, (class, oid, sub): Address) -> Option<&ObjectId> {
+        self.ids.get(&(class, oid, sub)).or_else(|| self.ids.get(&(class, oid, 0)))
+    }
+}
+
+/// One `pg_depend` row: `object` depends on `target` with `kind`.
+struct Edge {
+    object: Address,
+    target: Address,
+    kind: char,
+}
+
+fn edge(r: &Row) -> Edge {
+    let kind: String = r.get(6);
+    Edge {
+        object: (r.get(0), r.get(1), r.get(2)),
+        target: (r.get(3), r.get(4), r.get(5)),
+        kind: kind.chars().next().unwrap_or('n'),
+    }
+}
+
+/// Builds the edges between registered objects from `dependencies.sql` rows.
+pub fn resolve(oids: &mut Oids, extensions: &HashMap<u32, String>, rows: &[Row]) -> Dependencies {
+    let edges: Vec<Edge> = rows.iter().map(edge).collect();
+    // Members of an extension stand for it.
+    for e in edges.iter().filter(|e| e.kind == 'e') {
+        if let Some(name) = extensions.get(&e.target.1) {
+            oids.ids.entry(e.object).or_insert_with(|| ObjectId::Extension(name.clone()));
+        }
+    }
+    // Parts take their owner's identity; owners may be parts themselves (the array of a
+    // table's row type), so go round until nothing new resolves.
+    loop {
+        let mut learned = Vec::new();
+        for e in &edges {
+            let part_of = e.kind == 'i'
+                || (e.kind == 'a' && matches!(e.object.0, PG_ATTRDEF | PG_CONSTRAINT));
+            if !part_of || oids.ids.contains_key(&e.object) {
+                continue;
+            }
+            if let Some(owner) = oids.resolve(e.target) {
+                learned.push((e.object, owner.clone()));
+            }
+        }
+        if learned.is_empty() {
+            break;
+        }
+        for (address, owner) in learned {
+            oids.ids.entry(address).or_insert(owner);
+        }
+    }
+    let mut deps = Dependencies::default();
+    for e in edges.iter().filter(|e| matches!(e.kind, 'n' | 'a')) {
+        let (Some(object), Some(target)) = (oids.resolve(e.object), oids.resolve(e.target)) else {
+            continue;
+        };
+        // A sequence owned by a column goes with it, but is made before it (OWNED BY is set
+        // afterwards): ownership is not an ordering edge.
+        if matches!(object, ObjectId::Sequence(_)) && e.kind == 'a' {
+            continue;
+        }
+        deps.add(object.clone(), target.clone());
+    }
+    deps
+}

@@ -1,0 +1,156 @@
+//! The definition kinds: views, routines, triggers, policies, domains, composite types.
+//! One bulk query each; every object registers its OIDs for the dependency edges.
+
+use std::collections::BTreeMap;
+
+use tokio_postgres::Row;
+
+use super::dependencies::{Oids, PG_CLASS, PG_POLICY, PG_PROC, PG_TRIGGER, PG_TYPE};
+use crate::catalog::{
+    Aggregate, Attribute, CompositeType, Domain, Function, Object, ObjectId, Policy, QualifiedName,
+    RoutineKind, Trigger, TriggerState, View,
+};
+
+fn qualified(r: &Row, schema: usize) -> QualifiedName {
+    QualifiedName::new(r.get::<_, String>(schema), r.get::<_, String>(schema + 1))
+}
+
+pub fn view(r: &Row, oids: &mut Oids) -> Object {
+    let name = qualified(r, 1);
+    oids.register(PG_CLASS, r.get(0), 0, ObjectId::View(name.clone()));
+    let names: Vec<String> = r.get(6);
+    let types: Vec<String> = r.get(7);
+    let definition: String = r.get(4);
+    Object::View(View {
+        name,
+        materialized: r.get(3),
+        definition: definition.trim().trim_end_matches(';').trim_end().to_string(),
+        options: r.get(5),
+        columns: names.into_iter().zip(types).collect(),
+        populated: r.get(8),
+        comment: r.get(9),
+    })
+}
+
+/// The names of `CREATE AGGREGATE` options in the order `functions.sql` reads them.
+const AGGREGATE_OPTIONS: [&str; 16] = [
+    "SFUNC",
+    "STYPE",
+    "SSPACE",
+    "FINALFUNC",
+    "FINALFUNC_EXTRA",
+    "COMBINEFUNC",
+    "SERIALFUNC",
+    "DESERIALFUNC",
+    "INITCOND",
+    "MSFUNC",
+    "MINVFUNC",
+    "MSTYPE",
+    "MFINALFUNC",
+    "MINITCOND",
+    "SORTOP",
+    "PARALLEL",
+];
+
+pub fn function(r: &Row, oids: &mut Oids) -> Object {
+    let name = qualified(r, 1);
+    let identity_arguments: String = r.get(3);
+    oids.register(
+        PG_PROC,
+        r.get(0),
+        0,
+        ObjectId::Function(name.clone(), identity_arguments.clone()),
+    );
+    let kind = match r.get::<_, String>(4).as_str() {
+        "p" => RoutineKind::Procedure,
+        "a" => RoutineKind::Aggregate,
+        _ => RoutineKind::Function,
+    };
+    let aggregate = (kind == RoutineKind::Aggregate).then(|| {
+        let values: Vec<Option<String>> = r.get(11);
+        Aggregate {
+            options: AGGREGATE_OPTIONS
+                .iter()
+                .zip(values)
+                .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
+                .collect(),
+        }
+    });
+    let definition: Option<String> = r.get(5);
+    Object::Function(Function {
+        name,
+        identity_arguments,
+        kind,
+        definition: definition.unwrap_or_default().trim_end().to_string(),
+        arguments: r.get(6),
+        result: r.get(7),
+        language: r.get(8),
+        body: r.get(9),
+        aggregate,
+        comment: r.get(10),
+    })
+}
+
+pub fn trigger(r: &Row, oids: &mut Oids) -> Object {
+    let table = qualified(r, 1);
+    let name: String = r.get(3);
+    oids.register(PG_TRIGGER, r.get(0), 0, ObjectId::Trigger(table.clone(), name.clone()));
+    let state = match r.get::<_, String>(5).as_str() {
+        "D" => TriggerState::Disabled,
+        "R" => TriggerState::Replica,
+        "A" => TriggerState::Always,
+        _ => TriggerState::Enabled,
+    };
+    Object::Trigger(Trigger { table, name, definition: r.get(4), state, comment: r.get(6) })
+}
+
+pub fn policy(r: &Row, oids: &mut Oids) -> Object {
+    let table = qualified(r, 1);
+    let name: String = r.get(3);
+    oids.register(PG_POLICY, r.get(0), 0, ObjectId::Policy(table.clone(), name.clone()));
+    Object::Policy(Policy {
+        table,
+        name,
+        permissive: r.get(4),
+        command: r.get(5),
+        roles: r.get(6),
+        using: r.get(7),
+        check: r.get(8),
+        comment: r.get(9),
+    })
+}
+
+pub fn domain(r: &Row, oids: &mut Oids) -> Object {
+    let name = qualified(r, 2);
+    oids.register(PG_TYPE, r.get(0), 0, ObjectId::Type(name.clone()));
+    oids.register(PG_TYPE, r.get(1), 0, ObjectId::Type(name.clone()));
+    let names: Vec<String> = r.get(8);
+    let defs: Vec<String> = r.get(9);
+    Object::Domain(Domain {
+        name,
+        base_type: r.get(4),
+        collation: r.get(5),
+        default: r.get(6),
+        not_null: r.get(7),
+        constraints: names.into_iter().zip(defs).collect::<BTreeMap<_, _>>(),
+        comment: r.get(10),
+    })
+}
+
+pub fn composite(r: &Row, oids: &mut Oids) -> Object {
+    let name = qualified(r, 3);
+    let id = ObjectId::Type(name.clone());
+    oids.register(PG_TYPE, r.get(0), 0, id.clone());
+    oids.register(PG_TYPE, r.get(1), 0, id.clone());
+    oids.register(PG_CLASS, r.get(2), 0, id);
+    let names: Vec<String> = r.get(5);
+    let types: Vec<String> = r.get(6);
+    let collations: Vec<Option<String>> = r.get(7);
+    let attributes = names
+        .into_iter()
+        .zip(types)
+        .zip(collations)
+        .map(|((name, type_sql), collation)| Attribute { name, type_sql, collation })
+        .collect();
+    Object::Composite(CompositeType { name, attributes, comment: r.get(8) })
+}

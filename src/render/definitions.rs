@@ -1,0 +1,254 @@
+//! The SQL of the definition kinds, one function per kind and statement.
+
+use super::{ident, literal, qualified};
+use crate::catalog::{
+    CompositeType, Domain, Function, Object, ObjectId, ObjectKind, Policy, Trigger, TriggerState,
+    View,
+};
+
+pub fn create(o: &Object) -> Vec<String> {
+    match o {
+        Object::View(v) => vec![create_view(v, false)],
+        Object::Function(f) => vec![create_function(f)],
+        Object::Trigger(t) => {
+            let mut out = vec![format!("{};", t.definition)];
+            out.extend(trigger_state(t));
+            out
+        }
+        Object::Policy(p) => vec![create_policy(p)],
+        Object::Domain(d) => create_domain(d),
+        Object::Composite(c) => vec![create_composite(c)],
+    }
+}
+
+pub fn drop(o: &Object) -> Vec<String> {
+    vec![format!("DROP {} {};", o.kind().keyword(), comment_target(&o.id(), o.kind()))]
+}
+
+/// `CREATE OR REPLACE` of a kind that has it.
+pub fn replace(o: &Object) -> Vec<String> {
+    match o {
+        Object::View(v) => vec![create_view(v, true)],
+        Object::Function(f) => vec![create_function(f)],
+        other => create(other),
+    }
+}
+
+/// The kind's own `ALTER` statements from `from` to `to`.
+pub fn alter(from: &Object, to: &Object) -> Vec<String> {
+    match (from, to) {
+        (Object::Trigger(_), Object::Trigger(t)) => {
+            trigger_state(t).into_iter().chain(enable_if_needed(t)).collect()
+        }
+        (Object::Policy(_), Object::Policy(p)) => vec![alter_policy(p)],
+        (Object::Domain(a), Object::Domain(b)) => alter_domain(a, b),
+        (Object::Composite(a), Object::Composite(b)) => alter_composite(a, b),
+        (a, b) => drop(a).into_iter().chain(create(b)).collect(),
+    }
+}
+
+/// How `COMMENT ON` and `DROP` name the object after its kind keyword.
+pub fn comment_target(id: &ObjectId, kind: ObjectKind) -> String {
+    match id {
+        ObjectId::Function(name, args) if kind == ObjectKind::Aggregate && args.is_empty() => {
+            format!("{}(*)", qualified(name))
+        }
+        ObjectId::Function(name, args) => format!("{}({args})", qualified(name)),
+        ObjectId::Trigger(table, name) | ObjectId::Policy(table, name) => {
+            format!("{} ON {}", ident(name), qualified(table))
+        }
+        ObjectId::View(name) | ObjectId::Type(name) => qualified(name),
+        other => other.to_string(),
+    }
+}
+
+fn create_view(v: &View, or_replace: bool) -> String {
+    let with = if v.options.is_empty() {
+        String::new()
+    } else {
+        format!(" WITH ({})", v.options.join(", "))
+    };
+    if v.materialized {
+        let data = if v.populated { "" } else { "\nWITH NO DATA" };
+        format!(
+            "CREATE MATERIALIZED VIEW {}{with} AS\n {}{data};",
+            qualified(&v.name),
+            v.definition
+        )
+    } else {
+        let verb = if or_replace { "CREATE OR REPLACE VIEW" } else { "CREATE VIEW" };
+        format!("{verb} {}{with} AS\n {};", qualified(&v.name), v.definition)
+    }
+}
+
+fn create_function(f: &Function) -> String {
+    let Some(aggregate) = &f.aggregate else {
+        return format!("{};", f.definition);
+    };
+    let options: Vec<String> = aggregate
+        .options
+        .iter()
+        .map(|(k, v)| match k.as_str() {
+            "INITCOND" | "MINITCOND" => format!("{k} = {}", literal(v)),
+            "FINALFUNC_EXTRA" => k.clone(),
+            "PARALLEL" => format!("{k} = {}", v.to_uppercase()),
+            _ => format!("{k} = {v}"),
+        })
+        .collect();
+    let args = if f.identity_arguments.is_empty() { "*" } else { &f.identity_arguments };
+    format!(
+        "CREATE AGGREGATE {}({args}) (\n    {}\n);",
+        qualified(&f.name),
+        options.join(",\n    ")
+    )
+}
+
+fn trigger_state(t: &Trigger) -> Option<String> {
+    let state = match t.state {
+        TriggerState::Enabled => return None,
+        TriggerState::Disabled => "DISABLE",
+        TriggerState::Replica => "ENABLE REPLICA",
+        TriggerState::Always => "ENABLE ALWAYS",
+    };
+    Some(format!("ALTER TABLE {} {state} TRIGGER {};", qualified(&t.table), ident(&t.name)))
+}
+
+/// Back to the default state, which `trigger_state` does not write.
+fn enable_if_needed(t: &Trigger) -> Option<String> {
+    (t.state == TriggerState::Enabled)
+        .then(|| format!("ALTER TABLE {} ENABLE TRIGGER {};", qualified(&t.table), ident(&t.name)))
+}
+
+fn roles(p: &Policy) -> String {
+    p.roles
+        .iter()
+        .map(|r| if r == "public" { "PUBLIC".to_string() } else { ident(r) })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn create_policy(p: &Policy) -> String {
+    let mut s = format!("CREATE POLICY {} ON {}", ident(&p.name), qualified(&p.table));
+    if !p.permissive {
+        s.push_str(" AS RESTRICTIVE");
+    }
+    if p.command != "ALL" {
+        s.push_str(&format!(" FOR {}", p.command));
+    }
+    if p.roles != ["public"] {
+        s.push_str(&format!(" TO {}", roles(p)));
+    }
+    if let Some(u) = &p.using {
+        s.push_str(&format!(" USING ({u})"));
+    }
+    if let Some(c) = &p.check {
+        s.push_str(&format!(" WITH CHECK ({c})"));
+    }
+    s.push(';');
+    s
+}
+
+fn alter_policy(p: &Policy) -> String {
+    let mut s =
+        format!("ALTER POLICY {} ON {} TO {}", ident(&p.name), qualified(&p.table), roles(p));
+    if let Some(u) = &p.using {
+        s.push_str(&format!(" USING ({u})"));
+    }
+    if let Some(c) = &p.check {
+        s.push_str(&format!(" WITH CHECK ({c})"));
+    }
+    s.push(';');
+    s
+}
+
+fn create_domain(d: &Domain) -> Vec<String> {
+    let mut s = format!("CREATE DOMAIN {} AS {}", qualified(&d.name), d.base_type);
+    if let Some(c) = &d.collation {
+        s.push_str(&format!(" COLLATE {c}"));
+    }
+    if let Some(default) = &d.default {
+        s.push_str(&format!(" DEFAULT {default}"));
+    }
+    if d.not_null {
+        s.push_str(" NOT NULL");
+    }
+    let mut later = Vec::new();
+    for (name, def) in &d.constraints {
+        // CREATE DOMAIN takes no NOT VALID constraints: they are added after.
+        if def.ends_with(" NOT VALID") {
+            later.push(add_domain_constraint(d, name, def));
+        } else {
+            s.push_str(&format!("\n    CONSTRAINT {} {def}", ident(name)));
+        }
+    }
+    s.push(';');
+    std::iter::once(s).chain(later).collect()
+}
+
+fn add_domain_constraint(d: &Domain, name: &str, def: &str) -> String {
+    format!("ALTER DOMAIN {} ADD CONSTRAINT {} {def};", qualified(&d.name), ident(name))
+}
+
+fn alter_domain(a: &Domain, b: &Domain) -> Vec<String> {
+    let name = qualified(&b.name);
+    let mut out = Vec::new();
+    for (c, def) in &a.constraints {
+        if b.constraints.get(c) != Some(def) {
+            out.push(format!("ALTER DOMAIN {name} DROP CONSTRAINT {};", ident(c)));
+        }
+    }
+    if a.default != b.default {
+        out.push(match &b.default {
+            Some(d) => format!("ALTER DOMAIN {name} SET DEFAULT {d};"),
+            None => format!("ALTER DOMAIN {name} DROP DEFAULT;"),
+        });
+    }
+    if a.not_null != b.not_null {
+        let verb = if b.not_null { "SET" } else { "DROP" };
+        out.push(format!("ALTER DOMAIN {name} {verb} NOT NULL;"));
+    }
+    for (c, def) in &b.constraints {
+        if a.constraints.get(c) != Some(def) {
+            out.push(add_domain_constraint(b, c, def));
+        }
+    }
+    out
+}
+
+fn attribute(a: &crate::catalog::Attribute) -> String {
+    match &a.collation {
+        Some(c) => format!("{} {} COLLATE {c}", ident(&a.name), a.type_sql),
+        None => format!("{} {}", ident(&a.name), a.type_sql),
+    }
+}
+
+fn create_composite(c: &CompositeType) -> String {
+    let attributes: Vec<String> = c.attributes.iter().map(attribute).collect();
+    format!("CREATE TYPE {} AS (\n    {}\n);", qualified(&c.name), attributes.join(",\n    "))
+}
+
+fn alter_composite(a: &CompositeType, b: &CompositeType) -> Vec<String> {
+    let name = qualified(&b.name);
+    let mut out = Vec::new();
+    for x in &a.attributes {
+        match b.attributes.iter().find(|y| y.name == x.name) {
+            None => out.push(format!("ALTER TYPE {name} DROP ATTRIBUTE {};", ident(&x.name))),
+            Some(y) if y != x => {
+                let mut s = format!(
+                    "ALTER TYPE {name} ALTER ATTRIBUTE {} TYPE {}",
+                    ident(&y.name),
+                    y.type_sql
+                );
+                if let Some(c) = &y.collation {
+                    s.push_str(&format!(" COLLATE {c}"));
+                }
+                out.push(s + ";");
+            }
+            Some(_) => {}
+        }
+    }
+    for y in b.attributes.iter().filter(|y| !a.attributes.iter().any(|x| x.name == y.name)) {
+        out.push(format!("ALTER TYPE {name} ADD ATTRIBUTE {};", attribute(y)));
+    }
+    out
+}
