@@ -359,6 +359,9 @@ pub fn describe(plan: &Plan) -> String {
                 ),
                 Some((0, table.name.clone())),
             ),
+            SetTableProperties { table, .. } => {
+                (format!("alter_{}", table.name), Some((0, table.name.clone())))
+            }
             SetSequenceOwner { .. } | Comment { .. } => continue,
         };
         if !phrases.iter().any(|(p, _)| *p == phrase) {

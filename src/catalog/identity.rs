@@ -42,6 +42,7 @@ pub enum ObjectId {
     Policy(QualifiedName, String),
     /// A column's default expression: a part of the column that can be rebuilt on its own.
     Default(QualifiedName, String),
+    Collation(QualifiedName),
 }
 
 impl ObjectId {
@@ -59,7 +60,8 @@ impl ObjectId {
             | ObjectId::Function(n, _)
             | ObjectId::Trigger(n, _)
             | ObjectId::Policy(n, _)
-            | ObjectId::Default(n, _) => Some(&n.schema),
+            | ObjectId::Default(n, _)
+            | ObjectId::Collation(n) => Some(&n.schema),
         }
     }
 }
@@ -80,6 +82,7 @@ impl fmt::Display for ObjectId {
             ObjectId::Trigger(t, n) => write!(f, "trigger {n} on {t}"),
             ObjectId::Policy(t, n) => write!(f, "policy {n} on {t}"),
             ObjectId::Default(t, c) => write!(f, "default of {t}.{c}"),
+            ObjectId::Collation(c) => write!(f, "collation {c}"),
         }
     }
 }

@@ -3,6 +3,7 @@
 //! Both sides of every diff are a `Catalog` read back from a real PostgreSQL by `introspect`,
 //! so two equal schemas compare equal field by field.
 
+mod collation;
 mod dependencies;
 mod function;
 mod identity;
@@ -14,13 +15,16 @@ mod trigger;
 mod types;
 mod view;
 
+pub use collation::Collation;
 pub use dependencies::Dependencies;
 pub use function::{Aggregate, Function, RoutineKind};
 pub use identity::{ObjectId, QualifiedName};
 pub use object::{Object, ObjectKind};
 pub use policy::Policy;
 pub use sequence::{Identity, Sequence, SequenceOptions};
-pub use table::{Column, Constraint, ConstraintKind, Index, Table};
+pub use table::{
+    Column, Constraint, ConstraintKind, Index, ReplicaIdentity, Table, TableProperties,
+};
 pub use trigger::{Trigger, TriggerState};
 pub use types::{Attribute, CompositeType, Domain};
 pub use view::View;
@@ -90,8 +94,12 @@ impl Catalog {
         }
         for t in self.tables.values() {
             out.push(format!(
-                "table {} comment={:?} row_security={}/{}",
-                t.name, t.comment, t.row_security, t.force_row_security
+                "table {} comment={:?} row_security={}/{} {:?}",
+                t.name,
+                t.comment,
+                t.row_security,
+                t.force_row_security,
+                t.properties()
             ));
             for c in t.columns_by_name() {
                 let mut line = format!("column {}.{} {}", t.name, c.name, c.type_sql);
@@ -112,6 +120,14 @@ impl Catalog {
                 }
                 if let Some(cm) = &c.comment {
                     let _ = write!(line, " comment={cm:?}");
+                }
+                for (what, value) in [("storage", &c.storage), ("compression", &c.compression)] {
+                    if let Some(v) = value {
+                        let _ = write!(line, " {what}={v}");
+                    }
+                }
+                if let Some(s) = c.statistics {
+                    let _ = write!(line, " statistics={s}");
                 }
                 out.push(line);
             }

@@ -2,7 +2,9 @@
 //! routines, triggers, policies, domains, composite types). Each kind keeps its model in its
 //! own file; this enum is the one list the generic diff, plan and render walk.
 
-use super::{CompositeType, Domain, Function, ObjectId, Policy, QualifiedName, Trigger, View};
+use super::{
+    Collation, CompositeType, Domain, Function, ObjectId, Policy, QualifiedName, Trigger, View,
+};
 
 /// One object of a definition kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,6 +15,7 @@ pub enum Object {
     Policy(Policy),
     Domain(Domain),
     Composite(CompositeType),
+    Collation(Collation),
 }
 
 /// What an object is, as `COMMENT ON`, `DROP` and messages name it.
@@ -27,6 +30,7 @@ pub enum ObjectKind {
     Policy,
     Domain,
     Type,
+    Collation,
 }
 
 impl ObjectKind {
@@ -42,6 +46,7 @@ impl ObjectKind {
             ObjectKind::Policy => "POLICY",
             ObjectKind::Domain => "DOMAIN",
             ObjectKind::Type => "TYPE",
+            ObjectKind::Collation => "COLLATION",
         }
     }
 }
@@ -55,6 +60,7 @@ impl Object {
             Object::Policy(p) => ObjectId::Policy(p.table.clone(), p.name.clone()),
             Object::Domain(d) => ObjectId::Type(d.name.clone()),
             Object::Composite(c) => ObjectId::Type(c.name.clone()),
+            Object::Collation(c) => ObjectId::Collation(c.name.clone()),
         }
     }
 
@@ -71,6 +77,7 @@ impl Object {
             Object::Policy(_) => ObjectKind::Policy,
             Object::Domain(_) => ObjectKind::Domain,
             Object::Composite(_) => ObjectKind::Type,
+            Object::Collation(_) => ObjectKind::Collation,
         }
     }
 
@@ -83,6 +90,7 @@ impl Object {
             Object::Policy(p) => &p.table,
             Object::Domain(d) => &d.name,
             Object::Composite(c) => &c.name,
+            Object::Collation(c) => &c.name,
         }
     }
 
@@ -94,6 +102,7 @@ impl Object {
             Object::Policy(p) => p.comment.as_ref(),
             Object::Domain(d) => d.comment.as_ref(),
             Object::Composite(c) => c.comment.as_ref(),
+            Object::Collation(c) => c.comment.as_ref(),
         }
     }
 
@@ -108,6 +117,7 @@ impl Object {
             Object::Policy(p) => p.comment = None,
             Object::Domain(d) => d.comment = None,
             Object::Composite(c) => c.comment = None,
+            Object::Collation(c) => c.comment = None,
         }
         o
     }

@@ -21,6 +21,14 @@ pub struct Column {
     pub comment: Option<String>,
     /// Objects the type, default and generation expression need (types, sequences, extensions).
     pub depends_on: Vec<ObjectId>,
+    /// `SET STORAGE` when it differs from the type's (`p`, `e`, `m`, `x`).
+    pub storage: Option<String>,
+    /// The type's own storage, which a reset returns to.
+    pub type_storage: String,
+    /// `SET COMPRESSION` (`p`: pglz, `l`: lz4) when set.
+    pub compression: Option<String>,
+    /// `SET STATISTICS` when set.
+    pub statistics: Option<i32>,
 }
 
 /// The kind of a table constraint.
@@ -58,11 +66,43 @@ pub struct Table {
     pub row_security: bool,
     /// `FORCE ROW LEVEL SECURITY`: policies apply to the owner too.
     pub force_row_security: bool,
+    pub unlogged: bool,
+    /// Storage parameters (`fillfactor=70`), as `reloptions` keeps them.
+    pub options: Vec<String>,
+    pub replica_identity: ReplicaIdentity,
+}
+
+/// `REPLICA IDENTITY`: what logical replication sends of an updated or deleted row.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum ReplicaIdentity {
+    /// The primary key.
+    #[default]
+    Default,
+    Nothing,
+    Full,
+    /// `USING INDEX` of this name, in the table's schema.
+    Index(String),
+}
+
+/// The properties of a table besides its columns and constraints, as one unit to change.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TableProperties {
+    pub unlogged: bool,
+    pub options: Vec<String>,
+    pub replica_identity: ReplicaIdentity,
 }
 
 impl Table {
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
+    }
+
+    pub fn properties(&self) -> TableProperties {
+        TableProperties {
+            unlogged: self.unlogged,
+            options: self.options.clone(),
+            replica_identity: self.replica_identity.clone(),
+        }
     }
 
     /// The columns in name order, the order comparisons use.
@@ -79,6 +119,7 @@ impl PartialEq for Table {
             && self.comment == other.comment
             && self.row_security == other.row_security
             && self.force_row_security == other.force_row_security
+            && self.properties() == other.properties()
             && self.constraints == other.constraints
             && self.columns_by_name() == other.columns_by_name()
     }

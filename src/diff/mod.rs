@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 
 use crate::catalog::{
     Catalog, Column, Constraint, EnumType, Extension, Index, Object, ObjectId, ObjectKind,
-    QualifiedName, Schema, Sequence, SequenceOptions, Table,
+    QualifiedName, Schema, Sequence, SequenceOptions, Table, TableProperties,
 };
 
 pub use objects::{Delta, delta};
@@ -66,6 +66,12 @@ pub enum ColumnAction {
         always: bool,
     },
     SetIdentityOptions(SequenceOptions),
+    /// A storage letter (`p`, `e`, `m`, `x`).
+    SetStorage(String),
+    /// `None`: back to the default method.
+    SetCompression(Option<String>),
+    /// `None`: back to the default target.
+    SetStatistics(Option<i32>),
 }
 
 impl ColumnAction {
@@ -180,6 +186,12 @@ pub enum Change {
     },
     CreateIndex(Index),
     DropIndex(Index),
+    /// Persistence, storage parameters and replica identity.
+    SetTableProperties {
+        table: QualifiedName,
+        from: TableProperties,
+        to: TableProperties,
+    },
     /// `ENABLE` / `FORCE ROW LEVEL SECURITY` on a table, or their opposites.
     SetRowSecurity {
         table: QualifiedName,
@@ -254,6 +266,24 @@ fn invalidated(changes: &[Change]) -> Invalidated {
             }
             Change::DropObject(o) => {
                 dropped.insert(o.id());
+            }
+            Change::DropTable { table, .. } => {
+                dropped.insert(ObjectId::Table(table.name.clone()));
+                dropped.extend(
+                    table
+                        .columns
+                        .iter()
+                        .map(|c| ObjectId::Column(table.name.clone(), c.name.clone())),
+                );
+            }
+            Change::CreateTable(table) => {
+                created.insert(ObjectId::Table(table.name.clone()));
+                created.extend(
+                    table
+                        .columns
+                        .iter()
+                        .map(|c| ObjectId::Column(table.name.clone(), c.name.clone())),
+                );
             }
             Change::CreateObject(o) => {
                 created.insert(o.id());

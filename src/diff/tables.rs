@@ -1,7 +1,9 @@
 //! Tables, their columns, constraints and comments.
 
 use super::{Change, ColumnAction, CommentTarget, pair};
-use crate::catalog::{Catalog, Column, ConstraintKind, ObjectId, QualifiedName, Table};
+use crate::catalog::{
+    Catalog, Column, ConstraintKind, ObjectId, QualifiedName, Table, TableProperties,
+};
 
 pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
     let (removed, kept, added) = pair(&current.tables, &desired.tables);
@@ -61,6 +63,29 @@ fn create_table(t: &Table, out: &mut Vec<Change>) {
     let mut created = t.clone();
     created.constraints.retain(|_, c| c.kind != ConstraintKind::ForeignKey);
     out.push(Change::CreateTable(created));
+    // CREATE TABLE says persistence and storage parameters; the replica identity may need an
+    // index that comes later.
+    let defaults = TableProperties { replica_identity: Default::default(), ..t.properties() };
+    if t.properties() != defaults {
+        out.push(Change::SetTableProperties {
+            table: t.name.clone(),
+            from: defaults,
+            to: t.properties(),
+        });
+    }
+    for c in &t.columns {
+        let mut plain = c.clone();
+        (plain.storage, plain.compression, plain.statistics) = (None, None, None);
+        let actions = storage_actions(&plain, c);
+        if !actions.is_empty() {
+            out.push(Change::AlterColumn {
+                table: t.name.clone(),
+                from: plain,
+                to: c.clone(),
+                actions,
+            });
+        }
+    }
     if t.row_security || t.force_row_security {
         out.push(Change::SetRowSecurity {
             table: t.name.clone(),
@@ -180,6 +205,13 @@ fn alter_table(current: &Catalog, a: &Table, b: &Table, out: &mut Vec<Change>) {
         }
     }
 
+    if a.properties() != b.properties() {
+        out.push(Change::SetTableProperties {
+            table: name.clone(),
+            from: a.properties(),
+            to: b.properties(),
+        });
+    }
     if (a.row_security, a.force_row_security) != (b.row_security, b.force_row_security) {
         out.push(Change::SetRowSecurity {
             table: name.clone(),
@@ -245,10 +277,27 @@ fn column_actions(a: &Column, b: &Column) -> Vec<ColumnAction> {
     if a.not_null && !b.not_null {
         actions.push(ColumnAction::DropNotNull);
     }
+    actions.extend(storage_actions(a, b));
     if !a.not_null && b.not_null {
         actions.push(ColumnAction::SetNotNull);
     }
     actions.sort();
+    actions
+}
+
+/// Storage, compression and statistics target: properties no other change depends on.
+fn storage_actions(a: &Column, b: &Column) -> Vec<ColumnAction> {
+    let mut actions = Vec::new();
+    if a.storage != b.storage {
+        let letter = b.storage.clone().unwrap_or_else(|| b.type_storage.clone());
+        actions.push(ColumnAction::SetStorage(letter));
+    }
+    if a.compression != b.compression {
+        actions.push(ColumnAction::SetCompression(b.compression.clone()));
+    }
+    if a.statistics != b.statistics {
+        actions.push(ColumnAction::SetStatistics(b.statistics));
+    }
     actions
 }
 

@@ -22,6 +22,7 @@ pub const PG_ATTRDEF: u32 = 2604;
 pub const PG_TRIGGER: u32 = 2620;
 pub const PG_POLICY: u32 = 3256;
 pub const PG_EXTENSION: u32 = 3079;
+pub const PG_COLLATION: u32 = 3456;
 
 /// `(catalog, oid, sub-id)` of a database object, as `pg_depend` addresses it.
 pub type Address = (u32, u32, i32);

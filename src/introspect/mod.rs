@@ -15,7 +15,7 @@ use tokio_postgres::{Client, Row};
 
 use crate::catalog::{
     Catalog, Column, Constraint, ConstraintKind, EnumType, Extension, Identity, Index, ObjectId,
-    QualifiedName, Schema, Sequence, SequenceOptions, Table,
+    QualifiedName, ReplicaIdentity, Schema, Sequence, SequenceOptions, Table,
 };
 use crate::error::{Error, Result};
 
@@ -180,6 +180,14 @@ async fn read_catalog(client: &Client) -> Result<(Catalog, Stats)> {
                 comment: r.get(2),
                 row_security: r.get(5),
                 force_row_security: r.get(6),
+                unlogged: r.get(7),
+                options: r.get(8),
+                replica_identity: match (r.get::<_, String>(9).as_str(), r.get(10)) {
+                    ("n", _) => ReplicaIdentity::Nothing,
+                    ("f", _) => ReplicaIdentity::Full,
+                    ("i", Some(index)) => ReplicaIdentity::Index(index),
+                    _ => ReplicaIdentity::Default,
+                },
             },
         );
     }
@@ -242,6 +250,10 @@ async fn read_catalog(client: &Client) -> Result<(Catalog, Stats)> {
             generated: r.get(8),
             comment: r.get(9),
             depends_on,
+            storage: r.get(20),
+            type_storage: r.get(21),
+            compression: r.get(22),
+            statistics: r.get(23),
         };
         if let Some(t) = catalog.tables.get_mut(&table) {
             t.columns.push(column);
@@ -306,7 +318,8 @@ async fn read_catalog(client: &Client) -> Result<(Catalog, Stats)> {
     }
 
     type Reader = fn(&Row, &mut Oids) -> crate::catalog::Object;
-    let kinds: [(&str, &str, Reader); 6] = [
+    let kinds: [(&str, &str, Reader); 7] = [
+        ("collations", include_str!("queries/collations.sql"), objects::collation),
         ("views", include_str!("queries/views.sql"), objects::view),
         ("routines", include_str!("queries/functions.sql"), objects::function),
         ("triggers", include_str!("queries/triggers.sql"), objects::trigger),

@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 
 use tokio_postgres::Row;
 
-use super::dependencies::{Oids, PG_CLASS, PG_POLICY, PG_PROC, PG_TRIGGER, PG_TYPE};
+use super::dependencies::{Oids, PG_CLASS, PG_COLLATION, PG_POLICY, PG_PROC, PG_TRIGGER, PG_TYPE};
 use crate::catalog::{
-    Aggregate, Attribute, CompositeType, Domain, Function, Object, ObjectId, Policy, QualifiedName,
-    RoutineKind, Trigger, TriggerState, View,
+    Aggregate, Attribute, Collation, CompositeType, Domain, Function, Object, ObjectId, Policy,
+    QualifiedName, RoutineKind, Trigger, TriggerState, View,
 };
 
 fn qualified(r: &Row, schema: usize) -> QualifiedName {
@@ -153,4 +153,18 @@ pub fn composite(r: &Row, oids: &mut Oids) -> Object {
         .map(|((name, type_sql), collation)| Attribute { name, type_sql, collation })
         .collect();
     Object::Composite(CompositeType { name, attributes, comment: r.get(8) })
+}
+
+pub fn collation(r: &Row, oids: &mut Oids) -> Object {
+    let name = qualified(r, 1);
+    oids.register(PG_COLLATION, r.get(0), 0, ObjectId::Collation(name.clone()));
+    Object::Collation(Collation {
+        name,
+        provider: r.get(3),
+        lc_collate: r.get(4),
+        lc_ctype: r.get(5),
+        locale: r.get(6),
+        deterministic: r.get(7),
+        comment: r.get(8),
+    })
 }

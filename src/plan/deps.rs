@@ -1,7 +1,7 @@
 //! What each change creates, drops, alters, needs and lets go of, as object identities.
 //! The plan orders steps from these alone.
 
-use crate::catalog::{Object, ObjectId, QualifiedName};
+use crate::catalog::{Object, ObjectId, QualifiedName, ReplicaIdentity};
 use crate::diff::{Change, ColumnAction, CommentTarget};
 
 /// The objects one step touches.
@@ -195,6 +195,19 @@ pub fn touches(change: &Change) -> Touches {
             t.releases.extend(columns(&i.table, &i.columns));
         }
         Change::SetRowSecurity { table, .. } => t.requires.push(ObjectId::Table(table.clone())),
+        Change::SetTableProperties { table, to, from } => {
+            t.requires.push(ObjectId::Table(table.clone()));
+            if let ReplicaIdentity::Index(i) = &to.replica_identity {
+                t.requires
+                    .push(ObjectId::Index(QualifiedName::new(table.schema.clone(), i.clone())));
+                t.requires.push(ObjectId::Constraint(table.clone(), i.clone()));
+            }
+            if let ReplicaIdentity::Index(i) = &from.replica_identity {
+                t.releases
+                    .push(ObjectId::Index(QualifiedName::new(table.schema.clone(), i.clone())));
+                t.releases.push(ObjectId::Constraint(table.clone(), i.clone()));
+            }
+        }
         Change::CreateObject(o) => {
             t.creates.push(o.id());
             t.requires.push(schema_of(o.name()));

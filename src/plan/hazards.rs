@@ -101,6 +101,15 @@ pub fn hazards_of(change: &Change) -> Vec<Hazard> {
                 )
             })
             .collect(),
+        Change::SetTableProperties { table, from, to } if from.unlogged != to.unlogged => {
+            vec![hazard(
+                TableRewrite,
+                format!(
+                    "making {table} {} rewrites it (and writes it all to the WAL when logged)",
+                    if to.unlogged { "unlogged" } else { "logged" }
+                ),
+            )]
+        }
         _ => vec![],
     }
 }

@@ -113,6 +113,7 @@ fn rank(change: &Change) -> u8 {
         Change::CreateIndex(_) => 24,
         Change::DropObject(_) => 0,
         Change::SetRowSecurity { .. } => 22,
+        Change::SetTableProperties { .. } => 23,
         Change::CreateObject(_) | Change::ReplaceObject { .. } | Change::AlterObject { .. } => 24,
         Change::Comment { .. } => 25,
     }

@@ -146,6 +146,26 @@ pub fn alterations(table: &QualifiedName, from: &Column, actions: &[ColumnAction
                         .join(" ")
                 }
                 ColumnAction::DropNotNull => "DROP NOT NULL".to_string(),
+                ColumnAction::SetStorage(letter) => format!(
+                    "SET STORAGE {}",
+                    match letter.as_str() {
+                        "p" => "PLAIN",
+                        "e" => "EXTERNAL",
+                        "m" => "MAIN",
+                        _ => "EXTENDED",
+                    }
+                ),
+                ColumnAction::SetCompression(method) => format!(
+                    "SET COMPRESSION {}",
+                    match method.as_deref() {
+                        Some("p") => "pglz",
+                        Some("l") => "lz4",
+                        _ => "DEFAULT",
+                    }
+                ),
+                ColumnAction::SetStatistics(target) => {
+                    format!("SET STATISTICS {}", target.unwrap_or(-1))
+                }
                 ColumnAction::SetNotNull => "SET NOT NULL".to_string(),
             };
             format!("{prefix} {action};")

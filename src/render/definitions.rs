@@ -2,8 +2,8 @@
 
 use super::{ident, literal, qualified};
 use crate::catalog::{
-    CompositeType, Domain, Function, Object, ObjectId, ObjectKind, Policy, Trigger, TriggerState,
-    View,
+    Collation, CompositeType, Domain, Function, Object, ObjectId, ObjectKind, Policy, Trigger,
+    TriggerState, View,
 };
 
 pub fn create(o: &Object) -> Vec<String> {
@@ -18,6 +18,7 @@ pub fn create(o: &Object) -> Vec<String> {
         Object::Policy(p) => vec![create_policy(p)],
         Object::Domain(d) => create_domain(d),
         Object::Composite(c) => vec![create_composite(c)],
+        Object::Collation(c) => vec![create_collation(c)],
     }
 }
 
@@ -57,7 +58,7 @@ pub fn comment_target(id: &ObjectId, kind: ObjectKind) -> String {
         ObjectId::Trigger(table, name) | ObjectId::Policy(table, name) => {
             format!("{} ON {}", ident(name), qualified(table))
         }
-        ObjectId::View(name) | ObjectId::Type(name) => qualified(name),
+        ObjectId::View(name) | ObjectId::Type(name) | ObjectId::Collation(name) => qualified(name),
         other => other.to_string(),
     }
 }
@@ -251,4 +252,21 @@ fn alter_composite(a: &CompositeType, b: &CompositeType) -> Vec<String> {
         out.push(format!("ALTER TYPE {name} ADD ATTRIBUTE {};", attribute(y)));
     }
     out
+}
+
+fn create_collation(c: &Collation) -> String {
+    let mut options = vec![format!("provider = {}", c.provider)];
+    if let Some(l) = &c.locale {
+        options.push(format!("locale = {}", literal(l)));
+    }
+    if let Some(l) = &c.lc_collate {
+        options.push(format!("lc_collate = {}", literal(l)));
+    }
+    if let Some(l) = &c.lc_ctype {
+        options.push(format!("lc_ctype = {}", literal(l)));
+    }
+    if !c.deterministic {
+        options.push("deterministic = false".to_string());
+    }
+    format!("CREATE COLLATION {} ({});", qualified(&c.name), options.join(", "))
 }

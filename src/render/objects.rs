@@ -3,7 +3,7 @@
 use super::columns::{alterations, definition, sequence_options};
 use super::definitions;
 use super::{ident, literal, qualified};
-use crate::catalog::{ConstraintKind, QualifiedName, Table};
+use crate::catalog::{ConstraintKind, QualifiedName, ReplicaIdentity, Table, TableProperties};
 use crate::diff::{Change, CommentTarget};
 
 pub fn statements(change: &Change) -> Vec<String> {
@@ -102,6 +102,7 @@ pub fn statements(change: &Change) -> Vec<String> {
         Change::CreateIndex(i) => vec![format!("{};", i.definition)],
         Change::DropIndex(i) => vec![format!("DROP INDEX {};", qualified(&i.name))],
         Change::SetRowSecurity { table, enabled, forced } => row_security(table, *enabled, *forced),
+        Change::SetTableProperties { table, from, to } => table_properties(table, from, to),
         Change::CreateObject(o) => definitions::create(o),
         Change::DropObject(o) => definitions::drop(o),
         Change::ReplaceObject { to, .. } => definitions::replace(to),
@@ -160,10 +161,16 @@ fn create_table(t: &Table) -> String {
     for c in constraints {
         lines.push(format!("CONSTRAINT {} {}", ident(&c.name), c.definition));
     }
+    let create = if t.unlogged { "CREATE UNLOGGED TABLE" } else { "CREATE TABLE" };
+    let with = if t.options.is_empty() {
+        String::new()
+    } else {
+        format!(" WITH ({})", t.options.join(", "))
+    };
     if lines.is_empty() {
-        return format!("CREATE TABLE {} ();", qualified(&t.name));
+        return format!("{create} {} (){with};", qualified(&t.name));
     }
-    format!("CREATE TABLE {} (\n    {}\n);", qualified(&t.name), lines.join(",\n    "))
+    format!("{create} {} (\n    {}\n){with};", qualified(&t.name), lines.join(",\n    "))
 }
 
 /// `ENABLE`/`DISABLE` and `FORCE`/`NO FORCE ROW LEVEL SECURITY`, as one statement.
@@ -174,4 +181,41 @@ fn row_security(table: &QualifiedName, enabled: bool, forced: bool) -> Vec<Strin
         if enabled { "ENABLE" } else { "DISABLE" },
         if forced { "FORCE" } else { "NO FORCE" }
     )]
+}
+
+/// Persistence, storage parameters and replica identity, each changed only when it differs.
+fn table_properties(
+    table: &QualifiedName,
+    from: &TableProperties,
+    to: &TableProperties,
+) -> Vec<String> {
+    let name = qualified(table);
+    let mut out = Vec::new();
+    if from.unlogged != to.unlogged {
+        out.push(format!(
+            "ALTER TABLE {name} SET {};",
+            if to.unlogged { "UNLOGGED" } else { "LOGGED" }
+        ));
+    }
+    let key = |o: &String| o.split('=').next().unwrap_or_default().to_string();
+    let reset: Vec<String> =
+        from.options.iter().map(key).filter(|k| !to.options.iter().any(|o| key(o) == *k)).collect();
+    if !reset.is_empty() {
+        out.push(format!("ALTER TABLE {name} RESET ({});", reset.join(", ")));
+    }
+    let set: Vec<&String> = to.options.iter().filter(|o| !from.options.contains(o)).collect();
+    if !set.is_empty() {
+        let set: Vec<&str> = set.iter().map(|s| s.as_str()).collect();
+        out.push(format!("ALTER TABLE {name} SET ({});", set.join(", ")));
+    }
+    if from.replica_identity != to.replica_identity {
+        let identity = match &to.replica_identity {
+            ReplicaIdentity::Default => "DEFAULT".to_string(),
+            ReplicaIdentity::Nothing => "NOTHING".to_string(),
+            ReplicaIdentity::Full => "FULL".to_string(),
+            ReplicaIdentity::Index(i) => format!("USING INDEX {}", ident(i)),
+        };
+        out.push(format!("ALTER TABLE {name} REPLICA IDENTITY {identity};"));
+    }
+    out
 }

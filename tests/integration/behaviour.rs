@@ -498,8 +498,8 @@ fn introspection_query_count(server: &TestServer) -> Result<(), Failed> {
         }
         assert_eq!(counts[0], counts[1], "queries for 5 tables vs 500 tables");
         // Schemas, extensions, enums, sequences, tables, columns, constraints, indexes, views,
-        // routines, triggers, policies, domains, composite types, and the dependency edges.
-        assert_eq!(counts[0], 15, "one query per object kind");
+        // routines, triggers, policies, domains, composite types, collations, and the edges.
+        assert_eq!(counts[0], 16, "one query per object kind");
         Ok(())
     })
 }

@@ -36,7 +36,12 @@ SELECT n.nspname, c.relname, a.attname,
              WHERE d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid
                AND d.refclassid = 'pg_proc'::regclass
              ORDER BY 1) AS default_extensions,
-       a.attrelid, a.attnum::int, ad.oid AS default_oid
+       a.attrelid, a.attnum::int, ad.oid AS default_oid,
+       CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage,
+       t.typstorage::text AS type_storage,
+       -- attcompression is PostgreSQL 14's; read through jsonb so that 13 reads NULL.
+       nullif(to_jsonb(a) ->> 'attcompression', '') AS compression,
+       nullif(a.attstattarget, -1)::int AS statistics
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace

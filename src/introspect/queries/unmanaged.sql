@@ -24,12 +24,6 @@ SELECT kind || ' ' || name FROM (
       AND NOT EXISTS (SELECT 1 FROM pg_depend d
                       WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')
     UNION ALL
-    SELECT 'collation', quote_ident(n.nspname) || '.' || quote_ident(co.collname)
-    FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace
-    WHERE co.collnamespace = ANY($1::oid[])
-      AND NOT EXISTS (SELECT 1 FROM pg_depend d
-                      WHERE d.classid = 'pg_collation'::regclass AND d.objid = co.oid AND d.deptype = 'e')
-    UNION ALL
     SELECT 'operator', quote_ident(n.nspname) || '.' || o.oprname || '(' || format_type(o.oprleft, NULL) || ', ' || format_type(o.oprright, NULL) || ')'
     FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
     WHERE o.oprnamespace = ANY($1::oid[])
