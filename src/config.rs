@@ -13,6 +13,10 @@ pub struct FileConfig {
     pub dev_url: Option<String>,
     pub schema_dir: Option<PathBuf>,
     pub migrations_dir: Option<PathBuf>,
+    /// Objects schemadiff cannot manage that may differ anyway, as patterns over their names
+    /// (`rule * on public.contacts`; `*` matches anything).
+    #[serde(default)]
+    pub exclude: Vec<String>,
 }
 
 /// The resolved settings every command works from.
@@ -22,6 +26,8 @@ pub struct Config {
     pub dev_url: Option<String>,
     pub schema_dir: PathBuf,
     pub migrations_dir: PathBuf,
+    /// See `FileConfig::exclude`.
+    pub exclude: Vec<String>,
 }
 
 /// What the command line gave.
@@ -34,6 +40,14 @@ pub struct Flags {
 }
 
 impl Config {
+    /// Whether `object` (as `unmanaged.sql` names it) matches an `exclude` pattern.
+    pub fn excludes(&self, object: &str) -> bool {
+        self.exclude.iter().any(|pattern| {
+            let regex = format!("^{}$", regex::escape(pattern).replace(r"\*", ".*"));
+            regex::Regex::new(&regex).is_ok_and(|r| r.is_match(object))
+        })
+    }
+
     /// Flags first, then `DATABASE_URL` / `SCHEMADIFF_DEV_URL`, then `schemadiff.toml`.
     pub fn resolve(flags: Flags, file: &Path) -> Result<Config> {
         let from_file: FileConfig = if file.exists() {
@@ -54,6 +68,7 @@ impl Config {
                 .migrations_dir
                 .or(from_file.migrations_dir)
                 .unwrap_or_else(|| "generated".into()),
+            exclude: from_file.exclude,
         })
     }
 }

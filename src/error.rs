@@ -27,7 +27,7 @@ pub enum Error {
     #[error("cannot connect to {url}: {cause}")]
     Connect { url: String, cause: String },
 
-    #[error("{context}: {source}")]
+    #[error("{context}: {}", describe_db_error(source))]
     Database {
         context: String,
         #[source]
@@ -51,6 +51,11 @@ pub enum Error {
 
     #[error("the plan failed its own verification ({phase}); nothing was written\n{residual}")]
     Verification { phase: String, residual: String },
+
+    #[error(
+        "these objects differ, and schemadiff cannot manage them yet:\n{0}\nchange them by hand, or list them under `exclude` in schemadiff.toml"
+    )]
+    Unmanaged(String),
 
     #[error("{0}")]
     Migrations(String),

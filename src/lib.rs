@@ -84,8 +84,9 @@ pub async fn plan(req: &PlanRequest) -> Result<PlanOutcome> {
     }
 
     let shadow = Shadow::start(cfg.dev_url.as_deref())?;
-    let mut notes = Vec::new();
+    let mut notes = ignored_note(&cfg.schema_dir).into_iter().collect::<Vec<_>>();
     if let Some(client) = &live {
+        shadow.ensure_roles(&introspect::roles(client).await?).await?;
         let (target, local) =
             (shadow::server_major_version(client).await?, shadow.server_major_version().await?);
         if target != local {
@@ -115,8 +116,7 @@ async fn plan_in_shadow(
         None => replayed(shadow, existing).await?,
     };
     let (desired, desired_unmanaged) = loaded(shadow, statements).await?;
-    let mut notes = notes;
-    notes.extend(unmanaged_note(&current_unmanaged, &desired_unmanaged));
+    refuse_unmanaged(cfg, &current_unmanaged, &desired_unmanaged)?;
 
     let up = plan::plan(&current, &desired)?;
     let down = plan::plan(&desired, &current)?;
@@ -190,27 +190,38 @@ async fn loaded(shadow: &Shadow, statements: &[source::Statement]) -> Result<Sta
     .await
 }
 
-/// A warning when objects schemadiff does not manage yet differ between the two sides.
-fn unmanaged_note(current: &BTreeSet<String>, desired: &BTreeSet<String>) -> Option<String> {
+/// Objects schemadiff cannot manage that differ between the two sides stop the plan: a
+/// migration that silently left them out would pass review and CI while the schema and the
+/// database disagree. `exclude` in `schemadiff.toml` accepts them by name.
+fn refuse_unmanaged(
+    config: &Config,
+    current: &BTreeSet<String>,
+    desired: &BTreeSet<String>,
+) -> Result<()> {
     let differ: Vec<String> = current
         .symmetric_difference(desired)
+        .filter(|o| !config.excludes(o))
         .map(|o| {
             format!(
-                "{o} ({})",
+                "  {o} ({})",
                 if desired.contains(o) { "only in schema" } else { "only in the current state" }
             )
         })
         .collect();
     if differ.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Unmanaged(differ.join("\n")))
+}
+
+/// Names the files in the schema directory that are not read.
+fn ignored_note(dir: &Path) -> Option<String> {
+    let files = source::ignored_files(dir);
+    if files.is_empty() {
         return None;
     }
-    let shown: Vec<&str> = differ.iter().take(5).map(String::as_str).collect();
-    let more =
-        if differ.len() > 5 { format!(" and {} more", differ.len() - 5) } else { String::new() };
-    Some(format!(
-        "schemadiff does not manage these objects yet, and they differ: {}{more}; change them by hand",
-        shown.join(", ")
-    ))
+    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    Some(format!("only .sql files are read as schema; not read: {}", names.join(", ")))
 }
 
 /// Runs `work` in a new scratch database and drops the database afterwards.
@@ -359,7 +370,15 @@ pub fn describe(plan: &Plan) -> String {
                 ),
                 Some((0, table.name.clone())),
             ),
-            SetTableProperties { table, .. } => {
+            AttachPartition { table, partition } => (
+                format!("attach_{}_to_{}", table.name, partition.parent.name),
+                Some((0, partition.parent.name.clone())),
+            ),
+            DetachPartition { table, parent } => (
+                format!("detach_{}_from_{}", table.name, parent.name),
+                Some((0, parent.name.clone())),
+            ),
+            SetInherits { table, .. } | SetTableProperties { table, .. } => {
                 (format!("alter_{}", table.name), Some((0, table.name.clone())))
             }
             SetSequenceOwner { .. } | Comment { .. } => continue,
@@ -419,9 +438,10 @@ pub async fn check(config: &Config) -> Result<Vec<String>> {
     let shadow = Shadow::start(config.dev_url.as_deref())?;
     let (current, current_unmanaged) = replayed(&shadow, &existing).await?;
     let (desired, desired_unmanaged) = loaded(&shadow, &statements).await?;
+    refuse_unmanaged(config, &current_unmanaged, &desired_unmanaged)?;
     let pending = plan::plan(&current, &desired)?;
     if pending.is_empty() {
-        return Ok(unmanaged_note(&current_unmanaged, &desired_unmanaged).into_iter().collect());
+        return Ok(ignored_note(&config.schema_dir).into_iter().collect());
     }
     let sql: Vec<String> = pending.steps.iter().flat_map(render::step_sql).collect();
     Err(Error::Migrations(format!(

@@ -23,7 +23,7 @@ pub use object::{Object, ObjectKind};
 pub use policy::Policy;
 pub use sequence::{Identity, Sequence, SequenceOptions};
 pub use table::{
-    Column, Constraint, ConstraintKind, Index, ReplicaIdentity, Table, TableProperties,
+    Column, Constraint, ConstraintKind, Index, PartitionOf, ReplicaIdentity, Table, TableProperties,
 };
 pub use trigger::{Trigger, TriggerState};
 pub use types::{Attribute, CompositeType, Domain};
@@ -101,6 +101,16 @@ impl Catalog {
                 t.force_row_security,
                 t.properties()
             ));
+            if let Some(by) = &t.partition_by {
+                out.push(format!("table {} partition by {by}", t.name));
+            }
+            if let Some(p) = &t.partition_of {
+                out.push(format!("table {} partition of {} {}", t.name, p.parent, p.bound));
+            }
+            if !t.inherits.is_empty() {
+                let parents: Vec<String> = t.inherits.iter().map(|p| p.to_string()).collect();
+                out.push(format!("table {} inherits {}", t.name, parents.join(", ")));
+            }
             for c in t.columns_by_name() {
                 let mut line = format!("column {}.{} {}", t.name, c.name, c.type_sql);
                 if let Some(coll) = &c.collation {
@@ -128,6 +138,9 @@ impl Catalog {
                 }
                 if let Some(s) = c.statistics {
                     let _ = write!(line, " statistics={s}");
+                }
+                if c.inherited {
+                    line.push_str(" inherited");
                 }
                 out.push(line);
             }

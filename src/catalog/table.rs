@@ -29,6 +29,8 @@ pub struct Column {
     pub compression: Option<String>,
     /// `SET STATISTICS` when set.
     pub statistics: Option<i32>,
+    /// Comes from a parent table only (not declared on this one): the parent changes it.
+    pub inherited: bool,
 }
 
 /// The kind of a table constraint.
@@ -70,6 +72,20 @@ pub struct Table {
     /// Storage parameters (`fillfactor=70`), as `reloptions` keeps them.
     pub options: Vec<String>,
     pub replica_identity: ReplicaIdentity,
+    /// `PARTITION BY` of a partitioned table: `RANGE (logdate)`.
+    pub partition_by: Option<String>,
+    /// The partitioned table this is a partition of, with its bound.
+    pub partition_of: Option<PartitionOf>,
+    /// `INHERITS` parents, in order.
+    pub inherits: Vec<QualifiedName>,
+}
+
+/// `PARTITION OF parent FOR VALUES ...` (or `DEFAULT`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionOf {
+    pub parent: QualifiedName,
+    /// `pg_get_expr` of the bound: `FOR VALUES FROM ('2006-02-01') TO ('2006-03-01')`.
+    pub bound: String,
 }
 
 /// `REPLICA IDENTITY`: what logical replication sends of an updated or deleted row.
@@ -105,6 +121,11 @@ impl Table {
         }
     }
 
+    /// The columns declared on this table, not only inherited from a parent.
+    pub fn local_columns(&self) -> impl Iterator<Item = &Column> {
+        self.columns.iter().filter(|c| !c.inherited)
+    }
+
     /// The columns in name order, the order comparisons use.
     pub fn columns_by_name(&self) -> Vec<&Column> {
         let mut columns: Vec<&Column> = self.columns.iter().collect();
@@ -120,6 +141,9 @@ impl PartialEq for Table {
             && self.row_security == other.row_security
             && self.force_row_security == other.force_row_security
             && self.properties() == other.properties()
+            && self.partition_by == other.partition_by
+            && self.partition_of == other.partition_of
+            && self.inherits == other.inherits
             && self.constraints == other.constraints
             && self.columns_by_name() == other.columns_by_name()
     }

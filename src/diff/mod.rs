@@ -164,11 +164,29 @@ pub enum Change {
         table: QualifiedName,
         column: Column,
         table_is_new: bool,
+        /// Child tables that take the column from this one.
+        inherited_by: Vec<QualifiedName>,
     },
     DropColumn {
         table: QualifiedName,
         column: Column,
         owned_sequences: Vec<QualifiedName>,
+        /// Child tables whose inherited copy of the column goes with it.
+        inherited_by: Vec<QualifiedName>,
+    },
+    AttachPartition {
+        table: QualifiedName,
+        partition: crate::catalog::PartitionOf,
+    },
+    DetachPartition {
+        table: QualifiedName,
+        parent: QualifiedName,
+    },
+    /// `INHERIT` / `NO INHERIT` of parent tables.
+    SetInherits {
+        table: QualifiedName,
+        from: Vec<QualifiedName>,
+        to: Vec<QualifiedName>,
     },
     AlterColumn {
         table: QualifiedName,

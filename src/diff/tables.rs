@@ -35,8 +35,29 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
         create_table(t, out);
     }
     for (a, b) in kept {
-        alter_table(current, a, b, out);
+        if a.partition_by != b.partition_by {
+            // A table cannot become partitioned, or stop being, in place.
+            let owned_sequences = owned_sequences(current, &a.name, None);
+            out.push(Change::DropTable { table: a.clone(), owned_sequences });
+            create_table(b, out);
+            continue;
+        }
+        alter_table(current, desired, a, b, out);
     }
+}
+
+/// Tables whose copy of `column` comes only from `table` and goes when it is dropped there.
+fn inheriting(catalog: &Catalog, table: &QualifiedName, column: &str) -> Vec<QualifiedName> {
+    catalog
+        .tables
+        .values()
+        .filter(|t| {
+            (t.inherits.contains(table)
+                || t.partition_of.as_ref().is_some_and(|p| p.parent == *table))
+                && t.column(column).is_some_and(|c| c.inherited)
+        })
+        .map(|t| t.name.clone())
+        .collect()
 }
 
 /// Sequences owned by the table (or by one column of it) in `catalog`.
@@ -112,24 +133,64 @@ fn create_table(t: &Table, out: &mut Vec<Change>) {
     }
 }
 
-fn alter_table(current: &Catalog, a: &Table, b: &Table, out: &mut Vec<Change>) {
+fn alter_table(current: &Catalog, desired: &Catalog, a: &Table, b: &Table, out: &mut Vec<Change>) {
     let name = &b.name;
+    // Detaching from a parent makes its columns the table's own.
+    let parents_kept = a.partition_of.as_ref().map(|p| &p.parent)
+        == b.partition_of.as_ref().map(|p| &p.parent)
+        && b.inherits.iter().all(|p| a.inherits.contains(p))
+        && a.inherits.iter().all(|p| b.inherits.contains(p));
+    if a.partition_of != b.partition_of {
+        if let Some(p) = &a.partition_of {
+            out.push(Change::DetachPartition { table: name.clone(), parent: p.parent.clone() });
+        }
+        if let Some(p) = &b.partition_of {
+            out.push(Change::AttachPartition { table: name.clone(), partition: p.clone() });
+        }
+    }
+    if a.inherits != b.inherits {
+        out.push(Change::SetInherits {
+            table: name.clone(),
+            from: a.inherits.clone(),
+            to: b.inherits.clone(),
+        });
+    }
     for col in &a.columns {
-        if b.column(&col.name).is_none() {
+        // A parent's column is dropped there, and goes from here with it. A column of our own
+        // that is to come from the parent only is dropped here first, or the parent's would
+        // merge into it and stay our own.
+        let becomes_inherited = b.column(&col.name).is_some_and(|c| c.inherited) && parents_kept;
+        if (b.column(&col.name).is_none() || becomes_inherited) && !col.inherited {
             let owned_sequences = owned_sequences(current, name, Some(&col.name));
             out.push(Change::DropColumn {
                 table: name.clone(),
                 column: col.clone(),
                 owned_sequences,
+                inherited_by: inheriting(current, name, &col.name),
             });
         }
     }
     for col in &b.columns {
-        let Some(old) = a.column(&col.name) else {
+        if col.inherited {
+            // The parent adds and changes it.
+            continue;
+        }
+        let old = a.column(&col.name).filter(|old| !old.inherited || !parents_kept);
+        let old = match old {
+            Some(old) if old.inherited => {
+                // Detached: the column is the table's own now, as it was.
+                let mut own = old.clone();
+                own.inherited = false;
+                Some(own)
+            }
+            other => other.cloned(),
+        };
+        let Some(old) = old.as_ref() else {
             out.push(Change::AddColumn {
                 table: name.clone(),
                 column: col.clone(),
                 table_is_new: false,
+                inherited_by: inheriting(desired, name, &col.name),
             });
             if col.comment.is_some() {
                 let target = CommentTarget::Column(name.clone(), col.name.clone());
@@ -146,11 +207,13 @@ fn alter_table(current: &Catalog, a: &Table, b: &Table, out: &mut Vec<Change>) {
                 table: name.clone(),
                 column: old.clone(),
                 owned_sequences,
+                inherited_by: inheriting(current, name, &col.name),
             });
             out.push(Change::AddColumn {
                 table: name.clone(),
                 column: col.clone(),
                 table_is_new: false,
+                inherited_by: inheriting(desired, name, &col.name),
             });
             if col.comment.is_some() && old.comment == col.comment {
                 let target = CommentTarget::Column(name.clone(), col.name.clone());

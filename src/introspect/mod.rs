@@ -15,7 +15,7 @@ use tokio_postgres::{Client, Row};
 
 use crate::catalog::{
     Catalog, Column, Constraint, ConstraintKind, EnumType, Extension, Identity, Index, ObjectId,
-    QualifiedName, ReplicaIdentity, Schema, Sequence, SequenceOptions, Table,
+    PartitionOf, QualifiedName, ReplicaIdentity, Schema, Sequence, SequenceOptions, Table,
 };
 use crate::error::{Error, Result};
 
@@ -93,6 +93,15 @@ pub async fn unmanaged(client: &Client) -> Result<std::collections::BTreeSet<Str
     let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
     client.batch_execute(end).await.map_err(Error::db("ending the introspection transaction"))?;
     result
+}
+
+/// The roles of the server the client is connected to, but the predefined `pg_*` ones.
+pub async fn roles(client: &Client) -> Result<Vec<String>> {
+    let rows = client
+        .query("SELECT rolname::text FROM pg_roles WHERE rolname !~ '^pg_' ORDER BY 1", &[])
+        .await
+        .map_err(Error::db("reading the roles"))?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
 async fn read_catalog(client: &Client) -> Result<(Catalog, Stats)> {
@@ -188,6 +197,23 @@ async fn read_catalog(client: &Client) -> Result<(Catalog, Stats)> {
                     ("i", Some(index)) => ReplicaIdentity::Index(index),
                     _ => ReplicaIdentity::Default,
                 },
+                partition_by: r.get(11),
+                partition_of: match (
+                    r.get::<_, Option<String>>(12),
+                    r.get::<_, Option<String>>(13),
+                    r.get::<_, Option<String>>(14),
+                ) {
+                    (Some(schema), Some(parent), Some(bound)) => {
+                        Some(PartitionOf { parent: QualifiedName::new(schema, parent), bound })
+                    }
+                    _ => None,
+                },
+                inherits: r
+                    .get::<_, Vec<String>>(15)
+                    .into_iter()
+                    .zip(r.get::<_, Vec<String>>(16))
+                    .map(|(schema, name)| QualifiedName::new(schema, name))
+                    .collect(),
             },
         );
     }
@@ -254,6 +280,7 @@ async fn read_catalog(client: &Client) -> Result<(Catalog, Stats)> {
             type_storage: r.get(21),
             compression: r.get(22),
             statistics: r.get(23),
+            inherited: r.get(24),
         };
         if let Some(t) = catalog.tables.get_mut(&table) {
             t.columns.push(column);

@@ -125,16 +125,26 @@ pub fn touches(change: &Change) -> Touches {
             }
             t.drops.extend(owned_sequences.iter().cloned().map(ObjectId::Sequence));
         }
-        Change::AddColumn { table, column, .. } => {
+        Change::AddColumn { table, column, inherited_by, .. } => {
             t.creates.push(ObjectId::Column(table.clone(), column.name.clone()));
+            t.creates.extend(
+                inherited_by
+                    .iter()
+                    .map(|child| ObjectId::Column(child.clone(), column.name.clone())),
+            );
             if column.default.is_some() {
                 t.creates.push(ObjectId::Default(table.clone(), column.name.clone()));
             }
             t.requires.push(ObjectId::Table(table.clone()));
             t.requires.extend(column.depends_on.iter().cloned());
         }
-        Change::DropColumn { table, column, owned_sequences } => {
+        Change::DropColumn { table, column, owned_sequences, inherited_by } => {
             t.drops.push(ObjectId::Column(table.clone(), column.name.clone()));
+            t.drops.extend(
+                inherited_by
+                    .iter()
+                    .map(|child| ObjectId::Column(child.clone(), column.name.clone())),
+            );
             if column.default.is_some() {
                 t.drops.push(ObjectId::Default(table.clone(), column.name.clone()));
             }
@@ -195,6 +205,19 @@ pub fn touches(change: &Change) -> Touches {
             t.releases.extend(columns(&i.table, &i.columns));
         }
         Change::SetRowSecurity { table, .. } => t.requires.push(ObjectId::Table(table.clone())),
+        Change::AttachPartition { table, partition } => {
+            t.alters.push(ObjectId::Table(table.clone()));
+            t.requires.push(ObjectId::Table(partition.parent.clone()));
+        }
+        Change::DetachPartition { table, parent } => {
+            t.alters.push(ObjectId::Table(table.clone()));
+            t.releases.push(ObjectId::Table(parent.clone()));
+        }
+        Change::SetInherits { table, from, to } => {
+            t.alters.push(ObjectId::Table(table.clone()));
+            t.requires.extend(to.iter().cloned().map(ObjectId::Table));
+            t.releases.extend(from.iter().cloned().map(ObjectId::Table));
+        }
         Change::SetTableProperties { table, to, from } => {
             t.requires.push(ObjectId::Table(table.clone()));
             if let ReplicaIdentity::Index(i) = &to.replica_identity {

@@ -76,7 +76,7 @@ pub fn hazards_of(change: &Change) -> Vec<Hazard> {
                 _ => None,
             })
             .collect(),
-        Change::AddColumn { table, column, table_is_new: false } => {
+        Change::AddColumn { table, column, table_is_new: false, .. } => {
             let volatile = column.identity.is_some()
                 || column.generated.is_some()
                 || column.depends_on.iter().any(|d| matches!(d, ObjectId::Sequence(_)));

@@ -114,6 +114,8 @@ fn rank(change: &Change) -> u8 {
         Change::DropObject(_) => 0,
         Change::SetRowSecurity { .. } => 22,
         Change::SetTableProperties { .. } => 23,
+        Change::DetachPartition { .. } => 2,
+        Change::AttachPartition { .. } | Change::SetInherits { .. } => 21,
         Change::CreateObject(_) | Change::ReplaceObject { .. } | Change::AlterObject { .. } => 24,
         Change::Comment { .. } => 25,
     }

@@ -99,10 +99,34 @@ pub fn statements(change: &Change) -> Vec<String> {
             qualified(table),
             ident(&constraint.name)
         )],
-        Change::CreateIndex(i) => vec![format!("{};", i.definition)],
+        // A partitioned table's index is read back `ON ONLY` the parent; created without ONLY
+        // it is built on every partition too, as the desired state has it.
+        Change::CreateIndex(i) => {
+            vec![format!("{};", i.definition.replacen(" ON ONLY ", " ON ", 1))]
+        }
         Change::DropIndex(i) => vec![format!("DROP INDEX {};", qualified(&i.name))],
         Change::SetRowSecurity { table, enabled, forced } => row_security(table, *enabled, *forced),
         Change::SetTableProperties { table, from, to } => table_properties(table, from, to),
+        Change::AttachPartition { table, partition } => vec![format!(
+            "ALTER TABLE {} ATTACH PARTITION {} {};",
+            qualified(&partition.parent),
+            qualified(table),
+            partition.bound
+        )],
+        Change::DetachPartition { table, parent } => vec![format!(
+            "ALTER TABLE {} DETACH PARTITION {};",
+            qualified(parent),
+            qualified(table)
+        )],
+        Change::SetInherits { table, from, to } => {
+            let no = from.iter().filter(|p| !to.contains(p)).map(|p| ("NO INHERIT", p));
+            let yes = to.iter().filter(|p| !from.contains(p)).map(|p| ("INHERIT", p));
+            no.chain(yes)
+                .map(|(verb, p)| {
+                    format!("ALTER TABLE {} {verb} {};", qualified(table), qualified(p))
+                })
+                .collect()
+        }
         Change::CreateObject(o) => definitions::create(o),
         Change::DropObject(o) => definitions::drop(o),
         Change::ReplaceObject { to, .. } => definitions::replace(to),
@@ -153,24 +177,49 @@ fn prefixed(options: &[String]) -> String {
     options.iter().map(|o| format!(" {o}")).collect()
 }
 
-/// `CREATE TABLE` with its columns and the constraints that need nothing else.
+/// `CREATE TABLE` with its columns and the constraints that need nothing else; a partition
+/// or child table lists only what is its own.
 fn create_table(t: &Table) -> String {
-    let mut lines: Vec<String> = t.columns.iter().map(|c| definition(&t.name, c)).collect();
+    let mut lines: Vec<String> = if t.partition_of.is_some() {
+        Vec::new()
+    } else {
+        t.local_columns().map(|c| definition(&t.name, c)).collect()
+    };
     let mut constraints: Vec<_> = t.constraints.values().collect();
     constraints.sort_by_key(|c| (c.kind != ConstraintKind::PrimaryKey, c.kind, c.name.clone()));
     for c in constraints {
         lines.push(format!("CONSTRAINT {} {}", ident(&c.name), c.definition));
     }
     let create = if t.unlogged { "CREATE UNLOGGED TABLE" } else { "CREATE TABLE" };
-    let with = if t.options.is_empty() {
+    let mut tail = String::new();
+    if !t.inherits.is_empty() {
+        let parents: Vec<String> = t.inherits.iter().map(qualified).collect();
+        tail.push_str(&format!(" INHERITS ({})", parents.join(", ")));
+    }
+    if let Some(by) = &t.partition_by {
+        tail.push_str(&format!(" PARTITION BY {by}"));
+    }
+    if !t.options.is_empty() {
+        tail.push_str(&format!(" WITH ({})", t.options.join(", ")));
+    }
+    let name = qualified(&t.name);
+    let body = if lines.is_empty() {
         String::new()
     } else {
-        format!(" WITH ({})", t.options.join(", "))
+        format!("(\n    {}\n)", lines.join(",\n    "))
     };
-    if lines.is_empty() {
-        return format!("{create} {} (){with};", qualified(&t.name));
+    match &t.partition_of {
+        Some(p) => {
+            let body = if body.is_empty() { body } else { format!(" {body}") };
+            format!(
+                "{create} {name} PARTITION OF {}{body} {}{tail};",
+                qualified(&p.parent),
+                p.bound
+            )
+        }
+        None if body.is_empty() => format!("{create} {name} (){tail};"),
+        None => format!("{create} {name} {body}{tail};"),
     }
-    format!("{create} {} (\n    {}\n){with};", qualified(&t.name), lines.join(",\n    "))
 }
 
 /// `ENABLE`/`DISABLE` and `FORCE`/`NO FORCE ROW LEVEL SECURITY`, as one statement.

@@ -66,6 +66,21 @@ impl Shadow {
         server_major_version(&client).await
     }
 
+    /// Creates the roles the ephemeral cluster lacks (roles are cluster objects that a
+    /// schema's grants, policies and owners name). A dev server is left as it is.
+    pub async fn ensure_roles(&self, roles: &[String]) -> Result<()> {
+        let Shadow::Ephemeral(_) = self else { return Ok(()) };
+        let admin = self.admin_client().await?;
+        let have = crate::introspect::roles(&admin).await?;
+        for role in roles.iter().filter(|r| !have.contains(r)) {
+            let quoted = format!("\"{}\"", role.replace('"', "\"\""));
+            admin.batch_execute(&format!("CREATE ROLE {quoted} NOLOGIN")).await.map_err(|e| {
+                Error::Shadow(format!("cannot create role {role}: {}", describe_db_error(&e)))
+            })?;
+        }
+        Ok(())
+    }
+
     /// Creates an empty database named after `purpose` and connects to it.
     pub async fn create_database(&self, purpose: &str) -> Result<ScratchDatabase> {
         let n = SCRATCH_COUNTER.fetch_add(1, Ordering::Relaxed);

@@ -27,13 +27,35 @@ pub fn sql_files(dir: &Path) -> Result<Vec<PathBuf>> {
             let path = entry.map_err(Error::io(&d))?.path();
             if path.is_dir() {
                 pending.push(path);
-            } else if path.extension().is_some_and(|e| e == "sql") {
+            } else if is_sql(&path) {
                 files.push(path);
             }
         }
     }
     files.sort();
     Ok(files)
+}
+
+fn is_sql(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("sql"))
+}
+
+/// Files below `dir` that are not read as schema (not `.sql`), so a plan can say so.
+pub fn ignored_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for path in entries.flatten().map(|e| e.path()) {
+            if path.is_dir() {
+                pending.push(path);
+            } else if !is_sql(&path) {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 /// Reads and splits every schema file; a syntax error names file:line:col.

@@ -36,7 +36,10 @@ pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
         ("ephemeral_cluster_is_removed_when_dropped", ephemeral_cluster_removed),
         ("ctrl_c_stops_and_removes_the_ephemeral_cluster", ctrl_c_cleans_up),
         ("dry_run_verifies_and_writes_nothing", dry_run),
-        ("objects_not_managed_yet_are_named_not_ignored", unmanaged_objects_noted),
+        (
+            "objects_schemadiff_cannot_manage_stop_plan_and_check_unless_excluded",
+            unmanaged_objects_noted,
+        ),
     ];
     tests
         .into_iter()
@@ -597,12 +600,21 @@ fn unmanaged_objects_noted(server: &TestServer) -> Result<(), Failed> {
             "{CONTACTS_V1}CREATE RULE contacts_keep AS ON DELETE TO contacts DO INSTEAD NOTHING;\n"
         ),
     );
-    let o = bin(work.path(), &["plan", "--dev-url", server.admin_url()]);
+    let expected = "error: these objects differ, and schemadiff cannot manage them yet:\n  \
+         rule contacts_keep on public.contacts (only in schema)\nchange them by hand, or list them \
+         under `exclude` in schemadiff.toml\n";
+    for command in ["plan", "check"] {
+        let o = bin(work.path(), &[command, "--dev-url", server.admin_url()]);
+        ensure(!o.status.success(), format!("{command} must fail: {}", text(&o)))?;
+        assert_eq!(text(&o), expected, "{command}");
+    }
+    // Excluded by name, it no longer stops either.
+    std::fs::write(
+        work.path().join("schemadiff.toml"),
+        "exclude = [\"rule * on public.contacts\"]\n",
+    )
+    .unwrap();
+    let o = bin(work.path(), &["check", "--dev-url", server.admin_url()]);
     ensure(o.status.success(), text(&o))?;
-    assert_eq!(
-        text(&o),
-        "No changes: the schema matches schema.\nnote: schemadiff does not manage these objects yet, and they differ: \
-         rule contacts_keep on public.contacts (only in schema); change them by hand\n"
-    );
     Ok(())
 }

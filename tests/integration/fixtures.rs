@@ -68,6 +68,7 @@ async fn round_trip(server: &TestServer, case: &Path, name: &str) -> Result<(), 
             dev_url: Some(server.admin_url().to_string()),
             schema_dir: work.schema_dir(),
             migrations_dir: work.migrations_dir(),
+            exclude: Vec::new(),
         };
         let mut req = PlanRequest {
             config: config.clone(),

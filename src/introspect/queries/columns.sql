@@ -41,7 +41,8 @@ SELECT n.nspname, c.relname, a.attname,
        t.typstorage::text AS type_storage,
        -- attcompression is PostgreSQL 14's; read through jsonb so that 13 reads NULL.
        nullif(to_jsonb(a) ->> 'attcompression', '') AS compression,
-       nullif(a.attstattarget, -1)::int AS statistics
+       nullif(a.attstattarget, -1)::int AS statistics,
+       a.attinhcount > 0 AND NOT a.attislocal AS inherited
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -50,9 +51,8 @@ JOIN pg_type bt ON bt.oid = CASE WHEN t.typcategory = 'A' AND t.typelem <> 0 THE
 JOIN pg_namespace bn ON bn.oid = bt.typnamespace
 LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 WHERE a.attnum > 0 AND NOT a.attisdropped
-  AND c.relkind = 'r'
+  AND c.relkind IN ('r', 'p')
   AND c.relnamespace = ANY($1::oid[])
-  AND NOT c.relispartition
   AND c.oid IS DISTINCT FROM to_regclass($2)
   AND NOT EXISTS (SELECT 1 FROM pg_depend d
                   WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')

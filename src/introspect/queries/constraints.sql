@@ -19,9 +19,9 @@ LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
 LEFT JOIN pg_class ri ON ri.oid = co.conindid AND co.contype = 'f'
 WHERE co.contype IN ('p', 'u', 'c', 'f', 'x')
   AND co.conislocal
-  AND c.relkind = 'r'
+  AND co.conparentid = 0
+  AND c.relkind IN ('r', 'p')
   AND c.relnamespace = ANY($1::oid[])
-  AND NOT c.relispartition
   AND c.oid IS DISTINCT FROM to_regclass($2)
   AND NOT EXISTS (SELECT 1 FROM pg_depend d
                   WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')

@@ -11,9 +11,10 @@ FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_class c ON c.oid = i.indrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'm')
+WHERE c.relkind IN ('r', 'p', 'm')
   AND c.relnamespace = ANY($1::oid[])
-  AND NOT c.relispartition
+  -- A partition's copy of its parent's index comes with the parent's.
+  AND NOT EXISTS (SELECT 1 FROM pg_inherits ih WHERE ih.inhrelid = i.indexrelid)
   AND c.oid IS DISTINCT FROM to_regclass($2)
   AND NOT EXISTS (SELECT 1 FROM pg_constraint co
                   WHERE co.conindid = i.indexrelid AND co.conrelid = i.indrelid

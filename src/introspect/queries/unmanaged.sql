@@ -1,18 +1,11 @@
 -- Objects in user schemas ($1) that schemadiff does not manage yet, so a plan can say that
 -- they differ instead of staying silent.
 SELECT kind || ' ' || name FROM (
-    SELECT CASE c.relkind WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned table'
-                          ELSE 'partition' END AS kind,
-           quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name
+    SELECT 'foreign table' AS kind, quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relnamespace = ANY($1::oid[])
-      AND (c.relkind IN ('f', 'p') OR c.relispartition)
+    WHERE c.relnamespace = ANY($1::oid[]) AND c.relkind = 'f'
       AND NOT EXISTS (SELECT 1 FROM pg_depend d
                       WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
-    UNION ALL
-    SELECT 'table inheritance', i.inhrelid::regclass::text || ' inherits ' || i.inhparent::regclass::text
-    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-    WHERE c.relnamespace = ANY($1::oid[]) AND NOT c.relispartition
     UNION ALL
     SELECT 'rule', quote_ident(r.rulename) || ' on ' || r.ev_class::regclass::text
     FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
