@@ -106,17 +106,26 @@ impl Object {
         }
     }
 
+    /// Comments on its columns (views and composite types).
+    pub fn column_comments(&self) -> Option<&std::collections::BTreeMap<String, String>> {
+        match self {
+            Object::View(v) => Some(&v.column_comments),
+            Object::Composite(c) => Some(&c.column_comments),
+            _ => None,
+        }
+    }
+
     /// The same object with its comment cleared: two objects that differ only in this are
     /// changed with `COMMENT ON`.
     pub fn without_comment(&self) -> Object {
         let mut o = self.clone();
         match &mut o {
-            Object::View(v) => v.comment = None,
+            Object::View(v) => (v.comment, v.column_comments) = (None, Default::default()),
             Object::Function(f) => f.comment = None,
             Object::Trigger(t) => t.comment = None,
             Object::Policy(p) => p.comment = None,
             Object::Domain(d) => d.comment = None,
-            Object::Composite(c) => c.comment = None,
+            Object::Composite(c) => (c.comment, c.column_comments) = (None, Default::default()),
             Object::Collation(c) => c.comment = None,
         }
         o

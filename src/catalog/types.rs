@@ -32,6 +32,8 @@ pub struct CompositeType {
     pub name: QualifiedName,
     pub attributes: Vec<Attribute>,
     pub comment: Option<String>,
+    /// `COMMENT ON COLUMN` of its attributes.
+    pub column_comments: BTreeMap<String, String>,
 }
 
 impl CompositeType {

@@ -1,5 +1,7 @@
 //! Views and materialized views.
 
+use std::collections::BTreeMap;
+
 use super::QualifiedName;
 
 /// A view (relkind `v`) or materialized view (`m`); `definition` is `pg_get_viewdef` output.
@@ -16,6 +18,8 @@ pub struct View {
     /// A materialized view created `WITH NO DATA` is not populated until refreshed.
     pub populated: bool,
     pub comment: Option<String>,
+    /// `COMMENT ON COLUMN` of the view's columns.
+    pub column_comments: BTreeMap<String, String>,
 }
 
 impl View {

@@ -384,6 +384,10 @@ fn rebuild_dependents(current: &Catalog, desired: &Catalog, changes: &mut Vec<Ch
             Change::Comment { target: CommentTarget::Object { id, .. }, .. } => {
                 !rebuilt.contains(id)
             }
+            Change::Comment { target: CommentTarget::Column(n, _), .. } => {
+                !rebuilt.contains(&ObjectId::View(n.clone()))
+                    && !rebuilt.contains(&ObjectId::Type(n.clone()))
+            }
             _ => true,
         });
         changes.extend(added);

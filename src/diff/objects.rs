@@ -44,11 +44,30 @@ pub fn comment_on(o: &Object) -> Change {
     }
 }
 
-/// `CREATE` with its comment.
+/// `CREATE` with its comments.
 pub fn create(o: &Object, out: &mut Vec<Change>) {
     out.push(Change::CreateObject(o.clone()));
-    if o.comment().is_some() {
-        out.push(comment_on(o));
+    comments(None, o, out);
+}
+
+/// The comments of `to` (on it and on its columns) that `from` lacks or has otherwise.
+fn comments(from: Option<&Object>, to: &Object, out: &mut Vec<Change>) {
+    if from.map_or(to.comment().is_some(), |f| f.comment() != to.comment()) {
+        out.push(comment_on(to));
+    }
+    let none = Default::default();
+    let (old, new) = (
+        from.and_then(Object::column_comments).unwrap_or(&none),
+        to.column_comments().unwrap_or(&none),
+    );
+    let columns: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    for column in columns {
+        if old.get(column) != new.get(column) {
+            out.push(Change::Comment {
+                target: CommentTarget::Column(to.name().clone(), column.clone()),
+                comment: new.get(column).cloned(),
+            });
+        }
     }
 }
 
@@ -67,15 +86,10 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
             Delta::Alter => out.push(Change::AlterObject { from: a.clone(), to: b.clone() }),
             Delta::Recreate => {
                 out.push(Change::DropObject(a.clone()));
-                out.push(Change::CreateObject(b.clone()));
-                if b.comment().is_some() {
-                    out.push(comment_on(b));
-                }
+                create(b, out);
                 continue;
             }
         }
-        if a.comment() != b.comment() {
-            out.push(comment_on(b));
-        }
+        comments(Some(a), b, out);
     }
 }

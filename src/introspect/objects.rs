@@ -29,6 +29,7 @@ pub fn view(r: &Row, oids: &mut Oids) -> Object {
         columns: names.into_iter().zip(types).collect(),
         populated: r.get(8),
         comment: r.get(9),
+        column_comments: column_comments(r, 6, 10),
     })
 }
 
@@ -152,7 +153,12 @@ pub fn composite(r: &Row, oids: &mut Oids) -> Object {
         .zip(collations)
         .map(|((name, type_sql), collation)| Attribute { name, type_sql, collation })
         .collect();
-    Object::Composite(CompositeType { name, attributes, comment: r.get(8) })
+    Object::Composite(CompositeType {
+        name,
+        attributes,
+        comment: r.get(8),
+        column_comments: column_comments(r, 5, 9),
+    })
 }
 
 pub fn collation(r: &Row, oids: &mut Oids) -> Object {
@@ -167,4 +173,11 @@ pub fn collation(r: &Row, oids: &mut Oids) -> Object {
         deterministic: r.get(7),
         comment: r.get(8),
     })
+}
+
+/// Column name -> comment, for the columns that have one.
+fn column_comments(r: &Row, names: usize, comments: usize) -> BTreeMap<String, String> {
+    let names: Vec<String> = r.get(names);
+    let comments: Vec<Option<String>> = r.get(comments);
+    names.into_iter().zip(comments).filter_map(|(n, c)| c.map(|c| (n, c))).collect()
 }

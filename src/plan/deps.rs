@@ -243,15 +243,22 @@ pub fn touches(change: &Change) -> Touches {
         Change::ReplaceObject { to, .. } | Change::AlterObject { to, .. } => {
             t.alters.push(to.id());
         }
-        Change::Comment { target, .. } => t.requires.push(match target {
-            CommentTarget::Schema(s) => ObjectId::Schema(s.clone()),
-            CommentTarget::Type(n) => ObjectId::Type(n.clone()),
-            CommentTarget::Table(n) => ObjectId::Table(n.clone()),
-            CommentTarget::Column(n, c) => ObjectId::Column(n.clone(), c.clone()),
-            CommentTarget::Constraint(t, c) => ObjectId::Constraint(t.clone(), c.clone()),
-            CommentTarget::Index(i) => ObjectId::Index(i.clone()),
-            CommentTarget::Object { id, .. } => id.clone(),
-        }),
+        Change::Comment { target, .. } => {
+            // A column of a view or composite type is made with it.
+            if let CommentTarget::Column(n, _) = target {
+                t.requires.push(ObjectId::View(n.clone()));
+                t.requires.push(ObjectId::Type(n.clone()));
+            }
+            t.requires.push(match target {
+                CommentTarget::Schema(s) => ObjectId::Schema(s.clone()),
+                CommentTarget::Type(n) => ObjectId::Type(n.clone()),
+                CommentTarget::Table(n) => ObjectId::Table(n.clone()),
+                CommentTarget::Column(n, c) => ObjectId::Column(n.clone(), c.clone()),
+                CommentTarget::Constraint(t, c) => ObjectId::Constraint(t.clone(), c.clone()),
+                CommentTarget::Index(i) => ObjectId::Index(i.clone()),
+                CommentTarget::Object { id, .. } => id.clone(),
+            })
+        }
     }
     t
 }

@@ -122,36 +122,70 @@ pub async fn server_major_version(client: &Client) -> Result<u32> {
     Ok((row.get::<_, i32>(0) / 10000) as u32)
 }
 
-/// Runs schema statements one by one; a failing one is reported at its file:line:col.
+/// Runs schema statements one by one. The order of `schema/` need not be PostgreSQL's: a
+/// statement that fails because something it names does not exist yet is tried again once
+/// the others have run, until a round makes no progress; what still fails is reported at its
+/// file:line:col.
 pub async fn load_statements(
     client: &Client,
     statements: &[crate::source::Statement],
 ) -> Result<()> {
-    for stmt in statements {
-        if let Err(e) = client.batch_execute(&stmt.sql).await {
-            let mut location = stmt.location.clone();
-            if let Some(tokio_postgres::error::ErrorPosition::Original(p)) =
-                e.as_db_error().and_then(|d| d.position())
-            {
-                let offset = crate::source::char_position_to_offset(&stmt.sql, *p as usize);
-                // Where the error is inside the statement, moved to where the statement starts.
-                let within = crate::source::locate(&location.file, &stmt.sql, offset);
-                if within.line == 1 {
-                    location.column += within.column - 1;
-                } else {
-                    location.line += within.line - 1;
-                    location.column = within.column;
-                }
+    let mut pending: Vec<&crate::source::Statement> = statements.iter().collect();
+    loop {
+        let mut deferred = Vec::new();
+        let mut first_error = None;
+        for stmt in &pending {
+            let Err(e) = client.batch_execute(&stmt.sql).await else { continue };
+            if names_missing_object(&e) {
+                deferred.push(*stmt);
+                first_error.get_or_insert((*stmt, e));
+            } else {
+                return Err(statement_error(stmt, &e));
             }
-            let first_line = stmt.sql.lines().next().unwrap_or("").to_string();
-            return Err(Error::Statement {
-                location,
-                message: describe_db_error(&e),
-                statement: first_line,
-            });
+        }
+        match first_error {
+            None => return Ok(()),
+            Some((stmt, e)) if deferred.len() == pending.len() => {
+                return Err(statement_error(stmt, &e));
+            }
+            Some(_) => pending = deferred,
         }
     }
-    Ok(())
+}
+
+/// Whether PostgreSQL refused a statement for naming an object that does not exist (yet).
+fn names_missing_object(e: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    e.code().is_some_and(|c| {
+        [
+            SqlState::UNDEFINED_TABLE,
+            SqlState::UNDEFINED_OBJECT,
+            SqlState::UNDEFINED_FUNCTION,
+            SqlState::UNDEFINED_COLUMN,
+            SqlState::INVALID_SCHEMA_NAME,
+        ]
+        .contains(c)
+    })
+}
+
+/// A failing schema statement, located at the error inside it when PostgreSQL says where.
+fn statement_error(stmt: &crate::source::Statement, e: &tokio_postgres::Error) -> Error {
+    let mut location = stmt.location.clone();
+    if let Some(tokio_postgres::error::ErrorPosition::Original(p)) =
+        e.as_db_error().and_then(|d| d.position())
+    {
+        let offset = crate::source::char_position_to_offset(&stmt.sql, *p as usize);
+        // Where the error is inside the statement, moved to where the statement starts.
+        let within = crate::source::locate(&location.file, &stmt.sql, offset);
+        if within.line == 1 {
+            location.column += within.column - 1;
+        } else {
+            location.line += within.line - 1;
+            location.column = within.column;
+        }
+    }
+    let first_line = stmt.sql.lines().next().unwrap_or("").to_string();
+    Error::Statement { location, message: describe_db_error(e), statement: first_line }
 }
 
 /// Replays migrations' up files in order, as `apply` would, without a history table.

@@ -36,6 +36,8 @@ pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
         ("ephemeral_cluster_is_removed_when_dropped", ephemeral_cluster_removed),
         ("ctrl_c_stops_and_removes_the_ephemeral_cluster", ctrl_c_cleans_up),
         ("dry_run_verifies_and_writes_nothing", dry_run),
+        ("trigger_function_trigger_per_table_and_view_plan_apply_revert_check", updated_at_pattern),
+        ("statement_order_in_schema_does_not_matter", schema_order_free),
         (
             "objects_schemadiff_cannot_manage_stop_plan_and_check_unless_excluded",
             unmanaged_objects_noted,
@@ -616,5 +618,105 @@ fn unmanaged_objects_noted(server: &TestServer) -> Result<(), Failed> {
     .unwrap();
     let o = bin(work.path(), &["check", "--dev-url", server.admin_url()]);
     ensure(o.status.success(), text(&o))?;
+    Ok(())
+}
+
+/// The pattern our users' migration folders are full of: one `updated_at` trigger function,
+/// a BEFORE UPDATE trigger per table, a view over a table.
+const UPDATED_AT_SCHEMA: &str = "CREATE TABLE contacts (id bigint PRIMARY KEY, name text NOT NULL, \
+     updated_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE deals (id bigint PRIMARY KEY, contact_id bigint REFERENCES contacts, \
+     updated_at timestamptz NOT NULL DEFAULT now());
+CREATE FUNCTION update_updated_at_column() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.updated_at = now();
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER contacts_updated_at BEFORE UPDATE ON contacts
+    FOR EACH ROW EXECUTE FUNCTION update_updated_at_column();
+CREATE TRIGGER deals_updated_at BEFORE UPDATE ON deals
+    FOR EACH ROW EXECUTE FUNCTION update_updated_at_column();
+CREATE VIEW contact_deals AS
+    SELECT c.id, c.name, count(d.id) AS deals FROM contacts c LEFT JOIN deals d ON d.contact_id = c.id GROUP BY c.id;
+";
+
+fn updated_at_pattern(server: &TestServer) -> Result<(), Failed> {
+    block_on(async {
+        let work = Workdir::new();
+        let db = server.fresh_database("updated_at").await;
+        let dev = server.admin_url();
+        let d = work.path();
+        work.write_schema("schema.sql", UPDATED_AT_SCHEMA);
+        plan_ok(&work, server)?;
+        let up =
+            std::fs::read_to_string(work.migrations_dir().join(
+                files(&work.migrations_dir()).iter().find(|f| f.ends_with(".up.sql")).unwrap(),
+            ))?;
+        for object in [
+            "FUNCTION public.update_updated_at_column()",
+            "TRIGGER contacts_updated_at",
+            "TRIGGER deals_updated_at",
+            "VIEW public.contact_deals",
+        ] {
+            ensure(up.contains(object), format!("{object} missing from\n{up}"))?;
+        }
+        let check = bin(d, &["check", "--dev-url", dev]);
+        ensure(check.status.success(), text(&check))?;
+
+        let o = bin(d, &["apply", "--database-url", &db.url]);
+        ensure(o.status.success(), text(&o))?;
+        db.client.batch_execute("INSERT INTO contacts VALUES (1, 'Ada', '2000-01-01')").await?;
+        db.client.batch_execute("UPDATE contacts SET name = 'Ada L.'").await?;
+        let touched: bool = db
+            .client
+            .query_one("SELECT updated_at > '2000-01-02' FROM contacts", &[])
+            .await?
+            .get(0);
+        ensure(touched, "the trigger must set updated_at")?;
+        let o = bin(d, &["down", "--database-url", &db.url]);
+        ensure(o.status.success(), text(&o))?;
+        let left = introspect::introspect(&db.client).await?;
+        ensure(left.objects.is_empty() && left.tables.is_empty(), format!("{:?}", left.facts()))?;
+
+        // The gate fails when any managed object differs: here only a trigger's body.
+        work.write_schema("schema.sql", &UPDATED_AT_SCHEMA.replace("now();", "clock_timestamp();"));
+        let check = bin(d, &["check", "--dev-url", dev]);
+        ensure(!check.status.success(), format!("check must fail: {}", text(&check)))?;
+        ensure(
+            text(&check).contains("CREATE OR REPLACE FUNCTION public.update_updated_at_column()"),
+            text(&check),
+        )?;
+        Ok(())
+    })
+}
+
+fn schema_order_free(server: &TestServer) -> Result<(), Failed> {
+    let work = Workdir::new();
+    // Files are read in name order: the view and the trigger come before what they use, and
+    // a foreign key points at a table defined later.
+    work.write_schema(
+        "a_views.sql",
+        "CREATE VIEW active_leads AS SELECT id, contact_id FROM leads;\n",
+    );
+    work.write_schema(
+        "b_triggers.sql",
+        "CREATE TRIGGER leads_touch BEFORE UPDATE ON leads FOR EACH ROW EXECUTE FUNCTION touch();\n",
+    );
+    work.write_schema(
+        "c_tables.sql",
+        "CREATE TABLE leads (id bigint PRIMARY KEY, contact_id bigint REFERENCES contacts);\n\
+         CREATE TABLE contacts (id bigint PRIMARY KEY);\n\
+         CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;\n",
+    );
+    plan_ok(&work, server)?;
+    // What still fails once everything else has loaded is named where it is written.
+    work.write_schema("d_broken.sql", "\nCREATE VIEW broken AS SELECT id FROM no_such_table;\n");
+    let o = bin(work.path(), &["plan", "--dev-url", server.admin_url()]);
+    assert_eq!(o.status.code(), Some(2));
+    ensure(
+        text(&o).contains("schema/d_broken.sql:2:38: relation \"no_such_table\" does not exist"),
+        text(&o),
+    )?;
     Ok(())
 }

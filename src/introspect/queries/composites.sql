@@ -10,7 +10,9 @@ SELECT t.oid, t.typarray, c.oid AS relid, n.nspname, t.typname,
                          WHERE co.oid = a.attcollation) END
              FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid
              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS collations,
-       obj_description(t.oid, 'pg_type') AS comment
+       obj_description(t.oid, 'pg_type') AS comment,
+       ARRAY(SELECT col_description(c.oid, a.attnum) FROM pg_attribute a
+             WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS attribute_comments
 FROM pg_type t
 JOIN pg_class c ON c.oid = t.typrelid AND c.relkind = 'c'
 JOIN pg_namespace n ON n.oid = t.typnamespace

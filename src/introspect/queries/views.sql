@@ -9,7 +9,10 @@ SELECT c.oid, n.nspname, c.relname, c.relkind = 'm' AS materialized,
              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
              ORDER BY a.attnum) AS column_types,
        c.relispopulated,
-       obj_description(c.oid, 'pg_class') AS comment
+       obj_description(c.oid, 'pg_class') AS comment,
+       ARRAY(SELECT col_description(c.oid, a.attnum) FROM pg_attribute a
+             WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+             ORDER BY a.attnum) AS column_comments
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('v', 'm')
