@@ -416,6 +416,7 @@ fn object_phrase(o: &catalog::Object) -> String {
     match o {
         catalog::Object::Trigger(t) => format!("{kind}_{}_on_{}", t.name, t.table.name),
         catalog::Object::Policy(p) => format!("{kind}_{}_on_{}", p.name, p.table.name),
+        catalog::Object::Rule(r) => format!("{kind}_{}_on_{}", r.name, r.table.name),
         _ => format!("{kind}_{}", o.name().name),
     }
 }
@@ -423,7 +424,7 @@ fn object_phrase(o: &catalog::Object) -> String {
 /// Triggers and policies are about their table; other objects about themselves.
 fn object_subject(o: &catalog::Object) -> Option<(u8, String)> {
     match o {
-        catalog::Object::Trigger(_) | catalog::Object::Policy(_) => {
+        catalog::Object::Trigger(_) | catalog::Object::Policy(_) | catalog::Object::Rule(_) => {
             Some((0, o.name().name.clone()))
         }
         _ => Some((1, o.name().name.clone())),

@@ -43,13 +43,19 @@ pub enum ObjectId {
     /// A column's default expression: a part of the column that can be rebuilt on its own.
     Default(QualifiedName, String),
     Collation(QualifiedName),
+    /// A rewrite rule on a table or view.
+    Rule(QualifiedName, String),
+    /// An operator: name and `left, right` argument types.
+    Operator(QualifiedName, String),
+    /// A cast from one type to another; casts belong to no schema.
+    Cast(String, String),
 }
 
 impl ObjectId {
     /// The schema the object lives in, when it lives in one.
     pub fn schema(&self) -> Option<&str> {
         match self {
-            ObjectId::Schema(_) | ObjectId::Extension(_) => None,
+            ObjectId::Schema(_) | ObjectId::Extension(_) | ObjectId::Cast(..) => None,
             ObjectId::Type(n)
             | ObjectId::Sequence(n)
             | ObjectId::Table(n)
@@ -61,7 +67,9 @@ impl ObjectId {
             | ObjectId::Trigger(n, _)
             | ObjectId::Policy(n, _)
             | ObjectId::Default(n, _)
-            | ObjectId::Collation(n) => Some(&n.schema),
+            | ObjectId::Collation(n)
+            | ObjectId::Rule(n, _)
+            | ObjectId::Operator(n, _) => Some(&n.schema),
         }
     }
 }
@@ -83,6 +91,9 @@ impl fmt::Display for ObjectId {
             ObjectId::Policy(t, n) => write!(f, "policy {n} on {t}"),
             ObjectId::Default(t, c) => write!(f, "default of {t}.{c}"),
             ObjectId::Collation(c) => write!(f, "collation {c}"),
+            ObjectId::Rule(t, n) => write!(f, "rule {n} on {t}"),
+            ObjectId::Operator(n, args) => write!(f, "operator {n}({args})"),
+            ObjectId::Cast(s, t) => write!(f, "cast ({s} AS {t})"),
         }
     }
 }

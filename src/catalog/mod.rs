@@ -8,7 +8,9 @@ mod dependencies;
 mod function;
 mod identity;
 mod object;
+mod operator;
 mod policy;
+mod rule;
 mod sequence;
 mod table;
 mod trigger;
@@ -20,7 +22,9 @@ pub use dependencies::Dependencies;
 pub use function::{Aggregate, Function, RoutineKind};
 pub use identity::{ObjectId, QualifiedName};
 pub use object::{Object, ObjectKind};
+pub use operator::{Cast, Operator};
 pub use policy::Policy;
+pub use rule::Rule;
 pub use sequence::{Identity, Sequence, SequenceOptions};
 pub use table::{
     Column, Constraint, ConstraintKind, Index, PartitionOf, ReplicaIdentity, Table, TableProperties,

@@ -3,7 +3,8 @@
 //! own file; this enum is the one list the generic diff, plan and render walk.
 
 use super::{
-    Collation, CompositeType, Domain, Function, ObjectId, Policy, QualifiedName, Trigger, View,
+    Cast, Collation, CompositeType, Domain, Function, ObjectId, Operator, Policy, QualifiedName,
+    Rule, Trigger, View,
 };
 
 /// One object of a definition kind.
@@ -16,6 +17,9 @@ pub enum Object {
     Domain(Domain),
     Composite(CompositeType),
     Collation(Collation),
+    Rule(Rule),
+    Operator(Operator),
+    Cast(Cast),
 }
 
 /// What an object is, as `COMMENT ON`, `DROP` and messages name it.
@@ -31,6 +35,9 @@ pub enum ObjectKind {
     Domain,
     Type,
     Collation,
+    Rule,
+    Operator,
+    Cast,
 }
 
 impl ObjectKind {
@@ -47,6 +54,9 @@ impl ObjectKind {
             ObjectKind::Domain => "DOMAIN",
             ObjectKind::Type => "TYPE",
             ObjectKind::Collation => "COLLATION",
+            ObjectKind::Rule => "RULE",
+            ObjectKind::Operator => "OPERATOR",
+            ObjectKind::Cast => "CAST",
         }
     }
 }
@@ -61,6 +71,9 @@ impl Object {
             Object::Domain(d) => ObjectId::Type(d.name.clone()),
             Object::Composite(c) => ObjectId::Type(c.name.clone()),
             Object::Collation(c) => ObjectId::Collation(c.name.clone()),
+            Object::Rule(r) => ObjectId::Rule(r.table.clone(), r.name.clone()),
+            Object::Operator(o) => ObjectId::Operator(o.name.clone(), o.arguments.clone()),
+            Object::Cast(c) => ObjectId::Cast(c.source.clone(), c.target.clone()),
         }
     }
 
@@ -78,12 +91,26 @@ impl Object {
             Object::Domain(_) => ObjectKind::Domain,
             Object::Composite(_) => ObjectKind::Type,
             Object::Collation(_) => ObjectKind::Collation,
+            Object::Rule(_) => ObjectKind::Rule,
+            Object::Operator(_) => ObjectKind::Operator,
+            Object::Cast(_) => ObjectKind::Cast,
         }
     }
 
-    /// The name a person would call it by (the table for triggers and policies).
-    pub fn name(&self) -> &QualifiedName {
-        match self {
+    /// The name a person would call it by (the table for triggers, policies and rules; for a
+    /// cast, which has none, its target type).
+    pub fn name(&self) -> QualifiedName {
+        self.name_ref().cloned().unwrap_or_else(|| match self {
+            Object::Cast(c) => QualifiedName::new("", format!("{}_as_{}", c.source, c.target)),
+            _ => unreachable!("every object but a cast has a name"),
+        })
+    }
+
+    fn name_ref(&self) -> Option<&QualifiedName> {
+        Some(match self {
+            Object::Cast(_) => return None,
+            Object::Rule(r) => &r.table,
+            Object::Operator(o) => &o.name,
             Object::View(v) => &v.name,
             Object::Function(f) => &f.name,
             Object::Trigger(t) => &t.table,
@@ -91,7 +118,7 @@ impl Object {
             Object::Domain(d) => &d.name,
             Object::Composite(c) => &c.name,
             Object::Collation(c) => &c.name,
-        }
+        })
     }
 
     pub fn comment(&self) -> Option<&String> {
@@ -103,6 +130,9 @@ impl Object {
             Object::Domain(d) => d.comment.as_ref(),
             Object::Composite(c) => c.comment.as_ref(),
             Object::Collation(c) => c.comment.as_ref(),
+            Object::Rule(r) => r.comment.as_ref(),
+            Object::Operator(o) => o.comment.as_ref(),
+            Object::Cast(c) => c.comment.as_ref(),
         }
     }
 
@@ -127,6 +157,9 @@ impl Object {
             Object::Domain(d) => d.comment = None,
             Object::Composite(c) => (c.comment, c.column_comments) = (None, Default::default()),
             Object::Collation(c) => c.comment = None,
+            Object::Rule(r) => r.comment = None,
+            Object::Operator(o) => o.comment = None,
+            Object::Cast(c) => c.comment = None,
         }
         o
     }

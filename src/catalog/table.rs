@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use super::{Identity, ObjectId, QualifiedName};
 
-/// A column as PostgreSQL deparses it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A column as PostgreSQL deparses it. `depends_on` is derived and not compared.
+#[derive(Debug, Clone, Eq)]
 pub struct Column {
     pub name: String,
     /// `format_type` output, qualified when the type is outside `pg_catalog`.
@@ -43,8 +43,9 @@ pub enum ConstraintKind {
     Exclusion,
 }
 
-/// A table constraint; `definition` is `pg_get_constraintdef` output.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A table constraint; `definition` is `pg_get_constraintdef` output. `depends_on` is
+/// derived (which of two equal keys a foreign key uses is PostgreSQL's pick) and not compared.
+#[derive(Debug, Clone, Eq)]
 pub struct Constraint {
     pub name: String,
     pub kind: ConstraintKind,
@@ -158,4 +159,31 @@ pub struct Index {
     /// Columns of the table it reads (plain key and INCLUDE columns, and those in expressions).
     pub columns: Vec<String>,
     pub comment: Option<String>,
+}
+
+impl PartialEq for Column {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.type_sql == other.type_sql
+            && self.collation == other.collation
+            && self.not_null == other.not_null
+            && self.default == other.default
+            && self.identity == other.identity
+            && self.generated == other.generated
+            && self.comment == other.comment
+            && self.storage == other.storage
+            && self.compression == other.compression
+            && self.statistics == other.statistics
+            && self.inherited == other.inherited
+    }
+}
+
+impl PartialEq for Constraint {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.kind == other.kind
+            && self.definition == other.definition
+            && self.columns == other.columns
+            && self.comment == other.comment
+    }
 }

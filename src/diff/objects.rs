@@ -33,6 +33,7 @@ pub fn delta(a: &Object, b: &Object) -> Delta {
             Delta::Alter
         }
         (Object::Composite(x), Object::Composite(y)) if x.alterable_to(y) => Delta::Alter,
+        (Object::Rule(_), Object::Rule(_)) => Delta::Replace,
         _ => Delta::Recreate,
     }
 }
@@ -64,7 +65,7 @@ fn comments(from: Option<&Object>, to: &Object, out: &mut Vec<Change>) {
     for column in columns {
         if old.get(column) != new.get(column) {
             out.push(Change::Comment {
-                target: CommentTarget::Column(to.name().clone(), column.clone()),
+                target: CommentTarget::Column(to.name(), column.clone()),
                 comment: new.get(column).cloned(),
             });
         }

@@ -46,6 +46,27 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
     }
 }
 
+/// Keys on the same columns as the primary key or an earlier key: CREATE TABLE would keep
+/// only the first of them, so the others are added afterwards.
+fn redundant_keys(t: &Table) -> Vec<String> {
+    let mut keys: Vec<&crate::catalog::Constraint> = t
+        .constraints
+        .values()
+        .filter(|c| matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique))
+        .collect();
+    keys.sort_by_key(|c| (c.kind != ConstraintKind::PrimaryKey, c.name.clone()));
+    let mut seen: Vec<&Vec<String>> = Vec::new();
+    let mut out = Vec::new();
+    for k in keys {
+        if seen.contains(&&k.columns) {
+            out.push(k.name.clone());
+        } else {
+            seen.push(&k.columns);
+        }
+    }
+    out
+}
+
 /// Tables whose copy of `column` comes only from `table` and goes when it is dropped there.
 fn inheriting(catalog: &Catalog, table: &QualifiedName, column: &str) -> Vec<QualifiedName> {
     catalog
@@ -82,8 +103,15 @@ fn owned_sequences(
 /// foreign keys are added after every table exists.
 fn create_table(t: &Table, out: &mut Vec<Change>) {
     let mut created = t.clone();
-    created.constraints.retain(|_, c| c.kind != ConstraintKind::ForeignKey);
+    let redundant = redundant_keys(t);
+    created
+        .constraints
+        .retain(|name, c| c.kind != ConstraintKind::ForeignKey && !redundant.contains(name));
     out.push(Change::CreateTable(created));
+    for name in &redundant {
+        let constraint = t.constraints[name].clone();
+        out.push(Change::AddConstraint { table: t.name.clone(), constraint });
+    }
     // CREATE TABLE says persistence and storage parameters; the replica identity may need an
     // index that comes later.
     let defaults = TableProperties { replica_identity: Default::default(), ..t.properties() };

@@ -23,6 +23,9 @@ pub const PG_TRIGGER: u32 = 2620;
 pub const PG_POLICY: u32 = 3256;
 pub const PG_EXTENSION: u32 = 3079;
 pub const PG_COLLATION: u32 = 3456;
+pub const PG_REWRITE: u32 = 2618;
+pub const PG_OPERATOR: u32 = 2617;
+pub const PG_CAST: u32 = 2605;
 
 /// `(catalog, oid, sub-id)` of a database object, as `pg_depend` addresses it.
 pub type Address = (u32, u32, i32);

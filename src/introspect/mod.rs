@@ -345,7 +345,7 @@ async fn read_catalog(client: &Client) -> Result<(Catalog, Stats)> {
     }
 
     type Reader = fn(&Row, &mut Oids) -> crate::catalog::Object;
-    let kinds: [(&str, &str, Reader); 7] = [
+    let kinds: [(&str, &str, Reader); 10] = [
         ("collations", include_str!("queries/collations.sql"), objects::collation),
         ("views", include_str!("queries/views.sql"), objects::view),
         ("routines", include_str!("queries/functions.sql"), objects::function),
@@ -353,6 +353,9 @@ async fn read_catalog(client: &Client) -> Result<(Catalog, Stats)> {
         ("policies", include_str!("queries/policies.sql"), objects::policy),
         ("domains", include_str!("queries/domains.sql"), objects::domain),
         ("composite types", include_str!("queries/composites.sql"), objects::composite),
+        ("rules", include_str!("queries/rules.sql"), objects::rule),
+        ("operators", include_str!("queries/operators.sql"), objects::operator),
+        ("casts", include_str!("queries/casts.sql"), objects::cast),
     ];
     for (what, sql, read) in kinds {
         for r in s.query(what, sql, &[&schema_oids]).await? {

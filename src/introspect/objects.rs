@@ -5,10 +5,13 @@ use std::collections::BTreeMap;
 
 use tokio_postgres::Row;
 
-use super::dependencies::{Oids, PG_CLASS, PG_COLLATION, PG_POLICY, PG_PROC, PG_TRIGGER, PG_TYPE};
+use super::dependencies::{
+    Oids, PG_CAST, PG_CLASS, PG_COLLATION, PG_OPERATOR, PG_POLICY, PG_PROC, PG_REWRITE, PG_TRIGGER,
+    PG_TYPE,
+};
 use crate::catalog::{
-    Aggregate, Attribute, Collation, CompositeType, Domain, Function, Object, ObjectId, Policy,
-    QualifiedName, RoutineKind, Trigger, TriggerState, View,
+    Aggregate, Attribute, Cast, Collation, CompositeType, Domain, Function, Object, ObjectId,
+    Operator, Policy, QualifiedName, RoutineKind, Rule, Trigger, TriggerState, View,
 };
 
 fn qualified(r: &Row, schema: usize) -> QualifiedName {
@@ -180,4 +183,50 @@ fn column_comments(r: &Row, names: usize, comments: usize) -> BTreeMap<String, S
     let names: Vec<String> = r.get(names);
     let comments: Vec<Option<String>> = r.get(comments);
     names.into_iter().zip(comments).filter_map(|(n, c)| c.map(|c| (n, c))).collect()
+}
+
+pub fn rule(r: &Row, oids: &mut Oids) -> Object {
+    let table = qualified(r, 1);
+    let name: String = r.get(3);
+    oids.register(PG_REWRITE, r.get(0), 0, ObjectId::Rule(table.clone(), name.clone()));
+    let definition: String = r.get(4);
+    Object::Rule(Rule {
+        table,
+        name,
+        definition: definition.trim_end().trim_end_matches(';').to_string(),
+        comment: r.get(5),
+    })
+}
+
+pub fn operator(r: &Row, oids: &mut Oids) -> Object {
+    let name = qualified(r, 1);
+    let arguments: String = r.get(3);
+    oids.register(PG_OPERATOR, r.get(0), 0, ObjectId::Operator(name.clone(), arguments.clone()));
+    Object::Operator(Operator {
+        name,
+        arguments,
+        left: r.get(4),
+        right: r.get(5),
+        function: r.get(6),
+        commutator: r.get(7),
+        negator: r.get(8),
+        restrict: r.get(9),
+        join: r.get(10),
+        hashes: r.get(11),
+        merges: r.get(12),
+        comment: r.get(13),
+    })
+}
+
+pub fn cast(r: &Row, oids: &mut Oids) -> Object {
+    let (source, target): (String, String) = (r.get(1), r.get(2));
+    oids.register(PG_CAST, r.get(0), 0, ObjectId::Cast(source.clone(), target.clone()));
+    Object::Cast(Cast {
+        source,
+        target,
+        function: r.get(3),
+        method: r.get(4),
+        context: r.get(5),
+        comment: r.get(6),
+    })
 }

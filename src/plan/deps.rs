@@ -36,6 +36,7 @@ fn owner_of(o: &Object) -> Option<ObjectId> {
     match o {
         Object::Trigger(t) => Some(ObjectId::Table(t.table.clone())),
         Object::Policy(p) => Some(ObjectId::Table(p.table.clone())),
+        Object::Rule(r) => Some(ObjectId::Table(r.table.clone())),
         _ => None,
     }
 }
@@ -233,12 +234,12 @@ pub fn touches(change: &Change) -> Touches {
         }
         Change::CreateObject(o) => {
             t.creates.push(o.id());
-            t.requires.push(schema_of(o.name()));
+            t.requires.extend(o.id().schema().map(|s| ObjectId::Schema(s.to_string())));
             t.requires.extend(owner_of(o));
         }
         Change::DropObject(o) => {
             t.drops.push(o.id());
-            t.releases.push(schema_of(o.name()));
+            t.releases.extend(o.id().schema().map(|s| ObjectId::Schema(s.to_string())));
         }
         Change::ReplaceObject { to, .. } | Change::AlterObject { to, .. } => {
             t.alters.push(to.id());

@@ -15,7 +15,7 @@ use std::collections::{BTreeSet, BinaryHeap, HashMap};
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use crate::catalog::{Catalog, ObjectId};
+use crate::catalog::{Catalog, ObjectId, QualifiedName};
 use crate::diff::{Change, diff};
 use crate::error::{Error, Result};
 
@@ -46,15 +46,26 @@ impl Plan {
 /// Diffs `current` against `desired` and orders the changes.
 pub fn plan(current: &Catalog, desired: &Catalog) -> Result<Plan> {
     let changes = diff(current, desired);
-    let touched =
-        changes.iter().map(|c| with_catalog_edges(touches(c), current, desired)).collect();
+    let mut indexes_of: HashMap<&QualifiedName, Vec<ObjectId>> = HashMap::new();
+    for i in current.indexes.values() {
+        indexes_of.entry(&i.table).or_default().push(ObjectId::Index(i.name.clone()));
+    }
+    let touched = changes
+        .iter()
+        .map(|c| with_catalog_edges(touches(c), current, desired, &indexes_of))
+        .collect();
     order(changes, touched, current, desired)
 }
 
 /// Adds what the catalogs' dependency records say: a step that creates or changes an object
 /// needs what the desired object needs; a step that drops or changes one lets go of what the
 /// current object needed.
-fn with_catalog_edges(mut t: Touches, current: &Catalog, desired: &Catalog) -> Touches {
+fn with_catalog_edges(
+    mut t: Touches,
+    current: &Catalog,
+    desired: &Catalog,
+    indexes_of: &HashMap<&QualifiedName, Vec<ObjectId>>,
+) -> Touches {
     let own: BTreeSet<ObjectId> = t.creates.iter().chain(&t.drops).cloned().collect();
     let mut requires = Vec::new();
     let mut releases = Vec::new();
@@ -63,6 +74,14 @@ fn with_catalog_edges(mut t: Touches, current: &Catalog, desired: &Catalog) -> T
     }
     for id in t.drops.iter().chain(&t.alters) {
         releases.extend(current.depends.of(id).iter().filter(|d| !own.contains(*d)).cloned());
+    }
+    // Dropping a table drops its indexes, and so lets go of what they use (a function).
+    for id in &t.drops {
+        let ObjectId::Table(table) = id else { continue };
+        for index in indexes_of.get(table).into_iter().flatten() {
+            releases
+                .extend(current.depends.of(index).iter().filter(|d| !own.contains(*d)).cloned());
+        }
     }
     for r in requires {
         if !t.requires.contains(&r) {

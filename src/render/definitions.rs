@@ -19,6 +19,9 @@ pub fn create(o: &Object) -> Vec<String> {
         Object::Domain(d) => create_domain(d),
         Object::Composite(c) => vec![create_composite(c)],
         Object::Collation(c) => vec![create_collation(c)],
+        Object::Rule(r) => vec![format!("{};", r.definition)],
+        Object::Operator(o) => vec![create_operator(o)],
+        Object::Cast(c) => vec![create_cast(c)],
     }
 }
 
@@ -31,6 +34,9 @@ pub fn replace(o: &Object) -> Vec<String> {
     match o {
         Object::View(v) => vec![create_view(v, true)],
         Object::Function(f) => vec![create_function(f)],
+        Object::Rule(r) => {
+            vec![format!("{};", r.definition.replacen("CREATE RULE", "CREATE OR REPLACE RULE", 1))]
+        }
         other => create(other),
     }
 }
@@ -55,7 +61,13 @@ pub fn comment_target(id: &ObjectId, kind: ObjectKind) -> String {
             format!("{}(*)", qualified(name))
         }
         ObjectId::Function(name, args) => format!("{}({args})", qualified(name)),
-        ObjectId::Trigger(table, name) | ObjectId::Policy(table, name) => {
+        ObjectId::Operator(name, args) => {
+            format!("{}.{} ({args})", ident(&name.schema), name.name)
+        }
+        ObjectId::Cast(source, target) => format!("({source} AS {target})"),
+        ObjectId::Trigger(table, name)
+        | ObjectId::Policy(table, name)
+        | ObjectId::Rule(table, name) => {
             format!("{} ON {}", ident(name), qualified(table))
         }
         ObjectId::View(name) | ObjectId::Type(name) | ObjectId::Collation(name) => qualified(name),
@@ -269,4 +281,41 @@ fn create_collation(c: &Collation) -> String {
         options.push("deterministic = false".to_string());
     }
     format!("CREATE COLLATION {} ({});", qualified(&c.name), options.join(", "))
+}
+
+fn create_operator(o: &crate::catalog::Operator) -> String {
+    let mut options = vec![format!("FUNCTION = {}", o.function)];
+    for (key, value) in [
+        ("LEFTARG", &o.left),
+        ("RIGHTARG", &o.right),
+        ("COMMUTATOR", &o.commutator),
+        ("NEGATOR", &o.negator),
+        ("RESTRICT", &o.restrict),
+        ("JOIN", &o.join),
+    ] {
+        if let Some(v) = value {
+            options.push(format!("{key} = {v}"));
+        }
+    }
+    if o.hashes {
+        options.push("HASHES".to_string());
+    }
+    if o.merges {
+        options.push("MERGES".to_string());
+    }
+    format!("CREATE OPERATOR {}.{} ({});", ident(&o.name.schema), o.name.name, options.join(", "))
+}
+
+fn create_cast(c: &crate::catalog::Cast) -> String {
+    let how = match (c.method.as_str(), &c.function) {
+        ("i", _) => "WITH INOUT".to_string(),
+        (_, Some(f)) => format!("WITH FUNCTION {f}"),
+        _ => "WITHOUT FUNCTION".to_string(),
+    };
+    let context = match c.context.as_str() {
+        "a" => " AS ASSIGNMENT",
+        "i" => " AS IMPLICIT",
+        _ => "",
+    };
+    format!("CREATE CAST ({} AS {}) {how}{context};", c.source, c.target)
 }

@@ -130,6 +130,7 @@ pub async fn load_statements(
     client: &Client,
     statements: &[crate::source::Statement],
 ) -> Result<()> {
+    let statements = as_the_server_reads_them(statements)?;
     let mut pending: Vec<&crate::source::Statement> = statements.iter().collect();
     loop {
         let mut deferred = Vec::new();
@@ -151,6 +152,45 @@ pub async fn load_statements(
             Some(_) => pending = deferred,
         }
     }
+}
+
+/// The statements as PostgreSQL would read them from psql: a `SET client_encoding` in
+/// schema/ makes the server read the bytes that follow in that encoding. Our connection must
+/// stay UTF-8, so the SET is not sent and the text after it is re-read as the server would.
+fn as_the_server_reads_them(
+    statements: &[crate::source::Statement],
+) -> Result<Vec<crate::source::Statement>> {
+    let set = regex::Regex::new(
+        r"(?i)^SET\s+(?:SESSION\s+)?client_encoding\s*(?:=|TO)\s*'?([A-Za-z0-9_-]+)'?\s*;?$",
+    )
+    .expect("a valid pattern");
+    let mut latin1 = false;
+    let mut out = Vec::with_capacity(statements.len());
+    for stmt in statements {
+        if let Some(m) = set.captures(stmt.sql.trim()) {
+            latin1 = match m[1].to_ascii_lowercase().replace(['_', '-'], "").as_str() {
+                "latin1" | "iso88591" => true,
+                "utf8" | "unicode" | "sqlascii" => false,
+                other => {
+                    return Err(Error::Statement {
+                        location: stmt.location.clone(),
+                        message: format!(
+                            "schema files are read as UTF-8; client_encoding {other} is not supported (save the file as UTF-8 and remove the SET)"
+                        ),
+                        statement: stmt.sql.clone(),
+                    });
+                }
+            };
+            continue;
+        }
+        let mut stmt = stmt.clone();
+        if latin1 {
+            // Each byte is one LATIN1 character.
+            stmt.sql = stmt.sql.bytes().map(char::from).collect();
+        }
+        out.push(stmt);
+    }
+    Ok(out)
 }
 
 /// Whether PostgreSQL refused a statement for naming an object that does not exist (yet).

@@ -503,8 +503,9 @@ fn introspection_query_count(server: &TestServer) -> Result<(), Failed> {
         }
         assert_eq!(counts[0], counts[1], "queries for 5 tables vs 500 tables");
         // Schemas, extensions, enums, sequences, tables, columns, constraints, indexes, views,
-        // routines, triggers, policies, domains, composite types, collations, and the edges.
-        assert_eq!(counts[0], 16, "one query per object kind");
+        // routines, triggers, policies, domains, composite types, collations, rules, operators,
+        // casts, and the edges.
+        assert_eq!(counts[0], 19, "one query per object kind");
         Ok(())
     })
 }
@@ -598,12 +599,10 @@ fn unmanaged_objects_noted(server: &TestServer) -> Result<(), Failed> {
     ensure(bin(work.path(), &["plan", "--dev-url", server.admin_url()]).status.success(), "plan")?;
     work.write_schema(
         "contacts.sql",
-        &format!(
-            "{CONTACTS_V1}CREATE RULE contacts_keep AS ON DELETE TO contacts DO INSTEAD NOTHING;\n"
-        ),
+        &format!("{CONTACTS_V1}CREATE TYPE score_range AS RANGE (subtype = float8);\n"),
     );
     let expected = "error: these objects differ, and schemadiff cannot manage them yet:\n  \
-         rule contacts_keep on public.contacts (only in schema)\nchange them by hand, or list them \
+         range type public.score_range (only in schema)\nchange them by hand, or list them \
          under `exclude` in schemadiff.toml\n";
     for command in ["plan", "check"] {
         let o = bin(work.path(), &[command, "--dev-url", server.admin_url()]);
@@ -611,11 +610,8 @@ fn unmanaged_objects_noted(server: &TestServer) -> Result<(), Failed> {
         assert_eq!(text(&o), expected, "{command}");
     }
     // Excluded by name, it no longer stops either.
-    std::fs::write(
-        work.path().join("schemadiff.toml"),
-        "exclude = [\"rule * on public.contacts\"]\n",
-    )
-    .unwrap();
+    std::fs::write(work.path().join("schemadiff.toml"), "exclude = [\"range type public.*\"]\n")
+        .unwrap();
     let o = bin(work.path(), &["check", "--dev-url", server.admin_url()]);
     ensure(o.status.success(), text(&o))?;
     Ok(())

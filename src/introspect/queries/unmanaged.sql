@@ -7,27 +7,11 @@ SELECT kind || ' ' || name FROM (
       AND NOT EXISTS (SELECT 1 FROM pg_depend d
                       WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
     UNION ALL
-    SELECT 'rule', quote_ident(r.rulename) || ' on ' || r.ev_class::regclass::text
-    FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
-    WHERE c.relnamespace = ANY($1::oid[]) AND r.rulename <> '_RETURN'
-    UNION ALL
     SELECT 'range type', quote_ident(n.nspname) || '.' || quote_ident(t.typname)
     FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-    WHERE t.typnamespace = ANY($1::oid[]) AND t.typtype IN ('r', 'm')
+    WHERE t.typnamespace = ANY($1::oid[]) AND t.typtype = 'r'
       AND NOT EXISTS (SELECT 1 FROM pg_depend d
                       WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')
-    UNION ALL
-    SELECT 'operator', quote_ident(n.nspname) || '.' || o.oprname || '(' || format_type(o.oprleft, NULL) || ', ' || format_type(o.oprright, NULL) || ')'
-    FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
-    WHERE o.oprnamespace = ANY($1::oid[])
-      AND NOT EXISTS (SELECT 1 FROM pg_depend d
-                      WHERE d.classid = 'pg_operator'::regclass AND d.objid = o.oid AND d.deptype = 'e')
-    UNION ALL
-    SELECT 'cast', format_type(ca.castsource, NULL) || ' AS ' || format_type(ca.casttarget, NULL)
-    FROM pg_cast ca
-    WHERE ca.oid >= 16384
-      AND NOT EXISTS (SELECT 1 FROM pg_depend d
-                      WHERE d.classid = 'pg_cast'::regclass AND d.objid = ca.oid AND d.deptype = 'e')
     UNION ALL
     SELECT 'event trigger', quote_ident(e.evtname) FROM pg_event_trigger e
     WHERE NOT EXISTS (SELECT 1 FROM pg_depend d
