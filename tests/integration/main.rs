@@ -2,6 +2,7 @@
 //! all and is stopped at the end (libtest-mimic runs the trials in parallel).
 
 mod behaviour;
+mod conformance;
 mod fixtures;
 mod support;
 
@@ -12,6 +13,7 @@ fn main() {
     let server = Arc::new(support::TestServer::start());
     let mut trials = fixtures::trials(&server);
     trials.extend(behaviour::trials(&server));
+    trials.extend(conformance::trials(&server));
     let conclusion = libtest_mimic::run(&args, trials);
     drop(server);
     conclusion.exit();
