@@ -100,7 +100,7 @@ pub fn touches(change: &Change) -> Touches {
             t.requires.push(schema_of(&table.name));
             for c in &table.columns {
                 t.creates.push(ObjectId::Column(table.name.clone(), c.name.clone()));
-                if c.default.is_some() {
+                if c.default.is_some() || c.generated.is_some() {
                     t.creates.push(ObjectId::Default(table.name.clone(), c.name.clone()));
                 }
                 t.requires.extend(c.depends_on.iter().cloned());
@@ -115,7 +115,7 @@ pub fn touches(change: &Change) -> Touches {
             t.releases.push(schema_of(&table.name));
             for c in &table.columns {
                 t.drops.push(ObjectId::Column(table.name.clone(), c.name.clone()));
-                if c.default.is_some() {
+                if c.default.is_some() || c.generated.is_some() {
                     t.drops.push(ObjectId::Default(table.name.clone(), c.name.clone()));
                 }
                 t.releases.extend(c.depends_on.iter().cloned());
@@ -133,7 +133,8 @@ pub fn touches(change: &Change) -> Touches {
                     .iter()
                     .map(|child| ObjectId::Column(child.clone(), column.name.clone())),
             );
-            if column.default.is_some() {
+            // A generation expression is kept where a default is.
+            if column.default.is_some() || column.generated.is_some() {
                 t.creates.push(ObjectId::Default(table.clone(), column.name.clone()));
             }
             t.requires.push(ObjectId::Table(table.clone()));
@@ -146,7 +147,7 @@ pub fn touches(change: &Change) -> Touches {
                     .iter()
                     .map(|child| ObjectId::Column(child.clone(), column.name.clone())),
             );
-            if column.default.is_some() {
+            if column.default.is_some() || column.generated.is_some() {
                 t.drops.push(ObjectId::Default(table.clone(), column.name.clone()));
             }
             t.releases.extend(column.depends_on.iter().cloned());

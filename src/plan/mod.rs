@@ -193,7 +193,7 @@ fn topological(changes: &[Change], touched: &[Touches]) -> Option<Vec<usize>> {
     let (graph, nodes, keys) = graph_of(changes, touched);
     let mut indegree: Vec<usize> =
         nodes.iter().map(|&n| graph.neighbors_directed(n, Direction::Incoming).count()).collect();
-    let mut ready: BinaryHeap<Reverse<&(u8, String, usize)>> =
+    let mut ready: BinaryHeap<Reverse<&(u64, String, usize)>> =
         keys.iter().filter(|k| indegree[k.2] == 0).map(Reverse).collect();
     let mut ordered = Vec::with_capacity(changes.len());
     while let Some(Reverse(key)) = ready.pop() {
@@ -240,7 +240,29 @@ fn cycle_error(changes: &[Change], touched: &[Touches]) -> Error {
     ))
 }
 
-type Graph = (DiGraph<usize, ()>, Vec<NodeIndex>, Vec<(u8, String, usize)>);
+/// A name in one of PostgreSQL's per-schema namespaces: relations (tables, views, sequences,
+/// indexes, and the indexes behind keys) and types (every relation's row type too).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum NameSlot {
+    Relation(QualifiedName),
+    Type(QualifiedName),
+}
+
+fn name_slots(id: &ObjectId) -> Vec<NameSlot> {
+    match id {
+        ObjectId::Table(n) | ObjectId::View(n) => {
+            vec![NameSlot::Relation(n.clone()), NameSlot::Type(n.clone())]
+        }
+        ObjectId::Sequence(n) | ObjectId::Index(n) => vec![NameSlot::Relation(n.clone())],
+        ObjectId::Constraint(table, name) => {
+            vec![NameSlot::Relation(QualifiedName::new(table.schema.clone(), name.clone()))]
+        }
+        ObjectId::Type(n) => vec![NameSlot::Type(n.clone()), NameSlot::Relation(n.clone())],
+        _ => Vec::new(),
+    }
+}
+
+type Graph = (DiGraph<usize, ()>, Vec<NodeIndex>, Vec<(u64, String, usize)>);
 
 fn graph_of(changes: &[Change], touched: &[Touches]) -> Graph {
     let mut graph: DiGraph<usize, ()> = DiGraph::new();
@@ -293,12 +315,57 @@ fn graph_of(changes: &[Change], touched: &[Touches]) -> Graph {
             }
         }
     }
+    // A name PostgreSQL keeps in one namespace for several kinds (a view replaced by a table,
+    // a key's index by an index) is freed before it is taken.
+    let mut takers: HashMap<NameSlot, Vec<usize>> = HashMap::new();
+    for (i, t) in touched.iter().enumerate() {
+        for slot in t.creates.iter().flat_map(name_slots) {
+            takers.entry(slot).or_default().push(i);
+        }
+    }
+    for (i, t) in touched.iter().enumerate() {
+        for slot in t.drops.iter().flat_map(name_slots) {
+            for &c in takers.get(&slot).unwrap_or(&none) {
+                edge(i, c);
+            }
+        }
+    }
+    // Values added to an enum are committed before anything else runs (see
+    // `Change::commits_before_use`), so their steps come before every other.
+    let (first, rest): (Vec<usize>, Vec<usize>) =
+        (0..changes.len()).partition(|&i| changes[i].commits_before_use());
+    for &f in &first {
+        for &r in &rest {
+            edge(f, r);
+        }
+    }
 
-    let keys: Vec<(u8, String, usize)> = changes
+    let keys: Vec<(u64, String, usize)> = changes
         .iter()
         .zip(touched)
         .enumerate()
-        .map(|(i, (c, t))| (rank(c), sort_name(t), i))
+        .map(|(i, (c, t))| {
+            let name = sort_name(t);
+            match tiebreak_seed() {
+                None => (u64::from(rank(c)), name, i),
+                Some(seed) => (shuffled(seed, &name, i), name, i),
+            }
+        })
         .collect();
     (graph, nodes, keys)
+}
+
+/// `SCHEMADIFF_TIEBREAK_SEED`, a test hook: with it the tie-break between steps that no edge
+/// orders is a seeded shuffle instead of (rank, name), so a test can show that every order
+/// PostgreSQL needs comes from an edge.
+fn tiebreak_seed() -> Option<u64> {
+    static SEED: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    *SEED.get_or_init(|| std::env::var("SCHEMADIFF_TIEBREAK_SEED").ok()?.parse().ok())
+}
+
+fn shuffled(seed: u64, name: &str, i: usize) -> u64 {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut h = DefaultHasher::new();
+    (seed, name, i).hash(&mut h);
+    h.finish()
 }

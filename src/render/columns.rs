@@ -168,7 +168,41 @@ pub fn alterations(table: &QualifiedName, from: &Column, actions: &[ColumnAction
                 }
                 ColumnAction::SetNotNull => "SET NOT NULL".to_string(),
             };
-            format!("{prefix} {action};")
+            // A bound that moves past the sequence's position moves the position first.
+            match (a, &from.identity) {
+                (ColumnAction::SetIdentityOptions(o), Some(i)) => {
+                    let moves = keep_in_bounds(&i.sequence_name, &i.options, o);
+                    moves.into_iter().chain([format!("{prefix} {action};")]).collect::<Vec<_>>().join("\n")
+                }
+                _ => format!("{prefix} {action};"),
+            }
         })
         .collect()
+}
+
+/// When a sequence's new bound lies past its position (a MINVALUE raised above where an
+/// ascending sequence stands, a MAXVALUE lowered below a descending one), PostgreSQL refuses
+/// the change: the position moves to the bound first. Every value handed out lies on the
+/// other side of it, so none is handed out twice.
+pub fn keep_in_bounds(
+    sequence: &QualifiedName,
+    from: &SequenceOptions,
+    to: &SequenceOptions,
+) -> Option<String> {
+    let name = qualified(sequence);
+    if to.increment > 0 && to.min > from.min {
+        Some(format!(
+            "SELECT setval({}, {min}, false) FROM {name} WHERE last_value < {min};",
+            literal(&name),
+            min = to.min
+        ))
+    } else if to.increment < 0 && to.max < from.max {
+        Some(format!(
+            "SELECT setval({}, {max}, false) FROM {name} WHERE last_value > {max};",
+            literal(&name),
+            max = to.max
+        ))
+    } else {
+        None
+    }
 }

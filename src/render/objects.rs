@@ -1,6 +1,6 @@
 //! One function from a change to its statements; each object kind is a few lines here.
 
-use super::columns::{alterations, definition, sequence_options};
+use super::columns::{alterations, definition, keep_in_bounds, sequence_options};
 use super::definitions;
 use super::{ident, literal, qualified};
 use crate::catalog::{ConstraintKind, QualifiedName, ReplicaIdentity, Table, TableProperties};
@@ -67,7 +67,8 @@ pub fn statements(change: &Change) -> Vec<String> {
         Change::DropSequence(s) => vec![format!("DROP SEQUENCE {};", qualified(&s.name))],
         Change::AlterSequence { name, from, to } => {
             let options = sequence_options(to, Some(from), true);
-            vec![format!("ALTER SEQUENCE {}{};", qualified(name), prefixed(&options))]
+            let alter = format!("ALTER SEQUENCE {}{};", qualified(name), prefixed(&options));
+            keep_in_bounds(name, from, to).into_iter().chain([alter]).collect()
         }
         Change::SetSequenceOwner { name, owner, .. } => vec![format!(
             "ALTER SEQUENCE {} OWNED BY {};",

@@ -140,7 +140,9 @@ pub async fn round_trip_sql(
         if outcome.written.is_none() {
             return Err("schemas differ but plan wrote nothing".into());
         }
-        if let Some(snapshot) = &expect.snapshot {
+        // With the tie-break shuffled the order differs by design; convergence is the test.
+        let shuffled = std::env::var_os("SCHEMADIFF_TIEBREAK_SEED").is_some();
+        if let Some(snapshot) = expect.snapshot.as_ref().filter(|_| !shuffled) {
             insta::assert_snapshot!(
                 snapshot.as_str(),
                 format!("{}\n{}", outcome.up_sql, outcome.down_sql)
