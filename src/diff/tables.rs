@@ -103,7 +103,17 @@ fn owned_sequences(
 /// foreign keys are added after every table exists.
 fn create_table(t: &Table, out: &mut Vec<Change>) {
     let mut created = t.clone();
-    let redundant = redundant_keys(t);
+    // CREATE TABLE would validate a NOT VALID constraint, and keep only the first of several
+    // keys on the same columns: those are added after it.
+    let mut redundant = redundant_keys(t);
+    redundant.extend(
+        t.constraints
+            .values()
+            .filter(|c| {
+                c.kind != ConstraintKind::ForeignKey && c.definition.ends_with(" NOT VALID")
+            })
+            .map(|c| c.name.clone()),
+    );
     created
         .constraints
         .retain(|name, c| c.kind != ConstraintKind::ForeignKey && !redundant.contains(name));
