@@ -154,20 +154,16 @@ fn name_of(dir: &Path) -> String {
     dir.file_name().unwrap().to_string_lossy().into_owned()
 }
 
+/// A case from `from` to `to`, named after its folder.
+fn case(corpus: &'static str, dir: &Path, from: String, to: String) -> Case {
+    Case { corpus, name: name_of(dir), sources: Sources { from, to, data: None, check: None } }
+}
+
 fn migra(root: &Path) -> Vec<Case> {
     case_dirs(&root.join("migra"))
         .into_iter()
         .filter(|d| d.join("to.sql").exists())
-        .map(|d| Case {
-            corpus: "migra",
-            name: name_of(&d),
-            sources: Sources {
-                from: read(&d.join("from.sql")),
-                to: read(&d.join("to.sql")),
-                data: None,
-                check: None,
-            },
-        })
+        .map(|d| case("migra", &d, read(&d.join("from.sql")), read(&d.join("to.sql"))))
         .collect()
 }
 
@@ -202,16 +198,7 @@ fn sqldef(root: &Path, full: bool) -> Vec<Case> {
         .into_iter()
         .enumerate()
         .filter(|(i, _)| full || i % SQLDEF_SAMPLE_EVERY == 0)
-        .map(|(_, d)| Case {
-            corpus: "sqldef",
-            name: name_of(&d),
-            sources: Sources {
-                from: read(&d.join("from.sql")),
-                to: read(&d.join("to.sql")),
-                data: None,
-                check: None,
-            },
-        })
+        .map(|(_, d)| case("sqldef", &d, read(&d.join("from.sql")), read(&d.join("to.sql"))))
         .collect()
 }
 
@@ -220,15 +207,6 @@ fn realworld(root: &Path) -> Vec<Case> {
     case_dirs(&root.join("realworld"))
         .into_iter()
         .filter(|d| d.join("schema.sql").exists())
-        .map(|d| Case {
-            corpus: "realworld",
-            name: name_of(&d),
-            sources: Sources {
-                from: String::new(),
-                to: read(&d.join("schema.sql")),
-                data: None,
-                check: None,
-            },
-        })
+        .map(|d| case("realworld", &d, String::new(), read(&d.join("schema.sql"))))
         .collect()
 }
