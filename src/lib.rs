@@ -117,6 +117,9 @@ async fn plan_in_shadow(
     };
     let (desired, desired_unmanaged) = loaded(shadow, statements).await?;
     refuse_unmanaged(cfg, &current_unmanaged, &desired_unmanaged)?;
+    if let Some(client) = live {
+        refuse_missing_roles(&desired, &introspect::roles(client).await?)?;
+    }
 
     let up = plan::plan(&current, &desired)?;
     let down = plan::plan(&desired, &current)?;
@@ -212,6 +215,29 @@ fn refuse_unmanaged(
         return Ok(());
     }
     Err(Error::Unmanaged(differ.join("\n")))
+}
+
+/// Roles are cluster objects that migrations do not create: a role the schema names and the
+/// target lacks would fail there, so the plan stops first and names it.
+fn refuse_missing_roles(desired: &Catalog, target_roles: &[String]) -> Result<()> {
+    let named: BTreeSet<&String> = desired
+        .objects
+        .values()
+        .filter_map(|o| match o {
+            catalog::Object::Policy(p) => Some(p.roles.iter()),
+            _ => None,
+        })
+        .flatten()
+        .filter(|r| *r != "public" && !target_roles.contains(r))
+        .collect();
+    if named.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = named.into_iter().map(String::as_str).collect();
+    Err(Error::Usage(format!(
+        "the schema names roles the database does not have: {}; create them there first (roles belong to the cluster, not to a migration)",
+        names.join(", ")
+    )))
 }
 
 /// Names the files in the schema directory that are not read.

@@ -23,7 +23,10 @@ pub struct Aggregate {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Function {
     pub name: QualifiedName,
-    /// `pg_get_function_identity_arguments`: the part of the signature that identifies it.
+    /// The input argument types: with the name, what identifies a routine (overloads
+    /// differ in them; renaming a parameter does not make another routine).
+    pub argument_types: String,
+    /// `pg_get_function_identity_arguments`: those types with their names and modes.
     pub identity_arguments: String,
     pub kind: RoutineKind,
     pub definition: String,

@@ -65,7 +65,7 @@ impl Object {
     pub fn id(&self) -> ObjectId {
         match self {
             Object::View(v) => ObjectId::View(v.name.clone()),
-            Object::Function(f) => ObjectId::Function(f.name.clone(), f.identity_arguments.clone()),
+            Object::Function(f) => ObjectId::Function(f.name.clone(), f.argument_types.clone()),
             Object::Trigger(t) => ObjectId::Trigger(t.table.clone(), t.name.clone()),
             Object::Policy(p) => ObjectId::Policy(p.table.clone(), p.name.clone()),
             Object::Domain(d) => ObjectId::Type(d.name.clone()),

@@ -59,12 +59,8 @@ const AGGREGATE_OPTIONS: [&str; 16] = [
 pub fn function(r: &Row, oids: &mut Oids) -> Object {
     let name = qualified(r, 1);
     let identity_arguments: String = r.get(3);
-    oids.register(
-        PG_PROC,
-        r.get(0),
-        0,
-        ObjectId::Function(name.clone(), identity_arguments.clone()),
-    );
+    let argument_types: String = r.get(12);
+    oids.register(PG_PROC, r.get(0), 0, ObjectId::Function(name.clone(), argument_types.clone()));
     let kind = match r.get::<_, String>(4).as_str() {
         "p" => RoutineKind::Procedure,
         "a" => RoutineKind::Aggregate,
@@ -83,6 +79,7 @@ pub fn function(r: &Row, oids: &mut Oids) -> Object {
     let definition: Option<String> = r.get(5);
     Object::Function(Function {
         name,
+        argument_types,
         identity_arguments,
         kind,
         definition: definition.unwrap_or_default().trim_end().to_string(),

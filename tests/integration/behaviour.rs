@@ -38,6 +38,7 @@ pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
         ("dry_run_verifies_and_writes_nothing", dry_run),
         ("trigger_function_trigger_per_table_and_view_plan_apply_revert_check", updated_at_pattern),
         ("statement_order_in_schema_does_not_matter", schema_order_free),
+        ("a_role_the_target_lacks_is_an_error_naming_it", role_missing_on_target),
         (
             "objects_schemadiff_cannot_manage_stop_plan_and_check_unless_excluded",
             unmanaged_objects_noted,
@@ -715,4 +716,32 @@ fn schema_order_free(server: &TestServer) -> Result<(), Failed> {
         text(&o),
     )?;
     Ok(())
+}
+
+fn role_missing_on_target(server: &TestServer) -> Result<(), Failed> {
+    block_on(async {
+        // The dev server has the role; the target, another cluster, does not.
+        let dev = schemadiff::shadow::EphemeralCluster::start()?;
+        let admin = schemadiff::connect::connect_url(&dev.url("postgres")).await?;
+        admin.batch_execute("CREATE ROLE sales_team_only_on_dev").await?;
+        let db = server.fresh_database("roles").await;
+        let work = Workdir::new();
+        work.write_schema(
+            "deals.sql",
+            "CREATE TABLE deals (id bigint PRIMARY KEY, owner text);\n\
+             ALTER TABLE deals ENABLE ROW LEVEL SECURITY;\n\
+             CREATE POLICY deals_sales ON deals TO sales_team_only_on_dev USING (true);\n",
+        );
+        let o = bin(
+            work.path(),
+            &["plan", "--database-url", &db.url, "--dev-url", &dev.url("postgres")],
+        );
+        ensure(!o.status.success(), text(&o))?;
+        ensure(
+            text(&o).contains("roles the database does not have: sales_team_only_on_dev"),
+            text(&o),
+        )?;
+        ensure(!work.migrations_dir().exists(), "nothing may be written")?;
+        Ok(())
+    })
 }

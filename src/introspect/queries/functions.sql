@@ -27,7 +27,9 @@ SELECT p.oid, n.nspname, p.proname, pg_get_function_identity_arguments(p.oid) AS
                 FROM pg_operator o JOIN pg_namespace ons ON ons.oid = o.oprnamespace
                 WHERE o.oid = ag.aggsortop) END,
            CASE p.proparallel WHEN 's' THEN 'safe' WHEN 'r' THEN 'restricted' END
-       ] AS aggregate_options
+       ] AS aggregate_options,
+       -- The identity PostgreSQL keys a routine by: its name and input argument types.
+       oidvectortypes(p.proargtypes) AS argument_types
 FROM pg_proc p
 JOIN pg_namespace n ON n.oid = p.pronamespace
 JOIN pg_language l ON l.oid = p.prolang
