@@ -4,6 +4,7 @@
 //! unordered: `plan` orders it.
 
 mod enums;
+mod guards;
 mod indexes;
 mod namespaces;
 mod objects;
@@ -17,6 +18,7 @@ use crate::catalog::{
     QualifiedName, Schema, Sequence, SequenceOptions, Table, TableProperties,
 };
 
+pub use guards::{refuse_missing_roles, refuse_unmanaged};
 pub use objects::{Delta, delta};
 
 /// What a `COMMENT ON` targets.

@@ -5,6 +5,9 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+mod naming;
+pub use naming::describe;
+
 use crate::error::{Error, Result};
 
 pub const SUM_FILE: &str = "schemadiff.sum";

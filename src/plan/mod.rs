@@ -37,6 +37,22 @@ impl Plan {
         self.steps.is_empty()
     }
 
+    /// Stops a plan that raises hazards `allowed` does not list, naming each with its reason.
+    pub fn refuse_unallowed(&self, allowed: &BTreeSet<HazardCode>) -> Result<()> {
+        let refused: Vec<String> = (self.steps.iter().flat_map(|s| s.hazards.iter()))
+            .filter(|h| !allowed.contains(&h.code))
+            .map(|h| format!("  {}: {}", h.code, h.reason))
+            .collect();
+        if refused.is_empty() {
+            return Ok(());
+        }
+        let codes: Vec<&str> = (self.hazard_codes().into_iter())
+            .filter(|c| !allowed.contains(c))
+            .map(HazardCode::as_str)
+            .collect();
+        Err(Error::HazardsNotAllowed { list: refused.join("\n"), codes: codes.join(",") })
+    }
+
     /// Every hazard code the plan raises.
     pub fn hazard_codes(&self) -> BTreeSet<HazardCode> {
         self.steps.iter().flat_map(|s| s.hazards.iter().map(|h| h.code)).collect()

@@ -235,3 +235,17 @@ pub async fn replay(client: &Client, migrations: &[crate::migrations::Migration]
     }
     Ok(())
 }
+
+/// Runs `work` in a new scratch database and drops the database afterwards.
+pub async fn in_scratch<T, F, Fut>(shadow: &Shadow, purpose: &str, work: F) -> Result<T>
+where
+    F: FnOnce(std::sync::Arc<ScratchDatabase>) -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let db = std::sync::Arc::new(shadow.create_database(purpose).await?);
+    let result = work(db.clone()).await;
+    if let Ok(db) = std::sync::Arc::try_unwrap(db) {
+        shadow.drop_database(db).await?;
+    }
+    result
+}
