@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::catalog::Manage;
 use crate::error::{Error, Result};
 
 /// `schemadiff.toml` in the working directory; every key optional.
@@ -17,6 +18,21 @@ pub struct FileConfig {
     /// (`rule * on public.contacts`; `*` matches anything).
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// `false`: leave `GRANT`/`REVOKE` and default privileges alone (for targets without
+    /// the roles the schema names).
+    pub privileges: Option<bool>,
+    /// `false`: leave owners alone.
+    pub owners: Option<bool>,
+    /// `"error"`: an `INSERT` (or other data statement) in `schema/` stops the plan; by
+    /// default it is named in a note and left out.
+    pub data_statements: Option<DataStatements>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DataStatements {
+    Note,
+    Error,
 }
 
 /// The resolved settings every command works from.
@@ -28,6 +44,10 @@ pub struct Config {
     pub migrations_dir: PathBuf,
     /// See `FileConfig::exclude`.
     pub exclude: Vec<String>,
+    /// Whether privileges and owners are managed.
+    pub manage: Manage,
+    /// Whether data statements in `schema/` stop the plan.
+    pub refuse_data: bool,
 }
 
 /// What the command line gave.
@@ -69,6 +89,11 @@ impl Config {
                 .or(from_file.migrations_dir)
                 .unwrap_or_else(|| "generated".into()),
             exclude: from_file.exclude,
+            manage: Manage {
+                privileges: from_file.privileges.unwrap_or(true),
+                owners: from_file.owners.unwrap_or(true),
+            },
+            refuse_data: from_file.data_statements == Some(DataStatements::Error),
         })
     }
 }

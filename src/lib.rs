@@ -62,6 +62,7 @@ pub struct PlanOutcome {
 pub async fn plan(req: &PlanRequest) -> Result<PlanOutcome> {
     let cfg = &req.config;
     let statements = source::load_schema_dir(&cfg.schema_dir)?;
+    let data_note = source::data_note(&statements, cfg.refuse_data)?;
     let existing = migrations::read_dir(&cfg.migrations_dir)?;
     migrations::verify_sum(&cfg.migrations_dir, &existing)?;
 
@@ -88,6 +89,7 @@ pub async fn plan(req: &PlanRequest) -> Result<PlanOutcome> {
 
     let shadow = Shadow::start(cfg.dev_url.as_deref())?;
     let mut notes = ignored_note(&cfg.schema_dir).into_iter().collect::<Vec<_>>();
+    notes.extend(data_note);
     if let Some(client) = &live {
         shadow.ensure_roles(&introspect::roles(client).await?).await?;
         let (target, local) =
@@ -112,13 +114,15 @@ async fn plan_in_shadow(
     notes: Vec<String>,
 ) -> Result<PlanOutcome> {
     let cfg = &req.config;
-    let (current, current_unmanaged) = match live {
+    let (mut current, current_unmanaged) = match live {
         Some(client) => {
             (introspect::introspect(client).await?, introspect::unmanaged(client).await?)
         }
         None => replayed(shadow, existing).await?,
     };
-    let (desired, desired_unmanaged) = loaded(shadow, statements).await?;
+    let (mut desired, desired_unmanaged) = loaded(shadow, statements).await?;
+    current.restrict_to(cfg.manage);
+    desired.restrict_to(cfg.manage);
     diff::refuse_unmanaged(cfg, &current_unmanaged, &desired_unmanaged)?;
     if let Some(client) = live {
         diff::refuse_missing_roles(&desired, &introspect::roles(client).await?)?;
@@ -143,12 +147,12 @@ async fn plan_in_shadow(
 
     verify::verify(
         shadow,
-        live.is_some(),
-        existing,
+        if live.is_some() { verify::Current::Live } else { verify::Current::Replayed(existing) },
         &current,
         &desired,
         &outcome.up_sql,
         &outcome.down_sql,
+        cfg.manage,
     )
     .await?;
 
@@ -198,15 +202,18 @@ fn ignored_note(dir: &Path) -> Option<String> {
 /// Why `generated/` is out of step with `schema/`, or the notes worth showing when they agree.
 pub async fn check(config: &Config) -> Result<Vec<String>> {
     let statements = source::load_schema_dir(&config.schema_dir)?;
+    let data_note = source::data_note(&statements, config.refuse_data)?;
     let existing = migrations::read_dir(&config.migrations_dir)?;
     migrations::verify_sum(&config.migrations_dir, &existing)?;
     let shadow = Shadow::start(config.dev_url.as_deref())?;
-    let (current, current_unmanaged) = replayed(&shadow, &existing).await?;
-    let (desired, desired_unmanaged) = loaded(&shadow, &statements).await?;
+    let (mut current, current_unmanaged) = replayed(&shadow, &existing).await?;
+    let (mut desired, desired_unmanaged) = loaded(&shadow, &statements).await?;
+    current.restrict_to(config.manage);
+    desired.restrict_to(config.manage);
     diff::refuse_unmanaged(config, &current_unmanaged, &desired_unmanaged)?;
     let pending = plan::plan(&current, &desired)?;
     if pending.is_empty() {
-        return Ok(ignored_note(&config.schema_dir).into_iter().collect());
+        return Ok(ignored_note(&config.schema_dir).into_iter().chain(data_note).collect());
     }
     let sql: Vec<String> = pending.steps.iter().flat_map(render::step_sql).collect();
     Err(Error::Migrations(format!(

@@ -11,6 +11,8 @@ use super::ObjectId;
 pub struct Dependencies {
     needs: BTreeMap<ObjectId, BTreeSet<ObjectId>>,
     needed_by: BTreeMap<ObjectId, BTreeSet<ObjectId>>,
+    /// Objects that need themselves (a view that reads itself), which is no ordering edge.
+    itself: BTreeSet<ObjectId>,
 }
 
 impl PartialEq for Dependencies {
@@ -31,6 +33,16 @@ impl Dependencies {
         }
         self.needed_by.entry(target.clone()).or_default().insert(object.clone());
         self.needs.entry(object).or_default().insert(target);
+    }
+
+    /// Records that `object` reads itself.
+    pub fn add_itself(&mut self, object: ObjectId) {
+        self.itself.insert(object);
+    }
+
+    /// Whether `object` needs itself.
+    pub fn refers_to_itself(&self, object: &ObjectId) -> bool {
+        self.itself.contains(object)
     }
 
     /// What `object` needs.

@@ -49,13 +49,29 @@ pub enum ObjectId {
     Operator(QualifiedName, String),
     /// A cast from one type to another; casts belong to no schema.
     Cast(String, String),
+    ForeignTable(QualifiedName),
+    /// A foreign server; servers belong to no schema.
+    Server(String),
+    EventTrigger(String),
+    /// The privileges new objects of a kind (`TABLES`, `FUNCTIONS`, ...) get when `role`
+    /// (`None`: the role that runs the migration) creates them, in `schema` or anywhere.
+    DefaultPrivileges {
+        role: Option<String>,
+        schema: Option<String>,
+        on: String,
+    },
 }
 
 impl ObjectId {
     /// The schema the object lives in, when it lives in one.
     pub fn schema(&self) -> Option<&str> {
         match self {
-            ObjectId::Schema(_) | ObjectId::Extension(_) | ObjectId::Cast(..) => None,
+            ObjectId::Schema(_)
+            | ObjectId::Extension(_)
+            | ObjectId::Cast(..)
+            | ObjectId::Server(_)
+            | ObjectId::EventTrigger(_) => None,
+            ObjectId::DefaultPrivileges { schema, .. } => schema.as_deref(),
             ObjectId::Type(n)
             | ObjectId::Sequence(n)
             | ObjectId::Table(n)
@@ -69,7 +85,8 @@ impl ObjectId {
             | ObjectId::Default(n, _)
             | ObjectId::Collation(n)
             | ObjectId::Rule(n, _)
-            | ObjectId::Operator(n, _) => Some(&n.schema),
+            | ObjectId::Operator(n, _)
+            | ObjectId::ForeignTable(n) => Some(&n.schema),
         }
     }
 }
@@ -94,6 +111,19 @@ impl fmt::Display for ObjectId {
             ObjectId::Rule(t, n) => write!(f, "rule {n} on {t}"),
             ObjectId::Operator(n, args) => write!(f, "operator {n}({args})"),
             ObjectId::Cast(s, t) => write!(f, "cast ({s} AS {t})"),
+            ObjectId::ForeignTable(t) => write!(f, "foreign table {t}"),
+            ObjectId::Server(s) => write!(f, "server {s}"),
+            ObjectId::EventTrigger(e) => write!(f, "event trigger {e}"),
+            ObjectId::DefaultPrivileges { role, schema, on } => {
+                write!(f, "default privileges on {}", on.to_lowercase())?;
+                if let Some(r) = role {
+                    write!(f, " for role {r}")?;
+                }
+                match schema {
+                    Some(s) => write!(f, " in schema {s}"),
+                    None => Ok(()),
+                }
+            }
         }
     }
 }

@@ -3,8 +3,10 @@
 //! Both sides of every diff are a `Catalog` read back from a real PostgreSQL by `introspect`,
 //! so two equal schemas compare equal field by field.
 
+mod access;
 mod collation;
 mod dependencies;
+mod foreign;
 mod function;
 mod identity;
 mod object;
@@ -17,8 +19,10 @@ mod trigger;
 mod types;
 mod view;
 
+pub use access::{Access, Grants, Manage, Privilege};
 pub use collation::Collation;
 pub use dependencies::Dependencies;
+pub use foreign::{EventTrigger, ForeignColumn, ForeignTable, Server};
 pub use function::{Aggregate, Function, RoutineKind};
 pub use identity::{ObjectId, QualifiedName};
 pub use object::{Object, ObjectKind};
@@ -30,7 +34,7 @@ pub use table::{
     Column, Constraint, ConstraintKind, Index, PartitionOf, ReplicaIdentity, Table, TableProperties,
 };
 pub use trigger::{Trigger, TriggerState};
-pub use types::{Attribute, CompositeType, Domain};
+pub use types::{Attribute, CompositeType, Domain, RangeType};
 pub use view::View;
 
 use std::collections::BTreeMap;
@@ -69,6 +73,8 @@ pub struct Catalog {
     pub indexes: BTreeMap<QualifiedName, Index>,
     /// Views, routines, triggers, policies, domains and composite types.
     pub objects: BTreeMap<ObjectId, Object>,
+    /// Owners and privileges of the objects above, and the defaults for new ones.
+    pub access: BTreeMap<ObjectId, Access>,
     /// Edges between the objects above, not compared.
     pub depends: Dependencies,
     /// Edges from PL/pgSQL bodies: they order the plan unless they close a cycle.
@@ -79,6 +85,18 @@ impl Catalog {
     /// Whether a table or (materialized) view of that name exists.
     pub fn has_relation(&self, name: &QualifiedName) -> bool {
         self.tables.contains_key(name) || self.objects.contains_key(&ObjectId::View(name.clone()))
+    }
+
+    /// Forgets what the project does not manage, on both sides of a diff alike.
+    pub fn restrict_to(&mut self, manage: Manage) {
+        if !manage.privileges {
+            self.access.retain(|id, _| !matches!(id, ObjectId::DefaultPrivileges { .. }));
+            self.access.values_mut().for_each(|a| a.grants.clear());
+        }
+        if !manage.owners {
+            self.access.values_mut().for_each(|a| a.owner = None);
+        }
+        self.access.retain(|id, a| !a.is_implied(id));
     }
 
     /// One line per fact, in a stable order: what a residual difference is shown as.
@@ -160,6 +178,15 @@ impl Catalog {
         }
         for (id, o) in &self.objects {
             out.push(format!("{id} {o:?}"));
+        }
+        for (id, a) in &self.access {
+            if let Some(owner) = &a.owner {
+                out.push(format!("{id} owner {owner}"));
+            }
+            for (p, grantable) in &a.grants {
+                let option = if *grantable { " with grant option" } else { "" };
+                out.push(format!("{id} grant {} to {}{option}", p.privilege, p.grantee));
+            }
         }
         out
     }

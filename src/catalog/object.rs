@@ -3,8 +3,8 @@
 //! own file; this enum is the one list the generic diff, plan and render walk.
 
 use super::{
-    Cast, Collation, CompositeType, Domain, Function, ObjectId, Operator, Policy, QualifiedName,
-    Rule, Trigger, View,
+    Cast, Collation, CompositeType, Domain, EventTrigger, ForeignTable, Function, ObjectId,
+    Operator, Policy, QualifiedName, RangeType, Rule, Server, Trigger, View,
 };
 
 /// One object of a definition kind.
@@ -20,6 +20,10 @@ pub enum Object {
     Rule(Rule),
     Operator(Operator),
     Cast(Cast),
+    Range(RangeType),
+    Server(Server),
+    ForeignTable(ForeignTable),
+    EventTrigger(EventTrigger),
 }
 
 /// What an object is, as `COMMENT ON`, `DROP` and messages name it.
@@ -38,6 +42,9 @@ pub enum ObjectKind {
     Rule,
     Operator,
     Cast,
+    Server,
+    ForeignTable,
+    EventTrigger,
 }
 
 impl ObjectKind {
@@ -57,6 +64,9 @@ impl ObjectKind {
             ObjectKind::Rule => "RULE",
             ObjectKind::Operator => "OPERATOR",
             ObjectKind::Cast => "CAST",
+            ObjectKind::Server => "SERVER",
+            ObjectKind::ForeignTable => "FOREIGN TABLE",
+            ObjectKind::EventTrigger => "EVENT TRIGGER",
         }
     }
 }
@@ -74,6 +84,10 @@ impl Object {
             Object::Rule(r) => ObjectId::Rule(r.table.clone(), r.name.clone()),
             Object::Operator(o) => ObjectId::Operator(o.name.clone(), o.arguments.clone()),
             Object::Cast(c) => ObjectId::Cast(c.source.clone(), c.target.clone()),
+            Object::Range(r) => ObjectId::Type(r.name.clone()),
+            Object::Server(s) => ObjectId::Server(s.name.clone()),
+            Object::ForeignTable(t) => ObjectId::ForeignTable(t.name.clone()),
+            Object::EventTrigger(e) => ObjectId::EventTrigger(e.name.clone()),
         }
     }
 
@@ -94,6 +108,10 @@ impl Object {
             Object::Rule(_) => ObjectKind::Rule,
             Object::Operator(_) => ObjectKind::Operator,
             Object::Cast(_) => ObjectKind::Cast,
+            Object::Range(_) => ObjectKind::Type,
+            Object::Server(_) => ObjectKind::Server,
+            Object::ForeignTable(_) => ObjectKind::ForeignTable,
+            Object::EventTrigger(_) => ObjectKind::EventTrigger,
         }
     }
 
@@ -102,13 +120,17 @@ impl Object {
     pub fn name(&self) -> QualifiedName {
         self.name_ref().cloned().unwrap_or_else(|| match self {
             Object::Cast(c) => QualifiedName::new("", format!("{}_as_{}", c.source, c.target)),
+            Object::Server(s) => QualifiedName::new("", s.name.clone()),
+            Object::EventTrigger(e) => QualifiedName::new("", e.name.clone()),
             _ => unreachable!("every object but a cast has a name"),
         })
     }
 
     fn name_ref(&self) -> Option<&QualifiedName> {
         Some(match self {
-            Object::Cast(_) => return None,
+            Object::Cast(_) | Object::Server(_) | Object::EventTrigger(_) => return None,
+            Object::Range(r) => &r.name,
+            Object::ForeignTable(t) => &t.name,
             Object::Rule(r) => &r.table,
             Object::Operator(o) => &o.name,
             Object::View(v) => &v.name,
@@ -133,6 +155,10 @@ impl Object {
             Object::Rule(r) => r.comment.as_ref(),
             Object::Operator(o) => o.comment.as_ref(),
             Object::Cast(c) => c.comment.as_ref(),
+            Object::Range(r) => r.comment.as_ref(),
+            Object::Server(s) => s.comment.as_ref(),
+            Object::ForeignTable(t) => t.comment.as_ref(),
+            Object::EventTrigger(e) => e.comment.as_ref(),
         }
     }
 
@@ -141,6 +167,7 @@ impl Object {
         match self {
             Object::View(v) => Some(&v.column_comments),
             Object::Composite(c) => Some(&c.column_comments),
+            Object::ForeignTable(t) => Some(&t.column_comments),
             _ => None,
         }
     }
@@ -160,6 +187,10 @@ impl Object {
             Object::Rule(r) => r.comment = None,
             Object::Operator(o) => o.comment = None,
             Object::Cast(c) => c.comment = None,
+            Object::Range(r) => r.comment = None,
+            Object::Server(s) => s.comment = None,
+            Object::ForeignTable(t) => (t.comment, t.column_comments) = (None, Default::default()),
+            Object::EventTrigger(e) => e.comment = None,
         }
         o
     }

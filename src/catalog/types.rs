@@ -50,3 +50,14 @@ impl CompositeType {
         kept(self, to) == kept(to, self)
     }
 }
+
+/// `CREATE TYPE ... AS RANGE`; its multirange type comes with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RangeType {
+    pub name: QualifiedName,
+    pub subtype: String,
+    /// Each option PostgreSQL keeps beyond the subtype, as `CREATE TYPE` spells it
+    /// (`subtype_opclass`, `collation`, `canonical`, `subtype_diff`, `multirange_type_name`).
+    pub options: Vec<(String, String)>,
+    pub comment: Option<String>,
+}

@@ -20,6 +20,11 @@ pub struct View {
     pub comment: Option<String>,
     /// `COMMENT ON COLUMN` of the view's columns.
     pub column_comments: BTreeMap<String, String>,
+    /// `ALTER VIEW ... ALTER COLUMN ... SET DEFAULT`: what inserts through the view get.
+    pub column_defaults: BTreeMap<String, String>,
+    /// The query reads the view itself, which only `CREATE OR REPLACE` over a view of the
+    /// same columns can make.
+    pub refers_to_itself: bool,
 }
 
 impl View {

@@ -41,7 +41,8 @@ pub fn refuse_missing_roles(desired: &Catalog, target_roles: &[String]) -> Resul
             _ => None,
         })
         .flatten()
-        .filter(|r| *r != "public" && !target_roles.contains(r))
+        .chain(desired.access.values().flat_map(catalog::Access::roles))
+        .filter(|r| *r != "public" && !r.starts_with("pg_") && !target_roles.contains(r))
         .collect();
     if named.is_empty() {
         return Ok(());

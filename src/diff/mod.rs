@@ -8,6 +8,7 @@ mod guards;
 mod indexes;
 mod namespaces;
 mod objects;
+mod privileges;
 mod sequences;
 mod tables;
 
@@ -234,6 +235,20 @@ pub enum Change {
         target: CommentTarget,
         comment: Option<String>,
     },
+    /// An object's owner and privileges brought to the desired ones: revokes first, then the
+    /// owner (`Some(None)`: the role running the migration), then grants, so a role that
+    /// becomes owner gives up its grants before and one that stops being owner gets its
+    /// grants after.
+    SetAccess {
+        id: ObjectId,
+        /// `Access::keyword`.
+        keyword: String,
+        owner: Option<Option<String>>,
+        /// Privileges to revoke; `true`: only the grant option.
+        revoke: Vec<(crate::catalog::Privilege, bool)>,
+        /// Privileges to grant; `true`: with grant option.
+        grant: Vec<(crate::catalog::Privilege, bool)>,
+    },
 }
 
 impl Change {
@@ -254,6 +269,7 @@ pub fn diff(current: &Catalog, desired: &Catalog) -> Vec<Change> {
     indexes::diff(current, desired, &mut changes);
     objects::diff(current, desired, &mut changes);
     rebuild_dependents(current, desired, &mut changes);
+    privileges::diff(current, desired, &mut changes);
     changes
 }
 

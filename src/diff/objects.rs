@@ -3,7 +3,7 @@
 //! created again (their dependents with them: see `rebuild_dependents`).
 
 use super::{Change, CommentTarget, pair};
-use crate::catalog::{Catalog, Object};
+use crate::catalog::{Catalog, EventTrigger, Object};
 
 /// How one object turns into its desired version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +34,18 @@ pub fn delta(a: &Object, b: &Object) -> Delta {
         }
         (Object::Composite(x), Object::Composite(y)) if x.alterable_to(y) => Delta::Alter,
         (Object::Rule(_), Object::Rule(_)) => Delta::Replace,
+        (Object::Server(x), Object::Server(y))
+            if x.wrapper == y.wrapper
+                && x.server_type == y.server_type
+                && (x.version == y.version || y.version.is_some()) =>
+        {
+            Delta::Alter
+        }
+        (Object::EventTrigger(x), Object::EventTrigger(y))
+            if EventTrigger { enabled: y.enabled.clone(), ..x.clone() } == *y =>
+        {
+            Delta::Alter
+        }
         _ => Delta::Recreate,
     }
 }

@@ -26,6 +26,8 @@ pub const PG_COLLATION: u32 = 3456;
 pub const PG_REWRITE: u32 = 2618;
 pub const PG_OPERATOR: u32 = 2617;
 pub const PG_CAST: u32 = 2605;
+pub const PG_FOREIGN_SERVER: u32 = 1417;
+pub const PG_EVENT_TRIGGER: u32 = 3466;
 
 /// `(catalog, oid, sub-id)` of a database object, as `pg_depend` addresses it.
 pub type Address = (u32, u32, i32);
@@ -41,6 +43,11 @@ impl Oids {
         if oid != 0 {
             self.ids.insert((class, oid, sub), id);
         }
+    }
+
+    /// The object registered at exactly this address.
+    pub fn exact(&self, address: Address) -> Option<&ObjectId> {
+        self.ids.get(&address)
     }
 
     fn resolve(&self, (class, oid, sub): Address) -> Option<&ObjectId> {
@@ -103,6 +110,11 @@ pub fn resolve(oids: &mut Oids, extensions: &HashMap<u32, String>, rows: &[Row])
         // afterwards): ownership is not an ordering edge.
         if matches!(object, ObjectId::Sequence(_)) && e.kind == 'a' {
             continue;
+        }
+        // Every view's rule depends on the view; only one that reads its own columns reads
+        // itself.
+        if object == target && e.target.2 != 0 {
+            deps.add_itself(object.clone());
         }
         deps.add(object.clone(), target.clone());
     }

@@ -1,6 +1,7 @@
 //! Reads a live or shadow database into a `Catalog`: one bulk query per object kind, and one
 //! for the dependency edges between them.
 
+mod access;
 mod bodies;
 mod dependencies;
 mod objects;
@@ -345,8 +346,12 @@ async fn read_catalog(client: &Client) -> Result<(Catalog, Stats)> {
     }
 
     type Reader = fn(&Row, &mut Oids) -> crate::catalog::Object;
-    let kinds: [(&str, &str, Reader); 10] = [
+    let kinds: [(&str, &str, Reader); 14] = [
         ("collations", include_str!("queries/collations.sql"), objects::collation),
+        ("range types", include_str!("queries/ranges.sql"), objects::range),
+        ("foreign servers", include_str!("queries/servers.sql"), objects::server),
+        ("foreign tables", include_str!("queries/foreign_tables.sql"), objects::foreign_table),
+        ("event triggers", include_str!("queries/event_triggers.sql"), objects::event_trigger),
         ("views", include_str!("queries/views.sql"), objects::view),
         ("routines", include_str!("queries/functions.sql"), objects::function),
         ("triggers", include_str!("queries/triggers.sql"), objects::trigger),
@@ -364,8 +369,21 @@ async fn read_catalog(client: &Client) -> Result<(Catalog, Stats)> {
         }
     }
 
+    for r in s.query("privileges", include_str!("queries/privileges.sql"), &[&schema_oids]).await? {
+        catalog.access.extend(access::object(&r, &oids));
+    }
+    let sql = include_str!("queries/default_privileges.sql");
+    for r in s.query("default privileges", sql, &[&schema_oids]).await? {
+        catalog.access.extend(access::defaults(&r));
+    }
+
     let rows = s.query("dependencies", include_str!("queries/dependencies.sql"), &[]).await?;
     catalog.depends = dependencies::resolve(&mut oids, &extension_oids, &rows);
+    for (id, o) in catalog.objects.iter_mut() {
+        if let crate::catalog::Object::View(v) = o {
+            v.refers_to_itself = catalog.depends.refers_to_itself(id);
+        }
+    }
     bodies::add_body_dependencies(&mut catalog);
 
     Ok((catalog, s.stats))

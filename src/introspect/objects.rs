@@ -6,12 +6,13 @@ use std::collections::BTreeMap;
 use tokio_postgres::Row;
 
 use super::dependencies::{
-    Oids, PG_CAST, PG_CLASS, PG_COLLATION, PG_OPERATOR, PG_POLICY, PG_PROC, PG_REWRITE, PG_TRIGGER,
-    PG_TYPE,
+    Oids, PG_CAST, PG_CLASS, PG_COLLATION, PG_EVENT_TRIGGER, PG_FOREIGN_SERVER, PG_OPERATOR,
+    PG_POLICY, PG_PROC, PG_REWRITE, PG_TRIGGER, PG_TYPE,
 };
 use crate::catalog::{
-    Aggregate, Attribute, Cast, Collation, CompositeType, Domain, Function, Object, ObjectId,
-    Operator, Policy, QualifiedName, RoutineKind, Rule, Trigger, TriggerState, View,
+    Aggregate, Attribute, Cast, Collation, CompositeType, Domain, EventTrigger, ForeignColumn,
+    ForeignTable, Function, Object, ObjectId, Operator, Policy, QualifiedName, RangeType,
+    RoutineKind, Rule, Server, Trigger, TriggerState, View,
 };
 
 fn qualified(r: &Row, schema: usize) -> QualifiedName {
@@ -33,6 +34,8 @@ pub fn view(r: &Row, oids: &mut Oids) -> Object {
         populated: r.get(8),
         comment: r.get(9),
         column_comments: column_comments(r, 6, 10),
+        column_defaults: column_comments(r, 6, 11),
+        refers_to_itself: false,
     })
 }
 
@@ -175,7 +178,7 @@ pub fn collation(r: &Row, oids: &mut Oids) -> Object {
     })
 }
 
-/// Column name -> comment, for the columns that have one.
+/// Column name -> comment (or another per-column text), for the columns that have one.
 fn column_comments(r: &Row, names: usize, comments: usize) -> BTreeMap<String, String> {
     let names: Vec<String> = r.get(names);
     let comments: Vec<Option<String>> = r.get(comments);
@@ -224,6 +227,78 @@ pub fn cast(r: &Row, oids: &mut Oids) -> Object {
         function: r.get(3),
         method: r.get(4),
         context: r.get(5),
+        comment: r.get(6),
+    })
+}
+
+pub fn server(r: &Row, oids: &mut Oids) -> Object {
+    let name: String = r.get(1);
+    oids.register(PG_FOREIGN_SERVER, r.get(0), 0, ObjectId::Server(name.clone()));
+    Object::Server(Server {
+        name,
+        wrapper: r.get(2),
+        server_type: r.get(3),
+        version: r.get(4),
+        options: r.get(5),
+        comment: r.get(6),
+    })
+}
+
+pub fn foreign_table(r: &Row, oids: &mut Oids) -> Object {
+    let name = qualified(r, 2);
+    oids.register(PG_CLASS, r.get(0), 0, ObjectId::ForeignTable(name.clone()));
+    oids.register(PG_TYPE, r.get(1), 0, ObjectId::ForeignTable(name.clone()));
+    let names: Vec<String> = r.get(6);
+    let types: Vec<String> = r.get(7);
+    let collations: Vec<Option<String>> = r.get(8);
+    let not_null: Vec<bool> = r.get(9);
+    let defaults: Vec<Option<String>> = r.get(10);
+    let options: Vec<Option<String>> = r.get(11);
+    let columns = (0..names.len())
+        .map(|i| ForeignColumn {
+            name: names[i].clone(),
+            type_sql: types[i].clone(),
+            collation: collations[i].clone(),
+            not_null: not_null[i],
+            default: defaults[i].clone(),
+            options: options[i]
+                .as_deref()
+                .map(|o| o.split('\x1f').map(str::to_string).collect())
+                .unwrap_or_default(),
+        })
+        .collect();
+    Object::ForeignTable(ForeignTable {
+        name,
+        server: r.get(4),
+        columns,
+        options: r.get(5),
+        comment: r.get(12),
+        column_comments: column_comments(r, 6, 13),
+    })
+}
+
+pub fn range(r: &Row, oids: &mut Oids) -> Object {
+    let name = qualified(r, 3);
+    for i in 0..3 {
+        oids.register(PG_TYPE, r.get(i), 0, ObjectId::Type(name.clone()));
+    }
+    const OPTIONS: [&str; 5] =
+        ["SUBTYPE_OPCLASS", "COLLATION", "CANONICAL", "SUBTYPE_DIFF", "MULTIRANGE_TYPE_NAME"];
+    let values: Vec<Option<String>> = r.get(6);
+    let options =
+        OPTIONS.iter().zip(values).filter_map(|(k, v)| v.map(|v| (k.to_string(), v))).collect();
+    Object::Range(RangeType { name, subtype: r.get(5), options, comment: r.get(7) })
+}
+
+pub fn event_trigger(r: &Row, oids: &mut Oids) -> Object {
+    let name: String = r.get(1);
+    oids.register(PG_EVENT_TRIGGER, r.get(0), 0, ObjectId::EventTrigger(name.clone()));
+    Object::EventTrigger(EventTrigger {
+        name,
+        event: r.get(2),
+        tags: r.get(3),
+        function: r.get(4),
+        enabled: r.get(5),
         comment: r.get(6),
     })
 }

@@ -79,6 +79,11 @@ pub fn describe(plan: &Plan) -> String {
             SetInherits { table, .. } | SetTableProperties { table, .. } => {
                 (format!("alter_{}", table.name), Some((0, table.name.clone())))
             }
+            SetAccess { id, owner, revoke, grant, .. } => {
+                let owner_only = owner.is_some() && revoke.is_empty() && grant.is_empty();
+                let what = if owner_only { "owner_of" } else { "privileges_on" };
+                (format!("{what}_{}", access_subject(id)), None)
+            }
             SetSequenceOwner { .. } | Comment { .. } => continue,
         };
         if !phrases.iter().any(|(p, _)| *p == phrase) {
@@ -126,5 +131,23 @@ fn object_subject(o: &catalog::Object) -> Option<(u8, String)> {
             Some((0, o.name().name.clone()))
         }
         _ => Some((1, o.name().name.clone())),
+    }
+}
+
+/// The object privileges are about, as a file name says it.
+fn access_subject(id: &catalog::ObjectId) -> String {
+    use catalog::ObjectId::*;
+    match id {
+        Schema(s) => format!("schema_{s}"),
+        Column(t, _) => t.name.clone(),
+        DefaultPrivileges { on, .. } => format!("new_{}", on.to_lowercase()),
+        Table(n)
+        | View(n)
+        | Sequence(n)
+        | Function(n, _)
+        | Type(n)
+        | Collation(n)
+        | Operator(n, _) => n.name.clone(),
+        other => other.to_string(),
     }
 }

@@ -245,11 +245,19 @@ pub fn touches(change: &Change) -> Touches {
         Change::ReplaceObject { to, .. } | Change::AlterObject { to, .. } => {
             t.alters.push(to.id());
         }
+        // Ownership and privileges change nothing other steps read.
+        Change::SetAccess { id, .. } => match id {
+            ObjectId::DefaultPrivileges { schema, .. } => {
+                t.requires.extend(schema.iter().map(|s| ObjectId::Schema(s.clone())))
+            }
+            _ => t.requires.push(id.clone()),
+        },
         Change::Comment { target, .. } => {
             // A column of a view or composite type is made with it.
             if let CommentTarget::Column(n, _) = target {
                 t.requires.push(ObjectId::View(n.clone()));
                 t.requires.push(ObjectId::Type(n.clone()));
+                t.requires.push(ObjectId::ForeignTable(n.clone()));
             }
             t.requires.push(match target {
                 CommentTarget::Schema(s) => ObjectId::Schema(s.clone()),

@@ -153,6 +153,7 @@ fn rank(change: &Change) -> u8 {
         Change::AttachPartition { .. } | Change::SetInherits { .. } => 21,
         Change::CreateObject(_) | Change::ReplaceObject { .. } | Change::AlterObject { .. } => 24,
         Change::Comment { .. } => 25,
+        Change::SetAccess { .. } => 26,
     }
 }
 
@@ -266,7 +267,7 @@ enum NameSlot {
 
 fn name_slots(id: &ObjectId) -> Vec<NameSlot> {
     match id {
-        ObjectId::Table(n) | ObjectId::View(n) => {
+        ObjectId::Table(n) | ObjectId::View(n) | ObjectId::ForeignTable(n) => {
             vec![NameSlot::Relation(n.clone()), NameSlot::Type(n.clone())]
         }
         ObjectId::Sequence(n) | ObjectId::Index(n) => vec![NameSlot::Relation(n.clone())],

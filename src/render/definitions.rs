@@ -2,13 +2,17 @@
 
 use super::{ident, literal, qualified};
 use crate::catalog::{
-    Collation, CompositeType, Domain, Function, Object, ObjectId, ObjectKind, Policy, Trigger,
-    TriggerState, View,
+    Collation, CompositeType, Domain, EventTrigger, ForeignTable, Function, Object, ObjectId,
+    ObjectKind, Policy, RangeType, Server, Trigger, TriggerState, View,
 };
 
 pub fn create(o: &Object) -> Vec<String> {
     match o {
-        Object::View(v) => vec![create_view(v, false)],
+        Object::View(v) => {
+            let mut out = vec![create_view(v, false)];
+            out.extend(view_defaults(None, v));
+            out
+        }
         Object::Function(f) => vec![create_function(f)],
         Object::Trigger(t) => {
             let mut out = vec![format!("{};", t.definition)];
@@ -22,6 +26,10 @@ pub fn create(o: &Object) -> Vec<String> {
         Object::Rule(r) => vec![format!("{};", r.definition)],
         Object::Operator(o) => vec![create_operator(o)],
         Object::Cast(c) => vec![create_cast(c)],
+        Object::Range(r) => vec![create_range(r)],
+        Object::Server(s) => vec![create_server(s)],
+        Object::ForeignTable(t) => vec![create_foreign_table(t)],
+        Object::EventTrigger(e) => create_event_trigger(e),
     }
 }
 
@@ -30,9 +38,19 @@ pub fn drop(o: &Object) -> Vec<String> {
 }
 
 /// `CREATE OR REPLACE` of a kind that has it.
-pub fn replace(o: &Object) -> Vec<String> {
+pub fn replace(from: &Object, o: &Object) -> Vec<String> {
+    match (from, o) {
+        (Object::View(f), Object::View(v)) => {
+            let mut out = vec![create_view(v, true)];
+            out.extend(view_defaults(Some(f), v));
+            out
+        }
+        _ => replace_definition(o),
+    }
+}
+
+fn replace_definition(o: &Object) -> Vec<String> {
     match o {
-        Object::View(v) => vec![create_view(v, true)],
         Object::Function(f) => vec![create_function(f)],
         Object::Rule(r) => {
             vec![format!("{};", r.definition.replacen("CREATE RULE", "CREATE OR REPLACE RULE", 1))]
@@ -50,6 +68,8 @@ pub fn alter(from: &Object, to: &Object) -> Vec<String> {
         (Object::Policy(_), Object::Policy(p)) => vec![alter_policy(p)],
         (Object::Domain(a), Object::Domain(b)) => alter_domain(a, b),
         (Object::Composite(a), Object::Composite(b)) => alter_composite(a, b),
+        (Object::Server(a), Object::Server(b)) => alter_server(a, b),
+        (Object::EventTrigger(_), Object::EventTrigger(e)) => event_trigger_state(e),
         (a, b) => drop(a).into_iter().chain(create(b)).collect(),
     }
 }
@@ -70,7 +90,11 @@ pub fn comment_target(id: &ObjectId, kind: ObjectKind) -> String {
         | ObjectId::Rule(table, name) => {
             format!("{} ON {}", ident(name), qualified(table))
         }
-        ObjectId::View(name) | ObjectId::Type(name) | ObjectId::Collation(name) => qualified(name),
+        ObjectId::View(name)
+        | ObjectId::Type(name)
+        | ObjectId::Collation(name)
+        | ObjectId::ForeignTable(name) => qualified(name),
+        ObjectId::Server(name) | ObjectId::EventTrigger(name) => ident(name),
         other => other.to_string(),
     }
 }
@@ -87,6 +111,16 @@ fn create_view(v: &View, or_replace: bool) -> String {
             "CREATE MATERIALIZED VIEW {}{with} AS\n {}{data};",
             qualified(&v.name),
             v.definition
+        )
+    } else if v.refers_to_itself && !or_replace {
+        // First a view of the same columns, which the real query can then replace.
+        let columns: Vec<String> =
+            v.columns.iter().map(|(name, ty)| format!("NULL::{ty} AS {}", ident(name))).collect();
+        format!(
+            "CREATE VIEW {} AS\n SELECT {};\n{}",
+            qualified(&v.name),
+            columns.join(", "),
+            create_view(v, true)
         )
     } else {
         let verb = if or_replace { "CREATE OR REPLACE VIEW" } else { "CREATE VIEW" };
@@ -318,4 +352,130 @@ fn create_cast(c: &crate::catalog::Cast) -> String {
         _ => "",
     };
     format!("CREATE CAST ({} AS {}) {how}{context};", c.source, c.target)
+}
+
+/// `OPTIONS (key 'value', ...)` from `key=value` entries; empty when there are none.
+fn options_clause(options: &[String]) -> String {
+    if options.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = options.iter().map(|o| option_pair(o, "")).collect();
+    format!(" OPTIONS ({})", list.join(", "))
+}
+
+fn option_pair(option: &str, verb: &str) -> String {
+    let (key, value) = option.split_once('=').unwrap_or((option, ""));
+    format!("{verb}{} {}", ident(key), literal(value))
+}
+
+fn create_range(r: &RangeType) -> String {
+    let mut options = vec![format!("SUBTYPE = {}", r.subtype)];
+    options.extend(r.options.iter().map(|(k, v)| format!("{k} = {v}")));
+    format!("CREATE TYPE {} AS RANGE ({});", qualified(&r.name), options.join(", "))
+}
+
+fn create_server(s: &Server) -> String {
+    let mut sql = format!("CREATE SERVER {}", ident(&s.name));
+    if let Some(t) = &s.server_type {
+        sql.push_str(&format!(" TYPE {}", literal(t)));
+    }
+    if let Some(v) = &s.version {
+        sql.push_str(&format!(" VERSION {}", literal(v)));
+    }
+    format!("{sql} FOREIGN DATA WRAPPER {}{};", ident(&s.wrapper), options_clause(&s.options))
+}
+
+/// Version and options in place (the diff recreates a server whose wrapper or type changes).
+fn alter_server(a: &Server, b: &Server) -> Vec<String> {
+    let key = |o: &String| o.split_once('=').map_or(o.clone(), |(k, _)| k.to_string());
+    let mut changes = Vec::new();
+    for o in &b.options {
+        match a.options.iter().find(|x| key(x) == key(o)) {
+            Some(x) if x == o => {}
+            Some(_) => changes.push(option_pair(o, "SET ")),
+            None => changes.push(option_pair(o, "ADD ")),
+        }
+    }
+    for o in a.options.iter().filter(|x| !b.options.iter().any(|o| key(o) == key(x))) {
+        changes.push(format!("DROP {}", ident(&key(o))));
+    }
+    let mut sql = format!("ALTER SERVER {}", ident(&b.name));
+    if a.version != b.version
+        && let Some(v) = &b.version
+    {
+        sql.push_str(&format!(" VERSION {}", literal(v)));
+    }
+    if !changes.is_empty() {
+        sql.push_str(&format!(" OPTIONS ({})", changes.join(", ")));
+    }
+    vec![format!("{sql};")]
+}
+
+fn create_foreign_table(t: &ForeignTable) -> String {
+    let columns: Vec<String> = t
+        .columns
+        .iter()
+        .map(|c| {
+            let mut col =
+                format!("    {} {}{}", ident(&c.name), c.type_sql, options_clause(&c.options));
+            if let Some(coll) = &c.collation {
+                col.push_str(&format!(" COLLATE {coll}"));
+            }
+            if c.not_null {
+                col.push_str(" NOT NULL");
+            }
+            if let Some(d) = &c.default {
+                col.push_str(&format!(" DEFAULT {d}"));
+            }
+            col
+        })
+        .collect();
+    format!(
+        "CREATE FOREIGN TABLE {} (\n{}\n) SERVER {}{};",
+        qualified(&t.name),
+        columns.join(",\n"),
+        ident(&t.server),
+        options_clause(&t.options)
+    )
+}
+
+fn create_event_trigger(e: &EventTrigger) -> Vec<String> {
+    let mut sql = format!("CREATE EVENT TRIGGER {} ON {}", ident(&e.name), ident(&e.event));
+    if !e.tags.is_empty() {
+        let tags: Vec<String> = e.tags.iter().map(|t| literal(t)).collect();
+        sql.push_str(&format!("\n    WHEN TAG IN ({})", tags.join(", ")));
+    }
+    let mut out = vec![format!("{sql}\n    EXECUTE FUNCTION {}();", e.function)];
+    if e.enabled != "O" {
+        out.extend(event_trigger_state(e));
+    }
+    out
+}
+
+fn event_trigger_state(e: &EventTrigger) -> Vec<String> {
+    let state = match e.enabled.as_str() {
+        "D" => "DISABLE",
+        "R" => "ENABLE REPLICA",
+        "A" => "ENABLE ALWAYS",
+        _ => "ENABLE",
+    };
+    vec![format!("ALTER EVENT TRIGGER {} {state};", ident(&e.name))]
+}
+
+/// The column defaults of `to` that `from` lacks or has otherwise, set; the others dropped.
+fn view_defaults(from: Option<&View>, to: &View) -> Vec<String> {
+    let none = std::collections::BTreeMap::new();
+    let old = from.map_or(&none, |f| &f.column_defaults);
+    let alter =
+        |c: &String| format!("ALTER VIEW {} ALTER COLUMN {}", qualified(&to.name), ident(c));
+    let mut out: Vec<String> = (old.keys())
+        .filter(|c| !to.column_defaults.contains_key(*c) && to.columns.iter().any(|(n, _)| n == *c))
+        .map(|c| format!("{} DROP DEFAULT;", alter(c)))
+        .collect();
+    for (c, d) in &to.column_defaults {
+        if old.get(c) != Some(d) {
+            out.push(format!("{} SET DEFAULT {d};", alter(c)));
+        }
+    }
+    out
 }

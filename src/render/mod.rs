@@ -1,5 +1,6 @@
 //! Steps -> SQL text. All identifier quoting and literal escaping lives here.
 
+mod access;
 mod columns;
 mod definitions;
 mod objects;

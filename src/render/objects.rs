@@ -1,7 +1,7 @@
 //! One function from a change to its statements; each object kind is a few lines here.
 
 use super::columns::{alterations, definition, keep_in_bounds, sequence_options};
-use super::definitions;
+use super::{access, definitions};
 use super::{ident, literal, qualified};
 use crate::catalog::{ConstraintKind, QualifiedName, ReplicaIdentity, Table, TableProperties};
 use crate::diff::{Change, CommentTarget};
@@ -128,9 +128,12 @@ pub fn statements(change: &Change) -> Vec<String> {
                 })
                 .collect()
         }
+        Change::SetAccess { id, keyword, owner, revoke, grant } => {
+            access::set_access(id, keyword, owner, revoke, grant)
+        }
         Change::CreateObject(o) => definitions::create(o),
         Change::DropObject(o) => definitions::drop(o),
-        Change::ReplaceObject { to, .. } => definitions::replace(to),
+        Change::ReplaceObject { from, to } => definitions::replace(from, to),
         Change::AlterObject { from, to } => definitions::alter(from, to),
         Change::Comment { target, comment } => {
             let target = match target {

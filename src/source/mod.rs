@@ -98,6 +98,60 @@ pub fn split_statements(file: &Path, text: &str) -> Result<Vec<Statement>> {
         .collect())
 }
 
+/// Statements that change rows rather than the schema (`INSERT`, `UPDATE`, `DELETE`,
+/// `COPY`, `MERGE`, `TRUNCATE`): they run when `schema/` is loaded, but rows are not part of a
+/// schema and no migration carries them.
+pub fn data_statements(statements: &[Statement]) -> Vec<&Statement> {
+    const DATA: [&str; 6] = ["INSERT", "UPDATE", "DELETE", "COPY", "MERGE", "TRUNCATE"];
+    statements
+        .iter()
+        .filter(|s| {
+            let first = s.sql.split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("");
+            let first = first.to_ascii_uppercase();
+            DATA.contains(&first.as_str())
+                || (first == "WITH"
+                    && pg_query::parse(&s.sql, pg_query::ParserOptions::DEFAULT).is_ok_and(
+                        |tree| {
+                            use pg_query::NodeRef::*;
+                            tree.protobuf.nodes().first().is_some_and(|(n, ..)| {
+                                matches!(
+                                    n,
+                                    InsertStmt(_) | UpdateStmt(_) | DeleteStmt(_) | MergeStmt(_)
+                                )
+                            })
+                        },
+                    ))
+        })
+        .collect()
+}
+
+/// What to say about data statements in `schema/`: a note by default, an error naming each
+/// at file:line when `refuse` (`data_statements = "error"` in `schemadiff.toml`).
+pub fn data_note(statements: &[Statement], refuse: bool) -> Result<Option<String>> {
+    let data = data_statements(statements);
+    if data.is_empty() {
+        return Ok(None);
+    }
+    let list: Vec<String> =
+        data.iter().map(|s| format!("  {}: {}", s.location, head(&s.sql))).collect();
+    let text = format!(
+        "schema/ holds the schema, not data: these statements change rows, and no migration carries rows:\n{}",
+        list.join("\n")
+    );
+    if refuse {
+        return Err(Error::Usage(format!("{text}\nmove them to the application's seed data")));
+    }
+    Ok(Some(format!(
+        "{text}\nthey are left out of the plan (set `data_statements = \"error\"` in schemadiff.toml to refuse them)"
+    )))
+}
+
+/// The first words of a statement, for messages.
+pub fn head(sql: &str) -> String {
+    let words: Vec<&str> = sql.split_whitespace().take(3).collect();
+    words.join(" ")
+}
+
 /// The 1-based line and column of a byte offset.
 pub fn locate(file: &Path, text: &str, offset: usize) -> Location {
     let offset = offset.min(text.len());
@@ -124,6 +178,16 @@ mod tests {
         assert_eq!((stmts[0].location.line, stmts[0].location.column), (2, 1));
         assert_eq!((stmts[1].location.line, stmts[1].location.column), (4, 3));
         assert_eq!(stmts[1].sql, "CREATE TABLE b (id int)");
+    }
+
+    #[test]
+    fn data_statements_are_told_from_schema_statements() {
+        let text = "CREATE TABLE a (id int);\nINSERT INTO a VALUES (1);\n\
+                    WITH x AS (SELECT 1) DELETE FROM a;\nWITH x AS (SELECT 1) SELECT * FROM x;\n\
+                    update a set id = 2;\nCREATE VIEW v AS SELECT 1;\n";
+        let stmts = split_statements(Path::new("s.sql"), text).unwrap();
+        let lines: Vec<usize> = data_statements(&stmts).iter().map(|s| s.location.line).collect();
+        assert_eq!(lines, [2, 3, 5]);
     }
 
     #[test]

@@ -3,51 +3,56 @@
 
 use std::path::Path;
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, Manage};
 use crate::error::{Error, Result};
 use crate::migrations::Migration;
 use crate::shadow::Shadow;
 use crate::{apply, introspect, plan, render, shadow};
 
+/// Where the current state comes from.
+#[derive(Clone, Copy)]
+pub enum Current<'a> {
+    /// A live database: rebuilt in the shadow from its catalog.
+    Live,
+    /// `generated/`, replayed.
+    Replayed(&'a [Migration]),
+}
+
 /// Replays the current state, then up and down, in a scratch database, checking each result.
 pub async fn verify(
     shadow: &Shadow,
-    current_is_live: bool,
-    existing: &[Migration],
+    from: Current<'_>,
     current: &Catalog,
     desired: &Catalog,
     up_sql: &str,
     down_sql: &str,
+    manage: Manage,
 ) -> Result<()> {
     let planned = Path::new("<planned>");
     shadow::in_scratch(shadow, "verify", |db| async move {
         let client = &db.client;
-        if current_is_live {
+        if let Current::Replayed(existing) = from {
+            shadow::replay(client, existing).await?;
+        } else {
             // Rebuild the live schema from its catalog: the same renderer, from an empty database.
-            let empty = introspect::introspect(client).await?;
+            let empty = read(client, manage).await?;
             let setup = plan::plan(&empty, current)?;
             let sql = render::migration_file("current schema", &setup);
             apply::run_in_transaction(client, &sql, Path::new("<current schema>")).await?;
             compare(
                 "rebuilding the current schema in the shadow",
-                &introspect::introspect(client).await?,
+                &read(client, manage).await?,
                 current,
             )?;
-        } else {
-            shadow::replay(client, existing).await?;
         }
         apply::run_in_transaction(client, up_sql, &planned.join("up.sql")).await.map_err(|e| {
             Error::Verification { phase: "up fails to run".into(), residual: e.to_string() }
         })?;
-        compare("up does not reach schema/", &introspect::introspect(client).await?, desired)?;
+        compare("up does not reach schema/", &read(client, manage).await?, desired)?;
         apply::run_in_transaction(client, down_sql, &planned.join("down.sql")).await.map_err(
             |e| Error::Verification { phase: "down fails to run".into(), residual: e.to_string() },
         )?;
-        compare(
-            "down does not return to the current schema",
-            &introspect::introspect(client).await?,
-            current,
-        )
+        compare("down does not return to the current schema", &read(client, manage).await?, current)
     })
     .await
 }
@@ -74,4 +79,11 @@ pub fn residual(got: &Catalog, want: &Catalog) -> String {
         out.push_str(&format!("  {sign} {}", change));
     }
     out
+}
+
+/// The shadow's catalog, restricted as the plan's catalogs are.
+async fn read(client: &tokio_postgres::Client, manage: Manage) -> Result<Catalog> {
+    let mut catalog = introspect::introspect(client).await?;
+    catalog.restrict_to(manage);
+    Ok(catalog)
 }

@@ -39,6 +39,8 @@ pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
         ("trigger_function_trigger_per_table_and_view_plan_apply_revert_check", updated_at_pattern),
         ("statement_order_in_schema_does_not_matter", schema_order_free),
         ("a_role_the_target_lacks_is_an_error_naming_it", role_missing_on_target),
+        ("privileges_can_be_left_unmanaged_in_schemadiff_toml", privileges_unmanaged),
+        ("data_statements_in_schema_are_named_and_refused_when_asked", data_statements_named),
         (
             "objects_schemadiff_cannot_manage_stop_plan_and_check_unless_excluded",
             unmanaged_objects_noted,
@@ -506,7 +508,7 @@ fn introspection_query_count(server: &TestServer) -> Result<(), Failed> {
         // Schemas, extensions, enums, sequences, tables, columns, constraints, indexes, views,
         // routines, triggers, policies, domains, composite types, collations, rules, operators,
         // casts, and the edges.
-        assert_eq!(counts[0], 19, "one query per object kind");
+        assert_eq!(counts[0], 25, "one query per object kind");
         Ok(())
     })
 }
@@ -600,10 +602,10 @@ fn unmanaged_objects_noted(server: &TestServer) -> Result<(), Failed> {
     ensure(bin(work.path(), &["plan", "--dev-url", server.admin_url()]).status.success(), "plan")?;
     work.write_schema(
         "contacts.sql",
-        &format!("{CONTACTS_V1}CREATE TYPE score_range AS RANGE (subtype = float8);\n"),
+        &format!("{CONTACTS_V1}CREATE TEXT SEARCH CONFIGURATION notes_search (COPY = simple);\n"),
     );
     let expected = "error: these objects differ, and schemadiff cannot manage them yet:\n  \
-         range type public.score_range (only in schema)\nchange them by hand, or list them \
+         text search configuration public.notes_search (only in schema)\nchange them by hand, or list them \
          under `exclude` in schemadiff.toml\n";
     for command in ["plan", "check"] {
         let o = bin(work.path(), &[command, "--dev-url", server.admin_url()]);
@@ -611,8 +613,11 @@ fn unmanaged_objects_noted(server: &TestServer) -> Result<(), Failed> {
         assert_eq!(text(&o), expected, "{command}");
     }
     // Excluded by name, it no longer stops either.
-    std::fs::write(work.path().join("schemadiff.toml"), "exclude = [\"range type public.*\"]\n")
-        .unwrap();
+    std::fs::write(
+        work.path().join("schemadiff.toml"),
+        "exclude = [\"text search configuration public.*\"]\n",
+    )
+    .unwrap();
     let o = bin(work.path(), &["check", "--dev-url", server.admin_url()]);
     ensure(o.status.success(), text(&o))?;
     Ok(())
@@ -715,6 +720,65 @@ fn schema_order_free(server: &TestServer) -> Result<(), Failed> {
         text(&o).contains("schema/d_broken.sql:2:38: relation \"no_such_table\" does not exist"),
         text(&o),
     )?;
+    Ok(())
+}
+
+/// A team whose target lacks the roles of its laptops turns privileges and owners off.
+fn privileges_unmanaged(server: &TestServer) -> Result<(), Failed> {
+    block_on(async {
+        let dev = schemadiff::shadow::EphemeralCluster::start()?;
+        let admin = schemadiff::connect::connect_url(&dev.url("postgres")).await?;
+        admin.batch_execute("CREATE ROLE analysts_only_on_dev").await?;
+        let db = server.fresh_database("grants").await;
+        let work = Workdir::new();
+        work.write_schema(
+            "deals.sql",
+            "CREATE TABLE deals (id bigint PRIMARY KEY);\n\
+             GRANT SELECT ON deals TO analysts_only_on_dev;\n\
+             ALTER TABLE deals OWNER TO analysts_only_on_dev;\n",
+        );
+        let args = ["plan", "--database-url", &db.url, "--dev-url", &dev.url("postgres")];
+        let o = bin(work.path(), &args);
+        ensure(!o.status.success(), text(&o))?;
+        ensure(
+            text(&o).contains("roles the database does not have: analysts_only_on_dev"),
+            text(&o),
+        )?;
+        std::fs::write(work.path().join("schemadiff.toml"), "privileges = false\nowners = false\n")
+            .unwrap();
+        let o = bin(work.path(), &args);
+        ensure(o.status.success(), text(&o))?;
+        let up = std::fs::read_to_string(work.migrations_dir().join("001_create_deals.up.sql"))
+            .map_err(|e| format!("{e}: {}", text(&o)))?;
+        ensure(!up.contains("GRANT") && !up.contains("OWNER"), up)?;
+        Ok(())
+    })
+}
+
+/// Rows are not schema: an `INSERT` in `schema/` is named at its file:line, and stops the
+/// plan when the project asks for that.
+fn data_statements_named(server: &TestServer) -> Result<(), Failed> {
+    let work = Workdir::new();
+    work.write_schema(
+        "contacts.sql",
+        &format!("{CONTACTS_V1}INSERT INTO contacts VALUES (1, 'Ada');\n"),
+    );
+    let o = bin(work.path(), &["plan", "--dev-url", server.admin_url()]);
+    ensure(o.status.success(), text(&o))?;
+    let note = "note: schema/ holds the schema, not data: these statements change rows, and no \
+                migration carries rows:\n  ";
+    ensure(text(&o).contains(note), text(&o))?;
+    ensure(text(&o).contains("contacts.sql:5:1: INSERT INTO contacts\n"), text(&o))?;
+    let written = files(&work.migrations_dir());
+    std::fs::write(work.path().join("schemadiff.toml"), "data_statements = \"error\"\n").unwrap();
+    work.write_schema(
+        "contacts.sql",
+        &format!("{CONTACTS_V2}INSERT INTO contacts VALUES (1, 'Ada');\n"),
+    );
+    let o = bin(work.path(), &["plan", "--dev-url", server.admin_url()]);
+    ensure(o.status.code() == Some(2), format!("exit {:?}: {}", o.status.code(), text(&o)))?;
+    ensure(text(&o).contains("contacts.sql:6:1: INSERT INTO contacts\n"), text(&o))?;
+    ensure(files(&work.migrations_dir()) == written, "nothing more may be written")?;
     Ok(())
 }
 

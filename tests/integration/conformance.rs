@@ -11,41 +11,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use tokio::sync::Mutex;
-
 use libtest_mimic::Trial;
 
 use crate::fixtures::{Expect, Sources, round_trip_sql};
 use crate::support::{TestServer, block_on};
-
-/// The roles the upstream harnesses create before their runs; cases name them.
-const HARNESS_ROLES: &[&str] = &[
-    "schemainspect_test_role",
-    "readonly_user",
-    "app_user",
-    "admin_role",
-    "user-with-dash",
-    "user.with.dot",
-    "user with spaces",
-    "CamelCaseUser",
-    "UPPERCASE_USER",
-    "user1",
-    "user2",
-    "user3",
-    "user4",
-    "My User",
-    "reader",
-    "writer",
-    "admin",
-    "reader1",
-    "reader2",
-    "writer1",
-    "writer2",
-    "role1",
-    "role2",
-    "power_user",
-    "user@domain.com",
-];
 
 /// Every sqldef case of the sample is the n-th of the loadable ones.
 const SQLDEF_SAMPLE_EVERY: usize = 4;
@@ -81,18 +50,16 @@ pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
         return Vec::new();
     }
     let expected = Arc::new(expected_failures());
-    let roles = Arc::new(Mutex::new(false));
     let mut cases = migra(&root);
     cases.extend(sqldef(&root, std::env::var("SCHEMADIFF_CONFORMANCE").as_deref() == Ok("full")));
     cases.extend(realworld(&root));
     cases
         .into_iter()
         .map(|case| {
-            let (server, expected, roles) = (server.clone(), expected.clone(), roles.clone());
+            let (server, expected) = (server.clone(), expected.clone());
             let id = format!("{}/{}", case.corpus, case.name);
             Trial::test(format!("conformance::{}::{}", case.corpus, case.name), move || {
                 block_on(async {
-                    ensure_roles(&server, &roles).await;
                     let expect = Expect { hazards: None, snapshot: None };
                     let result = round_trip_sql(&server, &case.sources, &expect, &case.name).await;
                     report(&id, &result);
@@ -108,23 +75,6 @@ pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
             })
         })
         .collect()
-}
-
-async fn ensure_roles(server: &TestServer, done: &Mutex<bool>) {
-    let mut done = done.lock().await;
-    if *done {
-        return;
-    }
-    let admin = schemadiff::connect::connect_url(server.admin_url()).await.expect("connect");
-    for role in HARNESS_ROLES {
-        let (lit, ident) = (role.replace('\'', "''"), role.replace('"', "\"\""));
-        let sql = format!(
-            "DO $$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{lit}') THEN \
-             CREATE ROLE \"{ident}\"; END IF; END$$"
-        );
-        admin.batch_execute(&sql).await.expect("create a harness role");
-    }
-    *done = true;
 }
 
 fn report(id: &str, result: &Result<(), String>) {

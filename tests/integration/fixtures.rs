@@ -81,6 +81,7 @@ pub async fn round_trip_sql(
     expect: &Expect,
     name: &str,
 ) -> Result<(), String> {
+    server.ensure_harness_roles().await;
     let from = server.fresh_database(&format!("{name}_from")).await;
     let to = server.fresh_database(&format!("{name}_to")).await;
     let result = async {
@@ -100,6 +101,8 @@ pub async fn round_trip_sql(
             schema_dir: work.schema_dir(),
             migrations_dir: work.migrations_dir(),
             exclude: Vec::new(),
+            manage: Default::default(),
+            refuse_data: false,
         };
         let mut req = PlanRequest {
             config: config.clone(),

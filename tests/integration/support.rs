@@ -124,3 +124,55 @@ impl Workdir {
 pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
 }
+
+/// The roles the upstream harnesses create before their runs; cases name them.
+pub const HARNESS_ROLES: &[&str] = &[
+    "schemainspect_test_role",
+    "readonly_user",
+    "app_user",
+    "admin_role",
+    "user-with-dash",
+    "user.with.dot",
+    "user with spaces",
+    "CamelCaseUser",
+    "UPPERCASE_USER",
+    "user1",
+    "user2",
+    "user3",
+    "user4",
+    "My User",
+    "reader",
+    "writer",
+    "admin",
+    "reader1",
+    "reader2",
+    "writer1",
+    "writer2",
+    "role1",
+    "role2",
+    "power_user",
+    "user@domain.com",
+];
+
+static HARNESS_ROLES_MADE: tokio::sync::Mutex<bool> = tokio::sync::Mutex::const_new(false);
+
+impl TestServer {
+    /// Creates the harness roles once per server: cluster objects the cases' grants,
+    /// owners and policies name.
+    pub async fn ensure_harness_roles(&self) {
+        let mut done = HARNESS_ROLES_MADE.lock().await;
+        if *done {
+            return;
+        }
+        let admin = schemadiff::connect::connect_url(self.admin_url()).await.expect("connect");
+        for role in HARNESS_ROLES {
+            let (lit, ident) = (role.replace('\'', "''"), role.replace('"', "\"\""));
+            let sql = format!(
+                "DO $$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{lit}') THEN \
+                 CREATE ROLE \"{ident}\"; END IF; END$$"
+            );
+            admin.batch_execute(&sql).await.expect("create a harness role");
+        }
+        *done = true;
+    }
+}

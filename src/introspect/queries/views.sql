@@ -12,7 +12,11 @@ SELECT c.oid, n.nspname, c.relname, c.relkind = 'm' AS materialized,
        obj_description(c.oid, 'pg_class') AS comment,
        ARRAY(SELECT col_description(c.oid, a.attnum) FROM pg_attribute a
              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-             ORDER BY a.attnum) AS column_comments
+             ORDER BY a.attnum) AS column_comments,
+       ARRAY(SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a
+             LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+             WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+             ORDER BY a.attnum) AS column_defaults
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('v', 'm')
