@@ -128,6 +128,12 @@ async fn plan_in_shadow(
         diff::refuse_missing_roles(&desired, &introspect::roles(client).await?)?;
     }
 
+    let mut notes = notes;
+    for index in current.invalid_indexes() {
+        notes.push(format!(
+            "index {index} is invalid (a failed CREATE INDEX CONCURRENTLY leaves one): the plan builds it again"
+        ));
+    }
     let up = plan::plan(&current, &desired)?;
     let down = plan::plan(&desired, &current)?;
     let version = existing.last().map_or(1, |m| m.version + 1);

@@ -87,6 +87,11 @@ impl Catalog {
         self.tables.contains_key(name) || self.objects.contains_key(&ObjectId::View(name.clone()))
     }
 
+    /// Indexes a failed `CREATE INDEX CONCURRENTLY` left invalid, for a note.
+    pub fn invalid_indexes(&self) -> Vec<&QualifiedName> {
+        self.indexes.values().filter(|i| !i.valid).map(|i| &i.name).collect()
+    }
+
     /// Forgets what the project does not manage, on both sides of a diff alike.
     pub fn restrict_to(&mut self, manage: Manage) {
         if !manage.privileges {

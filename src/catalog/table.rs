@@ -151,7 +151,8 @@ impl PartialEq for Table {
 }
 
 /// An index that does not back a constraint; `definition` is `pg_get_indexdef` output.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Validity is not compared: it is state the plan repairs, not a part of the schema.
+#[derive(Debug, Clone, Eq)]
 pub struct Index {
     pub name: QualifiedName,
     pub table: QualifiedName,
@@ -159,6 +160,16 @@ pub struct Index {
     /// Columns of the table it reads (plain key and INCLUDE columns, and those in expressions).
     pub columns: Vec<String>,
     pub comment: Option<String>,
+    /// `false` for what a failed `CREATE INDEX CONCURRENTLY` leaves behind: it is kept up to
+    /// date but never used, and a plan builds it again.
+    pub valid: bool,
+}
+
+impl PartialEq for Index {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.name, &self.table, &self.definition, &self.columns, &self.comment)
+            == (&other.name, &other.table, &other.definition, &other.columns, &other.comment)
+    }
 }
 
 impl PartialEq for Column {

@@ -14,7 +14,11 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
         }
     }
     for (a, b) in kept {
-        if a.labels != b.labels {
+        if let Some(renames) = renames(&a.labels, &b.labels) {
+            for (from, to) in renames {
+                out.push(Change::RenameEnumValue { name: b.name.clone(), from, to });
+            }
+        } else if a.labels != b.labels {
             match insertions(&a.labels, &b.labels) {
                 Some(values) => {
                     for (value, before) in values {
@@ -33,6 +37,25 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
             out.push(Change::Comment { target, comment: b.comment.clone() });
         }
     }
+}
+
+/// Labels renamed in place: the same number of labels, and each that differs is one `from`
+/// alone had, at the position of one `to` alone has. `RENAME VALUE` keeps the rows that hold
+/// it, where recreating the type would fail on them.
+fn renames(from: &[String], to: &[String]) -> Option<Vec<(String, String)>> {
+    if from.len() != to.len() || from == to {
+        return None;
+    }
+    let mut out = Vec::new();
+    for (a, b) in from.iter().zip(to) {
+        if a != b {
+            if to.contains(a) || from.contains(b) {
+                return None;
+            }
+            out.push((a.clone(), b.clone()));
+        }
+    }
+    Some(out)
 }
 
 /// The values to add, each before the next existing label, when `to` only inserts into `from`.
@@ -76,7 +99,7 @@ fn columns_using(e: &EnumType, current: &Catalog, desired: &Catalog) -> Vec<Enum
 
 #[cfg(test)]
 mod tests {
-    use super::insertions;
+    use super::{insertions, renames};
 
     fn v(s: &[&str]) -> Vec<String> {
         s.iter().map(|x| x.to_string()).collect()
@@ -86,6 +109,14 @@ mod tests {
     fn added_labels_anchor_on_the_next_existing_one() {
         let got = insertions(&v(&["a", "c"]), &v(&["a", "b", "c", "d"])).unwrap();
         assert_eq!(got, vec![("b".to_string(), Some("c".to_string())), ("d".to_string(), None)]);
+    }
+
+    #[test]
+    fn a_label_replaced_in_its_place_is_a_rename() {
+        let got = renames(&v(&["new", "open", "closed"]), &v(&["new", "active", "closed"]));
+        assert_eq!(got, Some(vec![("open".to_string(), "active".to_string())]));
+        assert_eq!(renames(&v(&["a", "b"]), &v(&["b", "a"])), None);
+        assert_eq!(renames(&v(&["a", "b"]), &v(&["a", "b", "c"])), None);
     }
 
     #[test]

@@ -16,7 +16,8 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
         }
     }
     for (a, b) in kept {
-        if a.definition != b.definition {
+        // An invalid index (a failed concurrent build) is built again.
+        if a.definition != b.definition || (!a.valid && b.valid) {
             if desired.has_relation(&a.table) && current.has_relation(&a.table) {
                 out.push(Change::DropIndex(a.clone()));
             }

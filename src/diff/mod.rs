@@ -138,6 +138,12 @@ pub enum Change {
         value: String,
         before: Option<String>,
     },
+    /// `RENAME VALUE`: rows holding the label keep it under its new name.
+    RenameEnumValue {
+        name: QualifiedName,
+        from: String,
+        to: String,
+    },
     /// Labels removed or reordered: a new type replaces the old one in every column using it.
     RecreateEnum {
         from: EnumType,
@@ -268,9 +274,38 @@ pub fn diff(current: &Catalog, desired: &Catalog) -> Vec<Change> {
     tables::diff(current, desired, &mut changes);
     indexes::diff(current, desired, &mut changes);
     objects::diff(current, desired, &mut changes);
+    leave_defaults_to_enum_swaps(&mut changes);
     rebuild_dependents(current, desired, &mut changes);
     privileges::diff(current, desired, &mut changes);
     changes
+}
+
+/// A column whose enum type is swapped gets its new default from the swap (which must drop
+/// the old one first), so its own default change goes: each change is said once.
+fn leave_defaults_to_enum_swaps(changes: &mut Vec<Change>) {
+    let swapped: BTreeSet<(QualifiedName, String)> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::RecreateEnum { columns, .. } => Some(columns),
+            _ => None,
+        })
+        .flatten()
+        .map(|c| (c.table.clone(), c.column.clone()))
+        .collect();
+    if swapped.is_empty() {
+        return;
+    }
+    changes.retain_mut(|c| match c {
+        Change::AlterColumn { table, to, actions, .. }
+            if swapped.contains(&(table.clone(), to.name.clone())) =>
+        {
+            actions.retain(|a| {
+                !matches!(a, ColumnAction::DropDefault | ColumnAction::SetDefault { .. })
+            });
+            !actions.is_empty()
+        }
+        _ => true,
+    });
 }
 
 /// Objects the changes drop and create again under the same identity, and columns whose

@@ -32,6 +32,22 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
             });
         }
         if a.owned_by != b.owned_by {
+            // A sequence whose owner goes (a table replaced by one of another name that keeps
+            // using it) is let go before the owner is dropped, and owned again once the new
+            // owner exists: one step could not stand between the two.
+            if b.owned_by.is_some() && dropped_with_owner(a, desired) {
+                out.push(Change::SetSequenceOwner {
+                    name: b.name.clone(),
+                    owner: None,
+                    previous: a.owned_by.clone(),
+                });
+                out.push(Change::SetSequenceOwner {
+                    name: b.name.clone(),
+                    owner: b.owned_by.clone(),
+                    previous: None,
+                });
+                continue;
+            }
             out.push(Change::SetSequenceOwner {
                 name: b.name.clone(),
                 owner: b.owned_by.clone(),

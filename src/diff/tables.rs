@@ -28,7 +28,7 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
             }
             !to_other_dropped
         });
-        let owned_sequences = owned_sequences(current, &t.name, None);
+        let owned_sequences = owned_sequences(current, desired, &t.name, None);
         out.push(Change::DropTable { table, owned_sequences });
     }
     for t in added {
@@ -37,7 +37,7 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
     for (a, b) in kept {
         if a.partition_by != b.partition_by {
             // A table cannot become partitioned, or stop being, in place.
-            let owned_sequences = owned_sequences(current, &a.name, None);
+            let owned_sequences = owned_sequences(current, desired, &a.name, None);
             out.push(Change::DropTable { table: a.clone(), owned_sequences });
             create_table(b, out);
             continue;
@@ -81,9 +81,11 @@ fn inheriting(catalog: &Catalog, table: &QualifiedName, column: &str) -> Vec<Qua
         .collect()
 }
 
-/// Sequences owned by the table (or by one column of it) in `catalog`.
+/// Sequences owned by the table (or by one column of it) in `catalog` that go with it: not
+/// those another column keeps using (see `sequences::diff`).
 fn owned_sequences(
     catalog: &Catalog,
+    desired: &Catalog,
     table: &QualifiedName,
     column: Option<&str>,
 ) -> Vec<QualifiedName> {
@@ -94,6 +96,7 @@ fn owned_sequences(
             s.owned_by
                 .as_ref()
                 .is_some_and(|(t, c)| t == table && column.is_none_or(|col| col == c))
+                && desired.sequences.get(&s.name).is_none_or(|d| d.owned_by == s.owned_by)
         })
         .map(|s| s.name.clone())
         .collect()
@@ -199,7 +202,7 @@ fn alter_table(current: &Catalog, desired: &Catalog, a: &Table, b: &Table, out: 
         // merge into it and stay our own.
         let becomes_inherited = b.column(&col.name).is_some_and(|c| c.inherited) && parents_kept;
         if (b.column(&col.name).is_none() || becomes_inherited) && !col.inherited {
-            let owned_sequences = owned_sequences(current, name, Some(&col.name));
+            let owned_sequences = owned_sequences(current, desired, name, Some(&col.name));
             out.push(Change::DropColumn {
                 table: name.clone(),
                 column: col.clone(),
@@ -240,7 +243,7 @@ fn alter_table(current: &Catalog, desired: &Catalog, a: &Table, b: &Table, out: 
             || old.generated.is_some() && col.generated.is_some() && old.generated != col.generated
         {
             // PostgreSQL 15 cannot change or add a generation expression in place.
-            let owned_sequences = owned_sequences(current, name, Some(&col.name));
+            let owned_sequences = owned_sequences(current, desired, name, Some(&col.name));
             out.push(Change::DropColumn {
                 table: name.clone(),
                 column: old.clone(),

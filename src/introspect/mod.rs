@@ -341,7 +341,14 @@ async fn read_catalog(client: &Client) -> Result<(Catalog, Stats)> {
         oids.register(PG_CLASS, r.get(6), 0, ObjectId::Index(name.clone()));
         catalog.indexes.insert(
             name.clone(),
-            Index { name, table, definition: r.get(3), columns: r.get(4), comment: r.get(5) },
+            Index {
+                name,
+                table,
+                definition: r.get(3),
+                columns: r.get(4),
+                comment: r.get(5),
+                valid: r.get(7),
+            },
         );
     }
 

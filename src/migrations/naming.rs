@@ -44,6 +44,9 @@ pub fn describe(plan: &Plan) -> String {
             AddEnumValue { name, value, .. } => {
                 (format!("add_{value}_to_{}", name.name), Some((1, name.name.clone())))
             }
+            RenameEnumValue { name, from, to } => {
+                (format!("rename_{from}_to_{to}_in_{}", name.name), Some((1, name.name.clone())))
+            }
             RecreateEnum { to, .. } => {
                 (format!("alter_type_{}", to.name.name), Some((1, to.name.name.clone())))
             }

@@ -70,6 +70,7 @@ pub fn touches(change: &Change) -> Touches {
         // New values are committed before everything else (see `commits_before_use`), so they
         // take part in no ordering.
         Change::AddEnumValue { .. } => {}
+        Change::RenameEnumValue { name, .. } => t.alters.push(ObjectId::Type(name.clone())),
         Change::RecreateEnum { to, columns, .. } => {
             t.alters.push(ObjectId::Type(to.name.clone()));
             t.alters.extend(
@@ -87,7 +88,12 @@ pub fn touches(change: &Change) -> Touches {
         Change::AlterSequence { name, .. } => t.alters.push(ObjectId::Sequence(name.clone())),
         // Ownership changes nothing others read, so it is not an alteration of the sequence.
         Change::SetSequenceOwner { name, owner, previous } => {
-            t.requires.push(ObjectId::Sequence(name.clone()));
+            // Letting go needs only the sequence as it is; taking an owner, the sequence made.
+            if owner.is_some() {
+                t.requires.push(ObjectId::Sequence(name.clone()));
+            } else {
+                t.detaches.push(ObjectId::Sequence(name.clone()));
+            }
             if let Some((table, column)) = owner {
                 t.requires.push(ObjectId::Column(table.clone(), column.clone()));
             }

@@ -135,6 +135,7 @@ fn rank(change: &Change) -> u8 {
         Change::CreateExtension(_) => 11,
         Change::AlterExtensionSchema { .. } => 12,
         Change::CreateEnum(_) => 13,
+        Change::RenameEnumValue { .. } => 14,
         Change::RecreateEnum { .. } => 15,
         Change::CreateSequence(_) => 16,
         Change::AlterSequence { .. } => 17,

@@ -32,6 +32,12 @@ pub fn statements(change: &Change) -> Vec<String> {
                 literal(value)
             ),
         }],
+        Change::RenameEnumValue { name, from, to } => vec![format!(
+            "ALTER TYPE {} RENAME VALUE {} TO {};",
+            qualified(name),
+            literal(from),
+            literal(to)
+        )],
         Change::RecreateEnum { from, to, columns } => {
             let old = QualifiedName::new(from.name.schema.clone(), old_name(&from.name.name));
             let mut out = vec![

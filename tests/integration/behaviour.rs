@@ -40,6 +40,7 @@ pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
         ("statement_order_in_schema_does_not_matter", schema_order_free),
         ("a_role_the_target_lacks_is_an_error_naming_it", role_missing_on_target),
         ("privileges_can_be_left_unmanaged_in_schemadiff_toml", privileges_unmanaged),
+        ("an_invalid_index_is_reported_and_built_again", invalid_index_rebuilt),
         ("data_statements_in_schema_are_named_and_refused_when_asked", data_statements_named),
         (
             "objects_schemadiff_cannot_manage_stop_plan_and_check_unless_excluded",
@@ -721,6 +722,47 @@ fn schema_order_free(server: &TestServer) -> Result<(), Failed> {
         text(&o),
     )?;
     Ok(())
+}
+
+/// What a failed `CREATE INDEX CONCURRENTLY` leaves behind is named and built again.
+fn invalid_index_rebuilt(server: &TestServer) -> Result<(), Failed> {
+    block_on(async {
+        let work = Workdir::new();
+        let db = server.fresh_database("invalid_index").await;
+        let schema = format!("{CONTACTS_V1}CREATE INDEX contacts_name ON contacts (name);\n");
+        db.client.batch_execute(&schema).await?;
+        db.client
+            .batch_execute(
+                "UPDATE pg_index SET indisvalid = false \
+                 WHERE indexrelid = 'public.contacts_name'::regclass",
+            )
+            .await?;
+        work.write_schema("contacts.sql", &schema);
+        let o =
+            bin(work.path(), &["plan", "--dev-url", server.admin_url(), "--database-url", &db.url]);
+        ensure(o.status.success(), text(&o))?;
+        ensure(
+            text(&o).contains("note: index public.contacts_name is invalid (a failed CREATE INDEX CONCURRENTLY leaves one): the plan builds it again"),
+            text(&o),
+        )?;
+        let up =
+            std::fs::read_to_string(work.migrations_dir().join(&files(&work.migrations_dir())[1]))
+                .unwrap_or_default();
+        ensure(
+            up.contains("DROP INDEX public.contacts_name;")
+                && up.contains("CREATE INDEX contacts_name"),
+            up,
+        )?;
+        ensure(bin(work.path(), &["apply", "--database-url", &db.url]).status.success(), "apply")?;
+        let valid: bool = db
+            .client
+            .query_one("SELECT indisvalid FROM pg_index WHERE indexrelid = 'public.contacts_name'::regclass", &[])
+            .await?
+            .get(0);
+        ensure(valid, "the index is valid after apply")?;
+        server.drop_database(db).await;
+        Ok(())
+    })
 }
 
 /// A team whose target lacks the roles of its laptops turns privileges and owners off.

@@ -6,7 +6,7 @@ SELECT n.nspname, ic.relname AS index_name, c.relname AS table_name,
              WHERE d.classid = 'pg_class'::regclass AND d.objid = i.indexrelid
                AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0
              ORDER BY 1) AS columns,
-       obj_description(i.indexrelid, 'pg_class') AS comment, i.indexrelid
+       obj_description(i.indexrelid, 'pg_class') AS comment, i.indexrelid, i.indisvalid
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_class c ON c.oid = i.indrelid
