@@ -417,7 +417,9 @@ fn cast_between(a: &Column, b: &Column) -> super::Cast {
     let (from, to) = (base(&a.type_sql), base(&b.type_sql));
     let string =
         |t: &str| matches!(t, "text" | "character varying" | "character" | "name" | "\"char\"");
-    if uses_enum(a) && uses_enum(b) {
+    // No cast leads between an enum and anything but a string; text reaches each label (a
+    // value that names none fails loudly instead of being guessed).
+    if (uses_enum(a) || uses_enum(b)) && !string(&from) && !string(&to) {
         Cast::ViaText
     } else if string(&to) || from == to {
         Cast::Assignment
