@@ -134,6 +134,11 @@ async fn plan_in_shadow(
             "index {index} is invalid (a failed CREATE INDEX CONCURRENTLY leaves one): the plan builds it again"
         ));
     }
+    for (name, here, wanted) in current.extension_versions_apart(&desired) {
+        notes.push(format!(
+            "extension {name} is at version {here} in the database and {wanted} in the shadow; versions are not managed: run ALTER EXTENSION {name} UPDATE where you want it"
+        ));
+    }
     let up = plan::plan(&current, &desired)?;
     let down = plan::plan(&desired, &current)?;
     let version = existing.last().map_or(1, |m| m.version + 1);

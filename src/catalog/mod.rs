@@ -48,10 +48,19 @@ pub struct Schema {
 }
 
 /// An installed extension; its member objects are not part of the catalog.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Eq)]
 pub struct Extension {
     pub name: String,
     pub schema: String,
+    /// Not compared: a migration creates an extension at the server's default version, and
+    /// most extensions ship no script to go back, so versions are named, not managed.
+    pub version: String,
+}
+
+impl PartialEq for Extension {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.name, &self.schema) == (&other.name, &other.schema)
+    }
 }
 
 /// An enum type with its labels in sort order.
@@ -85,6 +94,23 @@ impl Catalog {
     /// Whether a table or (materialized) view of that name exists.
     pub fn has_relation(&self, name: &QualifiedName) -> bool {
         self.tables.contains_key(name) || self.objects.contains_key(&ObjectId::View(name.clone()))
+    }
+
+    /// Extensions installed here at another version than in `other`: (name, here, there).
+    pub fn extension_versions_apart<'a>(
+        &'a self,
+        other: &'a Catalog,
+    ) -> Vec<(&'a str, &'a str, &'a str)> {
+        (self.extensions.values())
+            .filter_map(|e| {
+                let o = other.extensions.get(&e.name)?;
+                (o.version != e.version).then_some((
+                    e.name.as_str(),
+                    e.version.as_str(),
+                    o.version.as_str(),
+                ))
+            })
+            .collect()
     }
 
     /// Indexes a failed `CREATE INDEX CONCURRENTLY` left invalid, for a note.

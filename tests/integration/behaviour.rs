@@ -41,6 +41,7 @@ pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
         ("a_role_the_target_lacks_is_an_error_naming_it", role_missing_on_target),
         ("privileges_can_be_left_unmanaged_in_schemadiff_toml", privileges_unmanaged),
         ("an_invalid_index_is_reported_and_built_again", invalid_index_rebuilt),
+        ("an_extension_at_another_version_is_named", extension_version_named),
         ("data_statements_in_schema_are_named_and_refused_when_asked", data_statements_named),
         (
             "objects_schemadiff_cannot_manage_stop_plan_and_check_unless_excluded",
@@ -722,6 +723,25 @@ fn schema_order_free(server: &TestServer) -> Result<(), Failed> {
         text(&o),
     )?;
     Ok(())
+}
+
+/// Extension versions are not managed (most have no script back), but a difference is named.
+fn extension_version_named(server: &TestServer) -> Result<(), Failed> {
+    block_on(async {
+        let work = Workdir::new();
+        let db = server.fresh_database("extension_version").await;
+        db.client.batch_execute("CREATE EXTENSION pg_trgm VERSION '1.5'").await?;
+        work.write_schema("search.sql", "CREATE EXTENSION pg_trgm;\n");
+        let o =
+            bin(work.path(), &["plan", "--dev-url", server.admin_url(), "--database-url", &db.url]);
+        ensure(o.status.success(), text(&o))?;
+        ensure(
+            text(&o).contains("note: extension pg_trgm is at version 1.5 in the database and 1.6 in the shadow; versions are not managed"),
+            text(&o),
+        )?;
+        server.drop_database(db).await;
+        Ok(())
+    })
 }
 
 /// What a failed `CREATE INDEX CONCURRENTLY` leaves behind is named and built again.
