@@ -143,7 +143,10 @@ impl Catalog {
             out.push(format!("enum {} {:?} comment={:?}", e.name, e.labels, e.comment));
         }
         for s in self.sequences.values() {
-            out.push(format!("sequence {} {:?} owned_by={:?}", s.name, s.options, s.owned_by));
+            out.push(format!(
+                "sequence {} {:?} owned_by={:?} comment={:?}",
+                s.name, s.options, s.owned_by, s.comment
+            ));
         }
         for t in self.tables.values() {
             out.push(format!(

@@ -43,6 +43,7 @@ pub struct Sequence {
     pub options: SequenceOptions,
     /// `OWNED BY table.column`: dropped with the column (what `serial` sets up).
     pub owned_by: Option<(QualifiedName, String)>,
+    pub comment: Option<String>,
 }
 
 /// `GENERATED {ALWAYS|BY DEFAULT} AS IDENTITY` with its sequence's options.

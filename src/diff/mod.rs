@@ -31,6 +31,7 @@ pub enum CommentTarget {
     Column(QualifiedName, String),
     Constraint(QualifiedName, String),
     Index(QualifiedName),
+    Sequence(QualifiedName),
     /// A view, routine, trigger, policy, domain or composite type.
     Object {
         id: ObjectId,

@@ -1,7 +1,7 @@
 //! Sequences that are not identity columns'.
 
-use super::{Change, dropped_with_owner, pair};
-use crate::catalog::Catalog;
+use super::{Change, CommentTarget, dropped_with_owner, pair};
+use crate::catalog::{Catalog, Sequence};
 
 pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
     let (removed, kept, added) = pair(&current.sequences, &desired.sequences);
@@ -15,6 +15,7 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
         let mut created = s.clone();
         created.owned_by = None;
         out.push(Change::CreateSequence(created));
+        comment(None, s, out);
         if s.owned_by.is_some() {
             out.push(Change::SetSequenceOwner {
                 name: s.name.clone(),
@@ -24,6 +25,7 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
         }
     }
     for (a, b) in kept {
+        comment(Some(a), b, out);
         if a.options != b.options {
             out.push(Change::AlterSequence {
                 name: b.name.clone(),
@@ -54,5 +56,12 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
                 previous: a.owned_by.clone(),
             });
         }
+    }
+}
+
+fn comment(from: Option<&Sequence>, to: &Sequence, out: &mut Vec<Change>) {
+    if from.map_or(&None, |f| &f.comment) != &to.comment {
+        let target = CommentTarget::Sequence(to.name.clone());
+        out.push(Change::Comment { target, comment: to.comment.clone() });
     }
 }

@@ -172,7 +172,10 @@ async fn read_catalog(client: &Client) -> Result<(Catalog, Stats)> {
             }
             (_, owned_by) => {
                 oids.register(PG_CLASS, oid, 0, ObjectId::Sequence(name.clone()));
-                catalog.sequences.insert(name.clone(), Sequence { name, options, owned_by });
+                let comment = r.get(14);
+                catalog
+                    .sequences
+                    .insert(name.clone(), Sequence { name, options, owned_by, comment });
             }
         }
     }

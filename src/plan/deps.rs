@@ -272,6 +272,7 @@ pub fn touches(change: &Change) -> Touches {
                 CommentTarget::Column(n, c) => ObjectId::Column(n.clone(), c.clone()),
                 CommentTarget::Constraint(t, c) => ObjectId::Constraint(t.clone(), c.clone()),
                 CommentTarget::Index(i) => ObjectId::Index(i.clone()),
+                CommentTarget::Sequence(s) => ObjectId::Sequence(s.clone()),
                 CommentTarget::Object { id, .. } => id.clone(),
             })
         }

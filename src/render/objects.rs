@@ -151,6 +151,7 @@ pub fn statements(change: &Change) -> Vec<String> {
                     format!("CONSTRAINT {} ON {}", ident(c), qualified(t))
                 }
                 CommentTarget::Index(i) => format!("INDEX {}", qualified(i)),
+                CommentTarget::Sequence(s) => format!("SEQUENCE {}", qualified(s)),
                 CommentTarget::Object { id, kind } => {
                     format!("{} {}", kind.keyword(), definitions::comment_target(id, *kind))
                 }

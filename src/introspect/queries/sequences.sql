@@ -2,7 +2,7 @@
 SELECT n.nspname, c.relname, format_type(s.seqtypid, NULL) AS data_type,
        s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle,
        own.deptype::text AS owner_kind, own.nspname AS owner_schema, own.relname AS owner_table,
-       own.attname AS owner_column, c.oid
+       own.attname AS owner_column, c.oid, obj_description(c.oid, 'pg_class') AS comment
 FROM pg_sequence s
 JOIN pg_class c ON c.oid = s.seqrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
