@@ -121,6 +121,7 @@ async fn plan_in_shadow(
         None => replayed(shadow, existing).await?,
     };
     let (mut desired, desired_unmanaged) = loaded(shadow, statements).await?;
+    desired.pin_extensions(&source::pinned_extensions(statements));
     current.restrict_to(cfg.manage);
     desired.restrict_to(cfg.manage);
     diff::refuse_unmanaged(cfg, &current_unmanaged, &desired_unmanaged)?;

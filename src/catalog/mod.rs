@@ -52,9 +52,12 @@ pub struct Schema {
 pub struct Extension {
     pub name: String,
     pub schema: String,
-    /// Not compared: a migration creates an extension at the server's default version, and
-    /// most extensions ship no script to go back, so versions are named, not managed.
+    /// Compared only where `schema/` names it (`CREATE EXTENSION ... VERSION`, see `pinned`):
+    /// otherwise a migration creates an extension at the server's default version, and most
+    /// extensions ship no script to go back.
     pub version: String,
+    /// Whether `schema/` asks for exactly `version`; state of the source, not compared.
+    pub pinned: bool,
 }
 
 impl PartialEq for Extension {
@@ -96,7 +99,15 @@ impl Catalog {
         self.tables.contains_key(name) || self.objects.contains_key(&ObjectId::View(name.clone()))
     }
 
-    /// Extensions installed here at another version than in `other`: (name, here, there).
+    /// Marks the extensions whose version `schema/` names, so that version is managed.
+    pub fn pin_extensions(&mut self, names: &std::collections::BTreeSet<String>) {
+        for e in self.extensions.values_mut() {
+            e.pinned = names.contains(&e.name);
+        }
+    }
+
+    /// Extensions installed here at another version than in `other` where `other` does not
+    /// pin it: (name, here, there).
     pub fn extension_versions_apart<'a>(
         &'a self,
         other: &'a Catalog,
@@ -104,7 +115,7 @@ impl Catalog {
         (self.extensions.values())
             .filter_map(|e| {
                 let o = other.extensions.get(&e.name)?;
-                (o.version != e.version).then_some((
+                (o.version != e.version && !o.pinned).then_some((
                     e.name.as_str(),
                     e.version.as_str(),
                     o.version.as_str(),

@@ -132,6 +132,12 @@ pub enum Change {
         schema: String,
         previous: String,
     },
+    /// `ALTER EXTENSION ... UPDATE TO`, where `schema/` names the version.
+    UpdateExtension {
+        name: String,
+        from: String,
+        to: String,
+    },
     CreateEnum(EnumType),
     DropEnum(EnumType),
     AddEnumValue {

@@ -34,5 +34,12 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
                 previous: a.schema.clone(),
             });
         }
+        if b.pinned && a.version != b.version {
+            out.push(Change::UpdateExtension {
+                name: b.name.clone(),
+                from: a.version.clone(),
+                to: b.version.clone(),
+            });
+        }
     }
 }

@@ -123,9 +123,10 @@ async fn read_catalog(client: &Client) -> Result<(Catalog, Stats)> {
         let name: String = r.get(0);
         oids.register(PG_EXTENSION, r.get(2), 0, ObjectId::Extension(name.clone()));
         extension_oids.insert(r.get::<_, u32>(2), name.clone());
-        catalog
-            .extensions
-            .insert(name.clone(), Extension { name, schema: r.get(1), version: r.get(3) });
+        catalog.extensions.insert(
+            name.clone(),
+            Extension { name, schema: r.get(1), version: r.get(3), pinned: false },
+        );
     }
 
     for r in s.query("enum types", include_str!("queries/enums.sql"), &[&schema_oids]).await? {

@@ -58,6 +58,7 @@ pub fn describe(plan: &Plan) -> String {
             DropSequence(s) => (format!("drop_sequence_{}", s.name.name), None),
             AlterSequence { name, .. } => (format!("alter_sequence_{}", name.name), None),
             AlterExtensionSchema { name, .. } => (format!("move_extension_{name}"), None),
+            UpdateExtension { name, .. } => (format!("update_extension_{name}"), None),
             CreateObject(o) => (format!("create_{}", object_phrase(o)), object_subject(o)),
             DropObject(o) => (format!("drop_{}", object_phrase(o)), object_subject(o)),
             ReplaceObject { to, .. } | AlterObject { to, .. } => {

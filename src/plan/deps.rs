@@ -54,6 +54,9 @@ pub fn touches(change: &Change) -> Touches {
             t.drops.push(ObjectId::Extension(e.name.clone()));
             t.releases.push(ObjectId::Schema(e.schema.clone()));
         }
+        Change::UpdateExtension { name, .. } => {
+            t.alters.push(ObjectId::Extension(name.clone()));
+        }
         Change::AlterExtensionSchema { name, schema, previous } => {
             t.alters.push(ObjectId::Extension(name.clone()));
             t.requires.push(ObjectId::Schema(schema.clone()));

@@ -10,15 +10,20 @@ pub enum HazardCode {
     DeletesData,
     /// PostgreSQL rewrites the whole table under an ACCESS EXCLUSIVE lock.
     TableRewrite,
+    /// An extension's upgrade script runs: it may lock or rewrite what the extension owns, and
+    /// most extensions ship no script back, so `down` leaves the new version.
+    ExtensionVersion,
 }
 
 impl HazardCode {
-    pub const ALL: [HazardCode; 2] = [HazardCode::DeletesData, HazardCode::TableRewrite];
+    pub const ALL: [HazardCode; 3] =
+        [HazardCode::DeletesData, HazardCode::TableRewrite, HazardCode::ExtensionVersion];
 
     pub fn as_str(self) -> &'static str {
         match self {
             HazardCode::DeletesData => "DELETES_DATA",
             HazardCode::TableRewrite => "TABLE_REWRITE",
+            HazardCode::ExtensionVersion => "EXTENSION_VERSION",
         }
     }
 
@@ -110,6 +115,12 @@ pub fn hazards_of(change: &Change) -> Vec<Hazard> {
                 ),
             )]
         }
+        Change::UpdateExtension { name, from, to } => vec![hazard(
+            ExtensionVersion,
+            format!(
+                "updating extension {name} from {from} to {to} runs its upgrade script; down leaves it at {to}"
+            ),
+        )],
         _ => vec![],
     }
 }

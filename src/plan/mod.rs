@@ -133,7 +133,7 @@ fn rank(change: &Change) -> u8 {
         Change::DropSchema { .. } => 8,
         Change::CreateSchema(_) => 10,
         Change::CreateExtension(_) => 11,
-        Change::AlterExtensionSchema { .. } => 12,
+        Change::AlterExtensionSchema { .. } | Change::UpdateExtension { .. } => 12,
         Change::CreateEnum(_) => 13,
         Change::RenameEnumValue { .. } => 14,
         Change::RecreateEnum { .. } => 15,

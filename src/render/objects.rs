@@ -11,7 +11,16 @@ pub fn statements(change: &Change) -> Vec<String> {
         Change::CreateSchema(s) => vec![format!("CREATE SCHEMA {};", ident(&s.name))],
         Change::DropSchema { schema, .. } => vec![format!("DROP SCHEMA {};", ident(&schema.name))],
         Change::CreateExtension(e) => {
-            vec![format!("CREATE EXTENSION {} WITH SCHEMA {};", ident(&e.name), ident(&e.schema))]
+            let version =
+                if e.pinned { format!(" VERSION {}", literal(&e.version)) } else { String::new() };
+            vec![format!(
+                "CREATE EXTENSION {} WITH SCHEMA {}{version};",
+                ident(&e.name),
+                ident(&e.schema)
+            )]
+        }
+        Change::UpdateExtension { name, to, .. } => {
+            vec![format!("ALTER EXTENSION {} UPDATE TO {};", ident(name), literal(to))]
         }
         Change::DropExtension(e) => vec![format!("DROP EXTENSION {};", ident(&e.name))],
         Change::AlterExtensionSchema { name, schema, .. } => {

@@ -125,6 +125,28 @@ pub fn data_statements(statements: &[Statement]) -> Vec<&Statement> {
         .collect()
 }
 
+/// The extensions `schema/` creates at a version it names (`CREATE EXTENSION ... VERSION`).
+pub fn pinned_extensions(statements: &[Statement]) -> std::collections::BTreeSet<String> {
+    let mut names = std::collections::BTreeSet::new();
+    for s in statements
+        .iter()
+        .filter(|s| s.sql.trim_start().get(..6).is_some_and(|w| w.eq_ignore_ascii_case("create")))
+    {
+        let Ok(tree) = pg_query::parse(&s.sql, pg_query::ParserOptions::DEFAULT) else { continue };
+        for (node, ..) in tree.protobuf.nodes() {
+            if let pg_query::NodeRef::CreateExtensionStmt(stmt) = node {
+                let versioned = stmt.options.iter().any(|o| {
+                    matches!(&o.node, Some(pg_query::NodeEnum::DefElem(d)) if d.defname == "new_version")
+                });
+                if versioned {
+                    names.insert(stmt.extname.clone());
+                }
+            }
+        }
+    }
+    names
+}
+
 /// What to say about data statements in `schema/`: a note by default, an error naming each
 /// at file:line when `refuse` (`data_statements = "error"` in `schemadiff.toml`).
 pub fn data_note(statements: &[Statement], refuse: bool) -> Result<Option<String>> {
