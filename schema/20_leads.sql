@@ -33,7 +33,10 @@ CREATE TABLE call_analytics (
     transcript TEXT,
     outcome VARCHAR(32),
     called_at TIMESTAMPTZ NOT NULL,
-    duration_minutes NUMERIC GENERATED ALWAYS AS (duration_seconds / 60.0) STORED
+    duration_minutes NUMERIC GENERATED ALWAYS AS (duration_seconds / 60.0) STORED,
+    CONSTRAINT call_analytics_sentiment_range CHECK (sentiment BETWEEN -1 AND 1)
 );
 CREATE INDEX call_analytics_contact_called_idx ON call_analytics (contact_id, called_at DESC);
+-- The coaching report reads calls by outcome.
+CREATE INDEX call_analytics_outcome_idx ON call_analytics (outcome) WHERE outcome IS NOT NULL;
 COMMENT ON TABLE call_analytics IS 'One row per recorded sales call';

@@ -26,6 +26,50 @@ pub struct FileConfig {
     /// `"error"`: an `INSERT` (or other data statement) in `schema/` stops the plan; by
     /// default it is named in a note and left out.
     pub data_statements: Option<DataStatements>,
+    /// Every generated file sets these (`"5s"`, `"1min"`, `"500ms"`, `"0"` for none).
+    pub lock_timeout: Option<String>,
+    pub statement_timeout: Option<String>,
+    /// Around index builds, validations and rewrites, which read a whole table.
+    pub long_statement_timeout: Option<String>,
+}
+
+/// The timeouts a generated file sets: a statement that waits longer than `lock` for its lock
+/// gives up instead of queueing every query behind it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timeouts {
+    pub lock: String,
+    pub statement: String,
+    pub long_statement: String,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts { lock: "5s".into(), statement: "1min".into(), long_statement: "1h".into() }
+    }
+}
+
+impl Timeouts {
+    fn from_file(file: &FileConfig, path: &Path) -> Result<Timeouts> {
+        let valid = regex::Regex::new(r"^\d+\s*(us|ms|s|min|h|d)?$").expect("a valid pattern");
+        let pick = |key: &str, value: &Option<String>, default: String| match value {
+            Some(v) if valid.is_match(v.trim()) => Ok(v.trim().to_string()),
+            Some(v) => Err(Error::Usage(format!(
+                "{}: {key} = {v:?} is not a duration PostgreSQL reads (\"5s\", \"1min\", \"500ms\", \"0\")",
+                path.display()
+            ))),
+            None => Ok(default),
+        };
+        let default = Timeouts::default();
+        Ok(Timeouts {
+            lock: pick("lock_timeout", &file.lock_timeout, default.lock)?,
+            statement: pick("statement_timeout", &file.statement_timeout, default.statement)?,
+            long_statement: pick(
+                "long_statement_timeout",
+                &file.long_statement_timeout,
+                default.long_statement,
+            )?,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -48,6 +92,7 @@ pub struct Config {
     pub manage: Manage,
     /// Whether data statements in `schema/` stop the plan.
     pub refuse_data: bool,
+    pub timeouts: Timeouts,
 }
 
 /// What the command line gave.
@@ -77,6 +122,7 @@ impl Config {
             FileConfig::default()
         };
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let timeouts = Timeouts::from_file(&from_file, file)?;
         Ok(Config {
             database_url: flags.database_url.or_else(|| env("DATABASE_URL")),
             dev_url: flags.dev_url.or_else(|| env("SCHEMADIFF_DEV_URL")).or(from_file.dev_url),
@@ -94,6 +140,7 @@ impl Config {
                 owners: from_file.owners.unwrap_or(true),
             },
             refuse_data: from_file.data_statements == Some(DataStatements::Error),
+            timeouts,
         })
     }
 }

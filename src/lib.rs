@@ -148,8 +148,8 @@ async fn plan_in_shadow(
         None => describe(&up),
     };
     let id = format!("{version:03}_{description}");
-    let up_sql = render::migration_file(&format!("{id} (up)"), &up);
-    let down_sql = render::migration_file(&format!("{id} (down)"), &down);
+    let up_sql = render::migration_file(&format!("{id} (up)"), &up, &cfg.timeouts);
+    let down_sql = render::migration_file(&format!("{id} (down)"), &down, &cfg.timeouts);
     let mut outcome = PlanOutcome { up, down, id, up_sql, down_sql, written: None, notes };
     if outcome.up.is_empty() {
         return Ok(outcome);

@@ -1,7 +1,8 @@
 //! Runs migrations against a database and records them: `apply`, `down`, `status`.
 //!
-//! One history table; an advisory lock around every run; each file in one transaction, so a
-//! failing file leaves nothing half-applied and is recorded as failed, not applied.
+//! One history table; an advisory lock around every run; each file in the transactions it
+//! declares (one, unless a step cannot run inside one), so a failing file leaves none of a
+//! transaction half-applied and is recorded as failed, not applied.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -246,69 +247,119 @@ async fn down_locked(client: &Client, migrations: &[Migration], count: usize) ->
 /// A statement to run in the same transaction as a file's last part, such as its history row.
 pub type Finish<'a> = (&'a str, &'a [&'a (dyn tokio_postgres::types::ToSql + Sync)]);
 
-/// Runs a file in one transaction; an error names file:line with PostgreSQL's message.
-///
-/// A file the renderer split at `render::COMMIT_MARKER` runs as one transaction per part:
-/// what comes before the marker (new enum values) must be committed before later parts use it,
-/// and is written so that running it twice is harmless.
-pub async fn run_in_transaction(client: &Client, sql: &str, path: &std::path::Path) -> Result<()> {
+/// Runs a migration file; an error names file:line with PostgreSQL's message.
+pub async fn run_sql_file(client: &Client, sql: &str, path: &std::path::Path) -> Result<()> {
     run_file(client, sql, path, None).await
 }
 
-/// `run_in_transaction`, also running `finish` in the last transaction.
+/// Runs a file as `psql -v ON_ERROR_STOP=1` would: its own `BEGIN;` and `COMMIT;` delimit
+/// its transactions, and what stands outside them commits statement by statement, so the
+/// file says how it runs and both run it alike. `finish` runs in the file's last transaction
+/// when nothing but settings follows it, else after the file.
 pub async fn run_file(
     client: &Client,
     sql: &str,
     path: &std::path::Path,
     finish: Option<Finish<'_>>,
 ) -> Result<()> {
-    let parts = crate::render::transaction_parts(sql);
-    let last = parts.len() - 1;
-    for (i, (offset, part)) in parts.into_iter().enumerate() {
-        client.batch_execute("BEGIN").await.map_err(Error::db("starting a transaction"))?;
-        let mut result = Ok(());
-        for (at, statement) in statements(part) {
-            if let Err(e) = client.batch_execute(statement).await {
-                result = Err(statement_error(&e, sql, offset + at, path));
-                break;
+    let units = units(sql);
+    let last_commit = units.iter().rposition(|u| matches!(u, Unit::Commit(_)));
+    let finish_in_last = last_commit.is_some_and(|c| {
+        units[c + 1..].iter().all(|u| matches!(u, Unit::Statement(_, s) if is_setting(s)))
+    });
+    let mut finish = finish;
+    let mut in_transaction = false;
+    let mut failed = None;
+    for (i, unit) in units.iter().enumerate() {
+        let result = match *unit {
+            Unit::Begin => {
+                in_transaction = true;
+                client.batch_execute("BEGIN").await.map_err(Error::db("starting a transaction"))
             }
-        }
-        if i == last
-            && result.is_ok()
-            && let Some((stmt, params)) = finish
-        {
-            result = client
-                .execute(stmt, params)
+            Unit::Commit(at) => {
+                let mut result = Ok(());
+                if Some(i) == last_commit
+                    && finish_in_last
+                    && let Some(f) = finish.take()
+                {
+                    result = run_finish(client, f).await;
+                }
+                if result.is_ok() {
+                    result = client
+                        .batch_execute("COMMIT")
+                        .await
+                        .map_err(|e| statement_error(&e, sql, at, path));
+                    in_transaction = false;
+                }
+                result
+            }
+            Unit::Statement(at, statement) => client
+                .batch_execute(statement)
                 .await
-                .map(|_| ())
-                .map_err(Error::db("recording the migration"));
-        }
+                .map_err(|e| statement_error(&e, sql, at, path)),
+        };
         if let Err(e) = result {
-            let _ = client.batch_execute("ROLLBACK").await;
-            return Err(e);
+            failed = Some(e);
+            break;
         }
-        client.batch_execute("COMMIT").await.map_err(|e| statement_error(&e, sql, offset, path))?;
     }
-    Ok(())
+    if let Some(e) = failed {
+        if in_transaction {
+            let _ = client.batch_execute("ROLLBACK").await;
+        }
+        return Err(e);
+    }
+    match finish {
+        Some(f) => run_finish(client, f).await,
+        None => Ok(()),
+    }
 }
 
-/// The statements of `sql` with their byte offsets, one at a time so an error names its
-/// statement; SQL the parser cannot split runs as one batch and PostgreSQL reports it.
-fn statements(sql: &str) -> Vec<(usize, &str)> {
-    match pg_query::split_with_parser(sql) {
-        Ok(pieces) => {
-            let base = sql.as_ptr() as usize;
-            pieces
-                .into_iter()
-                .filter(|p| !p.trim().is_empty())
-                .map(|p| {
-                    let leading = p.len() - p.trim_start().len();
-                    (p.as_ptr() as usize - base + leading, p.trim_start())
-                })
-                .collect()
-        }
-        Err(_) => vec![(0, sql)],
+async fn run_finish(client: &Client, (stmt, params): Finish<'_>) -> Result<()> {
+    client.execute(stmt, params).await.map(|_| ()).map_err(Error::db("recording the migration"))
+}
+
+/// One statement of a migration file, or one of its transaction boundaries.
+#[derive(Debug, PartialEq)]
+enum Unit<'a> {
+    Begin,
+    /// With the byte offset of the `COMMIT`, for errors raised when it runs (a deferred
+    /// constraint).
+    Commit(usize),
+    Statement(usize, &'a str),
+}
+
+/// The statements of `sql` with their byte offsets; `BEGIN`/`START TRANSACTION` and
+/// `COMMIT`/`END` are told apart by PostgreSQL's parser, so no comment or string can pass
+/// for one. SQL the parser cannot read runs as one statement and PostgreSQL reports it.
+fn units(sql: &str) -> Vec<Unit<'_>> {
+    use pg_query::protobuf::TransactionStmtKind as Kind;
+    let Ok(tree) = pg_query::parse(sql, pg_query::ParserOptions::DEFAULT) else {
+        return vec![Unit::Statement(0, sql)];
+    };
+    let mut units = Vec::new();
+    for raw in &tree.protobuf.stmts {
+        let start = raw.stmt_location.max(0) as usize;
+        let end = if raw.stmt_len == 0 { sql.len() } else { start + raw.stmt_len as usize };
+        let text = &sql[start..end.min(sql.len())];
+        let leading = text.len() - text.trim_start().len();
+        let at = start + leading;
+        let kind = match raw.stmt.as_ref().and_then(|n| n.node.as_ref()) {
+            Some(pg_query::NodeEnum::TransactionStmt(t)) => Kind::try_from(t.kind).ok(),
+            _ => None,
+        };
+        units.push(match kind {
+            Some(Kind::TransStmtBegin | Kind::TransStmtStart) => Unit::Begin,
+            Some(Kind::TransStmtCommit) => Unit::Commit(at),
+            _ => Unit::Statement(at, text.trim()),
+        });
     }
+    units
+}
+
+/// Whether a statement only changes a setting of the session (`SET statement_timeout`).
+fn is_setting(statement: &str) -> bool {
+    statement.get(..4).is_some_and(|w| w.eq_ignore_ascii_case("set "))
 }
 
 /// A database error located in the SQL text it came from.
@@ -360,4 +411,32 @@ async fn record_failure(client: &Client, m: &Migration, ms: i64, error: &str) ->
         .await
         .map_err(Error::db("recording the failure in public.schemadiff_migrations"))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transactions_are_the_files_own_statements_not_text() {
+        let sql = "SET lock_timeout = '5s';\n\
+                   -- COMMIT; in a comment is not one\n\
+                   BEGIN;\n\
+                   CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN COMMIT; END $$;\n\
+                   SELECT 'BEGIN;';\n\
+                   COMMIT;\n\
+                   CREATE INDEX CONCURRENTLY i ON t (a);\n";
+        let units = units(sql);
+        let kinds: Vec<&str> = units
+            .iter()
+            .map(|u| match u {
+                Unit::Begin => "begin",
+                Unit::Commit(_) => "commit",
+                Unit::Statement(..) => "statement",
+            })
+            .collect();
+        assert_eq!(kinds, ["statement", "begin", "statement", "statement", "commit", "statement"]);
+        let Unit::Statement(at, text) = &units[5] else { unreachable!() };
+        assert_eq!(&sql[*at..*at + text.len()], "CREATE INDEX CONCURRENTLY i ON t (a)");
+    }
 }

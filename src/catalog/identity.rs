@@ -127,3 +127,13 @@ impl fmt::Display for ObjectId {
         }
     }
 }
+
+/// `name` with `suffix`, shortened so the whole stays within PostgreSQL's 63 bytes (which
+/// would otherwise cut the suffix off and collide with `name`).
+pub fn with_suffix(name: &str, suffix: &str) -> String {
+    let mut end = name.len().min(63 - suffix.len());
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{suffix}", &name[..end])
+}

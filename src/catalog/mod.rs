@@ -24,7 +24,7 @@ pub use collation::Collation;
 pub use dependencies::Dependencies;
 pub use foreign::{EventTrigger, ForeignColumn, ForeignTable, Server};
 pub use function::{Aggregate, Function, RoutineKind};
-pub use identity::{ObjectId, QualifiedName};
+pub use identity::{ObjectId, QualifiedName, with_suffix};
 pub use object::{Object, ObjectKind};
 pub use operator::{Cast, Operator};
 pub use policy::Policy;

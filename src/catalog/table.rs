@@ -55,6 +55,9 @@ pub struct Constraint {
     /// Other objects it needs: the referenced key of a foreign key.
     pub depends_on: Vec<ObjectId>,
     pub comment: Option<String>,
+    /// The `CREATE UNIQUE INDEX` behind a primary key or unique constraint, which a key added
+    /// to a table in use is built from first; not compared (the definition says it all).
+    pub index_definition: Option<String>,
 }
 
 /// A table (relkind `r`). Column order is not compared: PostgreSQL appends new columns and

@@ -21,8 +21,13 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
         } else if a.labels != b.labels {
             match insertions(&a.labels, &b.labels) {
                 Some(values) => {
-                    for (value, before) in values {
-                        out.push(Change::AddEnumValue { name: b.name.clone(), value, before });
+                    for (value, before, after) in values {
+                        out.push(Change::AddEnumValue {
+                            name: b.name.clone(),
+                            value,
+                            before,
+                            after,
+                        });
                     }
                 }
                 None => out.push(Change::RecreateEnum {
@@ -59,7 +64,11 @@ fn renames(from: &[String], to: &[String]) -> Option<Vec<(String, String)>> {
 }
 
 /// The values to add, each before the next existing label, when `to` only inserts into `from`.
-fn insertions(from: &[String], to: &[String]) -> Option<Vec<(String, Option<String>)>> {
+type Insertion = (String, Option<String>, Option<String>);
+
+/// The labels to add, each with the existing label it goes before, else the one it goes after
+/// (added just before it, or existing).
+fn insertions(from: &[String], to: &[String]) -> Option<Vec<Insertion>> {
     let kept: Vec<&String> = to.iter().filter(|l| from.contains(l)).collect();
     if kept.len() != from.len() || kept.iter().zip(from).any(|(a, b)| *a != b) {
         return None;
@@ -69,7 +78,8 @@ fn insertions(from: &[String], to: &[String]) -> Option<Vec<(String, Option<Stri
         if !from.contains(label) {
             // Anchor on the next label that exists already, else append.
             let before = to[i + 1..].iter().find(|l| from.contains(l)).cloned();
-            out.push((label.clone(), before));
+            let after = if before.is_none() && i > 0 { Some(to[i - 1].clone()) } else { None };
+            out.push((label.clone(), before, after));
         }
     }
     Some(out)
@@ -106,9 +116,17 @@ mod tests {
     }
 
     #[test]
-    fn added_labels_anchor_on_the_next_existing_one() {
-        let got = insertions(&v(&["a", "c"]), &v(&["a", "b", "c", "d"])).unwrap();
-        assert_eq!(got, vec![("b".to_string(), Some("c".to_string())), ("d".to_string(), None)]);
+    fn added_labels_anchor_on_the_next_existing_one_else_the_one_before() {
+        let got = insertions(&v(&["a", "c"]), &v(&["a", "b", "c", "d", "e"])).unwrap();
+        let s = |x: &str| Some(x.to_string());
+        assert_eq!(
+            got,
+            vec![
+                ("b".to_string(), s("c"), None),
+                ("d".to_string(), None, s("c")),
+                ("e".to_string(), None, s("d")),
+            ]
+        );
     }
 
     #[test]

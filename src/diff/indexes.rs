@@ -12,16 +12,16 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
     for i in removed {
         // Dropping the table drops its indexes.
         if desired.has_relation(&i.table) {
-            out.push(Change::DropIndex(i.clone()));
+            out.push(Change::drop_index(i));
         }
     }
     for (a, b) in kept {
         // An invalid index (a failed concurrent build) is built again.
         if a.definition != b.definition || (!a.valid && b.valid) {
             if desired.has_relation(&a.table) && current.has_relation(&a.table) {
-                out.push(Change::DropIndex(a.clone()));
+                out.push(Change::drop_index(a));
             }
-            out.push(Change::CreateIndex(b.clone()));
+            out.push(Change::create_index(b));
             if b.comment.is_some() {
                 out.push(comment_on(b));
             }
@@ -30,7 +30,7 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
         }
     }
     for i in added {
-        out.push(Change::CreateIndex(i.clone()));
+        out.push(Change::create_index(i));
         if i.comment.is_some() {
             out.push(comment_on(i));
         }

@@ -39,17 +39,34 @@ pub enum CommentTarget {
     },
 }
 
+/// How a step reaches a table that may hold rows and serve queries while it runs. The differ
+/// says `No`; the plan decides the rest once it knows which tables the plan itself creates
+/// (see `plan::online`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Busy {
+    /// The table is new in this plan, or goes with it: nothing waits on it.
+    #[default]
+    No,
+    /// Done without blocking writes (`CONCURRENTLY`; `NOT VALID`, then `VALIDATE`).
+    Online,
+    /// PostgreSQL has no online form here (a partitioned table): writes wait until it is done.
+    Blocking,
+}
+
 /// One alteration of an existing column, in the order they must run.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ColumnAction {
     DropDefault,
     DropIdentity,
     DropExpression,
-    /// New type and collation; `rewrites` when PostgreSQL must rewrite the table.
+    /// New type and collation; `rewrites` when PostgreSQL must rewrite the table; `keeps`
+    /// when no value can silently change in the cast: each survives unchanged, or (a string
+    /// too long for a narrower type) the statement fails instead.
     SetType {
         type_sql: String,
         collation: Option<String>,
         rewrites: bool,
+        keeps: bool,
         cast: Cast,
     },
     DropNotNull,
@@ -140,10 +157,13 @@ pub enum Change {
     },
     CreateEnum(EnumType),
     DropEnum(EnumType),
+    /// Placed `BEFORE` the next label that exists, else `AFTER` the one before it, so the
+    /// position is said, not implied.
     AddEnumValue {
         name: QualifiedName,
         value: String,
         before: Option<String>,
+        after: Option<String>,
     },
     /// `RENAME VALUE`: rows holding the label keep it under its new name.
     RenameEnumValue {
@@ -210,16 +230,52 @@ pub enum Change {
         to: Column,
         actions: Vec<ColumnAction>,
     },
+    /// On a table in use (`busy: Online`) a check or foreign key is added `NOT VALID` and
+    /// validated by a `ValidateConstraint` of its own; a key is added `USING INDEX` built
+    /// concurrently before it.
     AddConstraint {
         table: QualifiedName,
         constraint: Constraint,
+        busy: Busy,
     },
     DropConstraint {
         table: QualifiedName,
         constraint: Constraint,
     },
-    CreateIndex(Index),
-    DropIndex(Index),
+    CreateIndex {
+        index: Index,
+        busy: Busy,
+    },
+    DropIndex {
+        index: Index,
+        busy: Busy,
+    },
+    /// A changed index on a table in use, replaced online: the new one is built concurrently
+    /// under a temporary name, the old one dropped concurrently, and the new one renamed.
+    ReplaceIndex {
+        from: Index,
+        to: Index,
+    },
+    /// `VALIDATE CONSTRAINT` of a constraint added `NOT VALID`: it reads the table without
+    /// blocking writes.
+    ValidateConstraint {
+        table: QualifiedName,
+        name: String,
+    },
+    /// The first step of `SET NOT NULL` on a table in use: a check that the column is not
+    /// null, added `NOT VALID`, which `SetNotNullProven` validates.
+    ProveNotNull {
+        table: QualifiedName,
+        column: String,
+        check: String,
+    },
+    /// Validates `check` (writes go on), then sets NOT NULL, which the valid check proves
+    /// without a scan under its lock, then drops the check; each statement commits itself.
+    SetNotNullProven {
+        table: QualifiedName,
+        column: String,
+        check: String,
+    },
     /// Persistence, storage parameters and replica identity.
     SetTableProperties {
         table: QualifiedName,
@@ -265,10 +321,20 @@ pub enum Change {
 }
 
 impl Change {
-    /// Whether the change must be committed before later statements may use what it made:
-    /// PostgreSQL refuses a new enum value in the transaction that added it.
-    pub fn commits_before_use(&self) -> bool {
-        matches!(self, Change::AddEnumValue { .. })
+    pub fn create_index(index: &Index) -> Change {
+        Change::CreateIndex { index: index.clone(), busy: Busy::No }
+    }
+
+    pub fn add_constraint(table: &QualifiedName, constraint: &Constraint) -> Change {
+        Change::AddConstraint {
+            table: table.clone(),
+            constraint: constraint.clone(),
+            busy: Busy::No,
+        }
+    }
+
+    pub fn drop_index(index: &Index) -> Change {
+        Change::DropIndex { index: index.clone(), busy: Busy::No }
     }
 }
 
@@ -327,14 +393,17 @@ fn invalidated(changes: &[Change]) -> Invalidated {
             Change::DropConstraint { table, constraint } => {
                 dropped.insert(ObjectId::Constraint(table.clone(), constraint.name.clone()));
             }
-            Change::AddConstraint { table, constraint } => {
+            Change::AddConstraint { table, constraint, .. } => {
                 created.insert(ObjectId::Constraint(table.clone(), constraint.name.clone()));
             }
-            Change::DropIndex(i) => {
-                dropped.insert(ObjectId::Index(i.name.clone()));
+            Change::DropIndex { index, .. } => {
+                dropped.insert(ObjectId::Index(index.name.clone()));
             }
-            Change::CreateIndex(i) => {
-                created.insert(ObjectId::Index(i.name.clone()));
+            Change::CreateIndex { index, .. } => {
+                created.insert(ObjectId::Index(index.name.clone()));
+            }
+            Change::ReplaceIndex { to, .. } => {
+                replaced.insert(ObjectId::Index(to.name.clone()));
             }
             Change::DropColumn { table, column, .. } => {
                 dropped.insert(ObjectId::Column(table.clone(), column.name.clone()));
@@ -474,7 +543,7 @@ fn rebuild(
             let w = desired.tables.get(table)?.constraints.get(name)?;
             let mut out = vec![
                 Change::DropConstraint { table: table.clone(), constraint: c.clone() },
-                Change::AddConstraint { table: table.clone(), constraint: w.clone() },
+                Change::add_constraint(table, w),
             ];
             if w.comment.is_some() {
                 let target = CommentTarget::Constraint(table.clone(), name.clone());
@@ -488,8 +557,7 @@ fn rebuild(
             if !desired.has_relation(&index.table) {
                 return None;
             }
-            let mut out =
-                vec![Change::DropIndex(index.clone()), Change::CreateIndex(wanted.clone())];
+            let mut out = vec![Change::drop_index(index), Change::create_index(wanted)];
             if wanted.comment.is_some() {
                 let target = CommentTarget::Index(name.clone());
                 out.push(Change::Comment { target, comment: wanted.comment.clone() });

@@ -123,7 +123,7 @@ fn create_table(t: &Table, out: &mut Vec<Change>) {
     out.push(Change::CreateTable(created));
     for name in &redundant {
         let constraint = t.constraints[name].clone();
-        out.push(Change::AddConstraint { table: t.name.clone(), constraint });
+        out.push(Change::add_constraint(&t.name, &constraint));
     }
     // CREATE TABLE says persistence and storage parameters; the replica identity may need an
     // index that comes later.
@@ -156,7 +156,7 @@ fn create_table(t: &Table, out: &mut Vec<Change>) {
         });
     }
     for c in t.constraints.values().filter(|c| c.kind == ConstraintKind::ForeignKey) {
-        out.push(Change::AddConstraint { table: t.name.clone(), constraint: c.clone() });
+        out.push(Change::add_constraint(&t.name, c));
     }
     if t.comment.is_some() {
         out.push(Change::Comment {
@@ -294,7 +294,7 @@ fn alter_table(current: &Catalog, desired: &Catalog, a: &Table, b: &Table, out: 
     for (x, y) in kept {
         if x.definition != y.definition || x.kind != y.kind {
             out.push(Change::DropConstraint { table: name.clone(), constraint: x.clone() });
-            out.push(Change::AddConstraint { table: name.clone(), constraint: y.clone() });
+            out.push(Change::add_constraint(name, y));
             if y.comment.is_some() {
                 out.push(comment_on(y));
             }
@@ -303,7 +303,7 @@ fn alter_table(current: &Catalog, desired: &Catalog, a: &Table, b: &Table, out: 
         }
     }
     for c in added {
-        out.push(Change::AddConstraint { table: name.clone(), constraint: c.clone() });
+        out.push(Change::add_constraint(name, c));
         if c.comment.is_some() {
             out.push(comment_on(c));
         }
@@ -366,6 +366,7 @@ fn column_actions(a: &Column, b: &Column) -> Vec<ColumnAction> {
             type_sql: b.type_sql.clone(),
             collation: b.collation.clone(),
             rewrites: a.type_sql != b.type_sql && rewrites(&a.type_sql, &b.type_sql),
+            keeps: a.type_sql == b.type_sql || keeps_values(&a.type_sql, &b.type_sql),
             cast: cast_between(a, b),
         });
     }
@@ -458,6 +459,61 @@ pub(crate) fn rewrites(from: &str, to: &str) -> bool {
         | ("time without time zone", "time without time zone")
         | ("interval", "interval") => false,
         _ => true,
+    }
+}
+
+/// Whether no value of type `from` can silently change in the cast to `to`: a wider type of
+/// the same family, text, or a narrower string (the assignment cast fails on a value that does
+/// not fit instead of cutting it). Anything else may round or cut values, and its `down`
+/// cannot bring them back.
+pub(crate) fn keeps_values(from: &str, to: &str) -> bool {
+    let (from_base, from_mods) = split_modifiers(from);
+    let (to_base, to_mods) = split_modifiers(to);
+    let first = |m: &Option<Vec<i64>>| m.as_ref().and_then(|m| m.first().copied());
+    let strings = ["character varying", "character", "text", "citext"];
+    let rank = |t: &str| match t {
+        "smallint" => Some(1),
+        "integer" => Some(2),
+        "bigint" => Some(3),
+        _ => None,
+    };
+    match (from_base, to_base) {
+        // Any value has a text form.
+        (_, "text" | "citext") => true,
+        // Padding to char(n) is the one change a string cast makes silently.
+        (f, t) if strings.contains(&f) && strings.contains(&t) => t != "character" || f == t,
+        (f, t) if rank(f).is_some() && rank(t).is_some() => rank(t) >= rank(f),
+        ("smallint" | "integer" | "bigint", "numeric") => match to_mods {
+            None => true,
+            Some(m) => {
+                let digits = match from_base {
+                    "smallint" => 5,
+                    "integer" => 10,
+                    _ => 19,
+                };
+                m.get(1).copied().unwrap_or(0) == 0 && m.first().copied().unwrap_or(0) >= digits
+            }
+        },
+        ("smallint" | "integer", "double precision") | ("smallint", "real") => true,
+        ("real", "double precision") => true,
+        ("numeric", "numeric") => match (&from_mods, &to_mods) {
+            (_, None) => true,
+            (Some(f), Some(t)) => {
+                let (fp, fs) = (f.first().copied().unwrap_or(0), f.get(1).copied().unwrap_or(0));
+                let (tp, ts) = (t.first().copied().unwrap_or(0), t.get(1).copied().unwrap_or(0));
+                ts >= fs && tp - ts >= fp - fs
+            }
+            (None, Some(_)) => false,
+        },
+        ("date", "timestamp without time zone" | "timestamp with time zone") => true,
+        (f, t) if f == t => match (first(&from_mods), first(&to_mods)) {
+            (_, None) => true,
+            (Some(f), Some(t)) => t >= f,
+            (None, Some(_)) => false,
+        },
+        ("json", "jsonb") => false,
+        ("jsonb", "json") => true,
+        _ => false,
     }
 }
 

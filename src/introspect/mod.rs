@@ -326,6 +326,7 @@ async fn read_catalog(client: &Client) -> Result<(Catalog, Stats)> {
             columns: r.get(5),
             depends_on,
             comment: r.get(10),
+            index_definition: r.get(13),
         };
         let id = ObjectId::Constraint(table.clone(), name.clone());
         oids.register(PG_CONSTRAINT, r.get(11), 0, id.clone());

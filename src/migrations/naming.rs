@@ -25,17 +25,26 @@ pub fn describe(plan: &Plan) -> String {
             AlterColumn { table, to, .. } => {
                 (format!("alter_{}_{}", table.name, to.name), Some((0, table.name.clone())))
             }
-            AddConstraint { table, constraint } => {
+            AddConstraint { table, constraint, .. } => {
                 (format!("add_{}", constraint.name), Some((0, table.name.clone())))
             }
             DropConstraint { table, constraint } => {
                 (format!("drop_{}", constraint.name), Some((0, table.name.clone())))
             }
-            CreateIndex(i) => {
+            CreateIndex { index: i, .. } => {
                 (format!("create_index_{}", i.name.name), Some((0, i.table.name.clone())))
             }
-            DropIndex(i) => {
+            DropIndex { index: i, .. } => {
                 (format!("drop_index_{}", i.name.name), Some((0, i.table.name.clone())))
+            }
+            ReplaceIndex { to: i, .. } => {
+                (format!("replace_index_{}", i.name.name), Some((0, i.table.name.clone())))
+            }
+            ValidateConstraint { table, name } => {
+                (format!("validate_{name}"), Some((0, table.name.clone())))
+            }
+            ProveNotNull { table, column, .. } | SetNotNullProven { table, column, .. } => {
+                (format!("alter_{}_{column}", table.name), Some((0, table.name.clone())))
             }
             CreateEnum(e) => {
                 (format!("create_type_{}", e.name.name), Some((1, e.name.name.clone())))

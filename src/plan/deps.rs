@@ -70,8 +70,8 @@ pub fn touches(change: &Change) -> Touches {
             t.drops.push(ObjectId::Type(e.name.clone()));
             t.releases.push(schema_of(&e.name));
         }
-        // New values are committed before everything else (see `commits_before_use`), so they
-        // take part in no ordering.
+        // New values are committed before everything else (see `graph_of`), so they take part
+        // in no ordering.
         Change::AddEnumValue { .. } => {}
         Change::RenameEnumValue { name, .. } => t.alters.push(ObjectId::Type(name.clone())),
         Change::RecreateEnum { to, columns, .. } => {
@@ -195,7 +195,7 @@ pub fn touches(change: &Change) -> Touches {
                 }
             }
         }
-        Change::AddConstraint { table, constraint } => {
+        Change::AddConstraint { table, constraint, .. } => {
             t.creates.push(ObjectId::Constraint(table.clone(), constraint.name.clone()));
             t.requires.push(ObjectId::Table(table.clone()));
             t.requires.extend(columns(table, &constraint.columns));
@@ -206,14 +206,34 @@ pub fn touches(change: &Change) -> Touches {
             t.releases.extend(columns(table, &constraint.columns));
             t.releases.extend(constraint.depends_on.iter().cloned());
         }
-        Change::CreateIndex(i) => {
+        Change::CreateIndex { index: i, .. } => {
             t.creates.push(ObjectId::Index(i.name.clone()));
             t.requires.push(ObjectId::Table(i.table.clone()));
             t.requires.extend(columns(&i.table, &i.columns));
         }
-        Change::DropIndex(i) => {
+        Change::DropIndex { index: i, .. } => {
             t.drops.push(ObjectId::Index(i.name.clone()));
             t.releases.extend(columns(&i.table, &i.columns));
+        }
+        Change::ReplaceIndex { from, to } => {
+            t.drops.push(ObjectId::Index(from.name.clone()));
+            t.creates.push(ObjectId::Index(to.name.clone()));
+            t.requires.push(ObjectId::Table(to.table.clone()));
+            t.requires.extend(columns(&to.table, &to.columns));
+            t.releases.extend(columns(&from.table, &from.columns));
+        }
+        // Validating lets go of nothing, so nothing waits for it.
+        Change::ValidateConstraint { table, name } => {
+            t.requires.push(ObjectId::Constraint(table.clone(), name.clone()));
+        }
+        Change::ProveNotNull { table, check, .. } => {
+            t.creates.push(ObjectId::Constraint(table.clone(), check.clone()));
+            t.requires.push(ObjectId::Table(table.clone()));
+        }
+        // After the check is made; it validates the check, sets NOT NULL and drops the check.
+        Change::SetNotNullProven { table, column, check } => {
+            t.alters.push(ObjectId::Column(table.clone(), column.clone()));
+            t.requires.push(ObjectId::Constraint(table.clone(), check.clone()));
         }
         Change::SetRowSecurity { table, .. } => t.requires.push(ObjectId::Table(table.clone())),
         Change::AttachPartition { table, partition } => {

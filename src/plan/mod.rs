@@ -5,9 +5,11 @@
 
 mod deps;
 mod hazards;
+mod online;
 
 pub use deps::{Touches, touches};
 pub use hazards::{Hazard, HazardCode, hazards_of};
+pub use online::Transaction;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap, HashMap};
@@ -24,6 +26,9 @@ use crate::error::{Error, Result};
 pub struct Step {
     pub change: Change,
     pub hazards: Vec<Hazard>,
+    pub transaction: Transaction,
+    /// Runs under the long statement timeout (it may read or write a whole table).
+    pub long: bool,
 }
 
 /// The ordered steps that turn one catalog into another.
@@ -61,7 +66,7 @@ impl Plan {
 
 /// Diffs `current` against `desired` and orders the changes.
 pub fn plan(current: &Catalog, desired: &Catalog) -> Result<Plan> {
-    let changes = diff(current, desired);
+    let changes = online::go_online(diff(current, desired), current, desired);
     let mut indexes_of: HashMap<&QualifiedName, Vec<ObjectId>> = HashMap::new();
     for i in current.indexes.values() {
         indexes_of.entry(&i.table).or_default().push(ObjectId::Index(i.name.clone()));
@@ -122,7 +127,7 @@ fn soft_requires(t: &Touches, desired: &Catalog) -> Vec<ObjectId> {
 fn rank(change: &Change) -> u8 {
     match change {
         Change::AddEnumValue { .. } => 0,
-        Change::DropIndex(_) => 0,
+        Change::DropIndex { .. } => 0,
         Change::DropConstraint { .. } => 1,
         Change::SetSequenceOwner { owner: None, .. } => 2,
         Change::DropColumn { .. } => 3,
@@ -146,7 +151,9 @@ fn rank(change: &Change) -> u8 {
         Change::AddConstraint { constraint, .. } => {
             if constraint.kind == crate::catalog::ConstraintKind::ForeignKey { 23 } else { 22 }
         }
-        Change::CreateIndex(_) => 24,
+        Change::CreateIndex { .. } | Change::ReplaceIndex { .. } => 24,
+        Change::ProveNotNull { .. } => 22,
+        Change::ValidateConstraint { .. } | Change::SetNotNullProven { .. } => 27,
         Change::DropObject(_) => 0,
         Change::SetRowSecurity { .. } => 22,
         Change::SetTableProperties { .. } => 23,
@@ -200,7 +207,13 @@ fn into_plan(changes: Vec<Change>, ordered: Vec<usize>) -> Plan {
         .into_iter()
         .map(|i| {
             let change = slots[i].take().expect("each step is placed once");
-            Step { hazards: hazards_of(&change), change }
+            let hazards = hazards_of(&change);
+            Step {
+                transaction: online::transaction(&change),
+                long: online::long(&change, &hazards),
+                hazards,
+                change,
+            }
         })
         .collect();
     Plan { steps }
@@ -348,10 +361,10 @@ fn graph_of(changes: &[Change], touched: &[Touches]) -> Graph {
             }
         }
     }
-    // Values added to an enum are committed before anything else runs (see
-    // `Change::commits_before_use`), so their steps come before every other.
+    // Values added to an enum are committed before anything else runs (they run outside the
+    // file's transaction), so their steps come before every other.
     let (first, rest): (Vec<usize>, Vec<usize>) =
-        (0..changes.len()).partition(|&i| changes[i].commits_before_use());
+        (0..changes.len()).partition(|&i| matches!(changes[i], Change::AddEnumValue { .. }));
     for &f in &first {
         for &r in &rest {
             edge(f, r);

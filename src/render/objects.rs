@@ -3,8 +3,63 @@
 use super::columns::{alterations, definition, keep_in_bounds, sequence_options};
 use super::{access, definitions};
 use super::{ident, literal, qualified};
-use crate::catalog::{ConstraintKind, QualifiedName, ReplicaIdentity, Table, TableProperties};
-use crate::diff::{Change, CommentTarget};
+use crate::catalog::{
+    Constraint, ConstraintKind, QualifiedName, ReplicaIdentity, Table, TableProperties,
+};
+use crate::diff::{Busy, Change, CommentTarget};
+
+/// `CREATE INDEX` from PostgreSQL's own definition (`pg_get_indexdef`), under `name`.
+///
+/// A partitioned table's index is read back `ON ONLY` the parent; created without ONLY it is
+/// built on every partition too, as the desired state has it.
+fn create_index(index: &crate::catalog::Index, name: &str, concurrently: bool) -> String {
+    let definition = index.definition.replacen(" ON ONLY ", " ON ", 1);
+    let unique = definition.starts_with("CREATE UNIQUE INDEX ");
+    let prefix = if unique { "CREATE UNIQUE INDEX " } else { "CREATE INDEX " };
+    // pg_get_indexdef writes `CREATE [UNIQUE] INDEX <name> ON ...`, the name quoted as needed.
+    let rest = definition.strip_prefix(prefix).and_then(|r| {
+        r.strip_prefix(ident(&index.name.name).as_str()).filter(|r| r.starts_with(" ON "))
+    });
+    match rest {
+        Some(rest) => format!(
+            "{prefix}{}{}{rest};",
+            if concurrently { "CONCURRENTLY IF NOT EXISTS " } else { "" },
+            ident(name)
+        ),
+        None => format!("{definition};"),
+    }
+}
+
+/// `ALTER TABLE ... ADD CONSTRAINT`; `online` on a table in use: a check or foreign key
+/// `NOT VALID` (validated by a step of its own), a key `USING INDEX` of the index built
+/// concurrently under its name before.
+fn add_constraint(table: &QualifiedName, constraint: &Constraint, online: bool) -> String {
+    let head =
+        format!("ALTER TABLE {} ADD CONSTRAINT {}", qualified(table), ident(&constraint.name));
+    let definition = &constraint.definition;
+    if !online {
+        return format!("{head} {definition};");
+    }
+    match constraint.kind {
+        ConstraintKind::PrimaryKey | ConstraintKind::Unique => {
+            let key = if constraint.kind == ConstraintKind::PrimaryKey {
+                "PRIMARY KEY"
+            } else {
+                "UNIQUE"
+            };
+            let deferrable = if definition.contains(" INITIALLY DEFERRED") {
+                " DEFERRABLE INITIALLY DEFERRED"
+            } else if definition.contains(" DEFERRABLE") {
+                " DEFERRABLE"
+            } else {
+                ""
+            };
+            format!("{head} {key} USING INDEX {}{deferrable};", ident(&constraint.name))
+        }
+        _ if definition.ends_with(" NOT VALID") => format!("{head} {definition};"),
+        _ => format!("{head} {definition} NOT VALID;"),
+    }
+}
 
 pub fn statements(change: &Change) -> Vec<String> {
     match change {
@@ -28,14 +83,20 @@ pub fn statements(change: &Change) -> Vec<String> {
         }
         Change::CreateEnum(e) => vec![create_enum(&e.name, &e.labels)],
         Change::DropEnum(e) => vec![format!("DROP TYPE {};", qualified(&e.name))],
-        Change::AddEnumValue { name, value, before } => vec![match before {
-            Some(b) => format!(
+        Change::AddEnumValue { name, value, before, after } => vec![match (before, after) {
+            (Some(b), _) => format!(
                 "ALTER TYPE {} ADD VALUE IF NOT EXISTS {} BEFORE {};",
                 qualified(name),
                 literal(value),
                 literal(b)
             ),
-            None => format!(
+            (None, Some(a)) => format!(
+                "ALTER TYPE {} ADD VALUE IF NOT EXISTS {} AFTER {};",
+                qualified(name),
+                literal(value),
+                literal(a)
+            ),
+            (None, None) => format!(
                 "ALTER TYPE {} ADD VALUE IF NOT EXISTS {};",
                 qualified(name),
                 literal(value)
@@ -104,23 +165,57 @@ pub fn statements(change: &Change) -> Vec<String> {
             vec![format!("ALTER TABLE {} DROP COLUMN {};", qualified(table), ident(&column.name))]
         }
         Change::AlterColumn { table, from, actions, .. } => alterations(table, from, actions),
-        Change::AddConstraint { table, constraint } => vec![format!(
-            "ALTER TABLE {} ADD CONSTRAINT {} {};",
-            qualified(table),
-            ident(&constraint.name),
-            constraint.definition
-        )],
+        Change::AddConstraint { table, constraint, busy } => {
+            vec![add_constraint(table, constraint, *busy == Busy::Online)]
+        }
         Change::DropConstraint { table, constraint } => vec![format!(
             "ALTER TABLE {} DROP CONSTRAINT {};",
             qualified(table),
             ident(&constraint.name)
         )],
-        // A partitioned table's index is read back `ON ONLY` the parent; created without ONLY
-        // it is built on every partition too, as the desired state has it.
-        Change::CreateIndex(i) => {
-            vec![format!("{};", i.definition.replacen(" ON ONLY ", " ON ", 1))]
+        // Outside a transaction each statement stands alone, so each can run again after a
+        // failure: a build first drops what a failed one left (an invalid index).
+        Change::CreateIndex { index, busy: Busy::Online } => vec![
+            format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&index.name)),
+            create_index(index, &index.name.name, true),
+        ],
+        Change::CreateIndex { index, .. } => vec![create_index(index, &index.name.name, false)],
+        Change::DropIndex { index, busy: Busy::Online } => {
+            vec![format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&index.name))]
         }
-        Change::DropIndex(i) => vec![format!("DROP INDEX {};", qualified(&i.name))],
+        Change::DropIndex { index, .. } => vec![format!("DROP INDEX {};", qualified(&index.name))],
+        Change::ReplaceIndex { from, to } => {
+            let temporary = crate::catalog::with_suffix(&to.name.name, "__new");
+            let temporary_name = QualifiedName::new(to.name.schema.clone(), temporary.clone());
+            vec![
+                format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&temporary_name)),
+                create_index(to, &temporary, true),
+                format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&from.name)),
+                format!(
+                    "ALTER INDEX IF EXISTS {} RENAME TO {};",
+                    qualified(&temporary_name),
+                    ident(&to.name.name)
+                ),
+            ]
+        }
+        Change::ValidateConstraint { table, name } => {
+            vec![format!("ALTER TABLE {} VALIDATE CONSTRAINT {};", qualified(table), ident(name))]
+        }
+        Change::ProveNotNull { table, column, check } => vec![format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID;",
+            qualified(table),
+            ident(check),
+            ident(column)
+        )],
+        Change::SetNotNullProven { table, column, check } => vec![
+            format!("ALTER TABLE {} VALIDATE CONSTRAINT {};", qualified(table), ident(check)),
+            format!(
+                "ALTER TABLE {} ALTER COLUMN {} SET NOT NULL;",
+                qualified(table),
+                ident(column)
+            ),
+            format!("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {};", qualified(table), ident(check)),
+        ],
         Change::SetRowSecurity { table, enabled, forced } => row_security(table, *enabled, *forced),
         Change::SetTableProperties { table, from, to } => table_properties(table, from, to),
         Change::AttachPartition { table, partition } => vec![format!(

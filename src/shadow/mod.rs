@@ -231,7 +231,7 @@ fn statement_error(stmt: &crate::source::Statement, e: &tokio_postgres::Error) -
 /// Replays migrations' up files in order, as `apply` would, without a history table.
 pub async fn replay(client: &Client, migrations: &[crate::migrations::Migration]) -> Result<()> {
     for m in migrations {
-        crate::apply::run_in_transaction(client, &m.up_sql, &m.up_path).await?;
+        crate::apply::run_sql_file(client, &m.up_sql, &m.up_path).await?;
     }
     Ok(())
 }

@@ -34,24 +34,28 @@ pub async fn verify(
         if let Current::Replayed(existing) = from {
             shadow::replay(client, existing).await?;
         } else {
-            // Rebuild the live schema from its catalog: the same renderer, from an empty database.
+            // Rebuild the live schema from its catalog: the same renderer, from an empty
+            // database, each extension at the version the database has.
             let empty = read(client, manage).await?;
-            let setup = plan::plan(&empty, current)?;
-            let sql = render::migration_file("current schema", &setup);
-            apply::run_in_transaction(client, &sql, Path::new("<current schema>")).await?;
+            let mut live = current.clone();
+            let installed = live.extensions.keys().cloned().collect();
+            live.pin_extensions(&installed);
+            let setup = plan::plan(&empty, &live)?;
+            let sql = render::migration_file("current schema", &setup, &Default::default());
+            apply::run_sql_file(client, &sql, Path::new("<current schema>")).await?;
             compare(
                 "rebuilding the current schema in the shadow",
                 &read(client, manage).await?,
                 current,
             )?;
         }
-        apply::run_in_transaction(client, up_sql, &planned.join("up.sql")).await.map_err(|e| {
+        apply::run_sql_file(client, up_sql, &planned.join("up.sql")).await.map_err(|e| {
             Error::Verification { phase: "up fails to run".into(), residual: e.to_string() }
         })?;
         compare("up does not reach schema/", &read(client, manage).await?, desired)?;
-        apply::run_in_transaction(client, down_sql, &planned.join("down.sql")).await.map_err(
-            |e| Error::Verification { phase: "down fails to run".into(), residual: e.to_string() },
-        )?;
+        apply::run_sql_file(client, down_sql, &planned.join("down.sql")).await.map_err(|e| {
+            Error::Verification { phase: "down fails to run".into(), residual: e.to_string() }
+        })?;
         compare("down does not return to the current schema", &read(client, manage).await?, current)
     })
     .await

@@ -24,6 +24,7 @@ pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
             hazards_refused_then_commented,
         ),
         ("unknown_hazard_code_is_a_usage_error", unknown_hazard_code),
+        ("squawk_finds_nothing_in_the_fixtures_up_files", squawk_agrees),
         ("repository_example_is_in_sync", repository_example_in_sync),
         ("check_fails_after_an_unplanned_schema_edit", check_fails_after_edit),
         ("check_fails_when_a_generated_file_is_edited", check_fails_on_edited_file),
@@ -287,10 +288,70 @@ fn hazards_refused_then_commented(server: &TestServer) -> Result<(), Failed> {
     let up =
         std::fs::read_to_string(work.migrations_dir().join("002_alter_contacts_email.up.sql"))?;
     ensure(
-        up.contains("-- hazard TABLE_REWRITE: changing public.contacts.email from character varying(255) to character varying(100) rewrites the table and its indexes\nALTER TABLE public.contacts ALTER COLUMN email TYPE character varying(100);"),
+        up.contains("-- hazard TABLE_REWRITE: changing public.contacts.email from character varying(255) to character varying(100) rewrites the table and its indexes, and fails if a value is longer\nSET statement_timeout = '1h';\nALTER TABLE public.contacts ALTER COLUMN email TYPE character varying(100);"),
         up,
     )?;
     Ok(())
+}
+
+/// The outside linter over every fixture's up file (taken from its snapshot), with the rules
+/// the README's table excuses.
+fn squawk_agrees(_server: &TestServer) -> Result<(), Failed> {
+    let readme = std::fs::read_to_string(repo().join("README.md"))?;
+    let section = readme
+        .split("### squawk rules that do not apply")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .ok_or("README has no table of squawk rules")?;
+    let excused: Vec<&str> = section
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| l.split('`').next())
+        .collect();
+    ensure(excused.len() > 10, format!("README lists {excused:?}"))?;
+    let dir = tempfile::tempdir()?;
+    let snapshots = repo().join("tests/integration/snapshots");
+    let (mut plain, mut matviews) = (Vec::new(), Vec::new());
+    for entry in std::fs::read_dir(&snapshots)? {
+        let path = entry?.path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let Some(case) = name
+            .strip_prefix("integration__fixtures__fixture_")
+            .and_then(|n| n.strip_suffix(".snap"))
+        else {
+            continue;
+        };
+        let text = std::fs::read_to_string(&path)?;
+        let body = text.splitn(3, "\n---\n").nth(2).unwrap_or_default();
+        let up: String = body
+            .lines()
+            .take_while(|l| !(l.starts_with("-- ") && l.ends_with(" (down)")))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let file = dir.path().join(format!("{case}.up.sql"));
+        std::fs::write(&file, up)?;
+        if case.starts_with("matview_") { &mut matviews } else { &mut plain }.push(file);
+    }
+    ensure(plain.len() > 250, format!("{} fixture up files", plain.len()))?;
+    let run = |files: &[std::path::PathBuf], extra: &[&str]| -> Result<String, Failed> {
+        let rules: Vec<&str> = excused.iter().copied().chain(extra.iter().copied()).collect();
+        let out = std::process::Command::new("squawk")
+            .args(["--pg-version", "15", "--reporter", "gcc"])
+            .arg(format!("--exclude={}", rules.join(",")))
+            .args(files)
+            .output()
+            .map_err(|e| format!("cannot run squawk (scripts/ensure-deps installs it): {e}"))?;
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr))
+    };
+    let mut warnings = run(&plain, &[])?;
+    warnings += &run(
+        &matviews,
+        &["require-concurrent-index-creation", "require-concurrent-index-deletion"],
+    )?;
+    let found: Vec<&str> =
+        warnings.lines().filter(|l| l.contains(": warning: ") || l.contains(": error: ")).collect();
+    ensure(found.is_empty(), found.join("\n"))
 }
 
 fn unknown_hazard_code(_server: &TestServer) -> Result<(), Failed> {
@@ -413,19 +474,31 @@ fn failed_migration_recorded(server: &TestServer) -> Result<(), Failed> {
             "apply 1",
         )?;
         db.client.batch_execute("INSERT INTO contacts (id, name) VALUES (1, 'Ada')").await?;
-        // The shadow has no rows, so the plan verifies; the real table has a NULL email.
+        // The shadow has no rows, so the plan verifies; the real table has a row, which a new
+        // NOT NULL column without a default cannot be added to (the hazard says so).
         work.write_schema(
             "contacts.sql",
-            "CREATE TABLE contacts (id bigint PRIMARY KEY, name text NOT NULL, email varchar(255) NOT NULL, phone text);\n",
+            "CREATE TABLE contacts (id bigint PRIMARY KEY, name text NOT NULL, email varchar(255), phone text, region text NOT NULL);\n",
         );
-        let o = bin(work.path(), &["plan", "--dev-url", dev, "--database-url", &db.url]);
+        let o = bin(
+            work.path(),
+            &[
+                "plan",
+                "--dev-url",
+                dev,
+                "--database-url",
+                &db.url,
+                "--allow-hazards",
+                "FAILS_ON_ROWS",
+            ],
+        );
         ensure(o.status.success(), text(&o))?;
         let o = bin(work.path(), &["apply", "--database-url", &db.url]);
         assert_eq!(o.status.code(), Some(2));
         let err = text(&o);
         ensure(err.contains("generated/002_alter_contacts.up.sql:"), err.clone())?;
         ensure(
-            err.contains("column \"email\" of relation \"contacts\" contains null values"),
+            err.contains("column \"region\" of relation \"contacts\" contains null values"),
             err.clone(),
         )?;
         let row = db
@@ -449,8 +522,8 @@ fn failed_migration_recorded(server: &TestServer) -> Result<(), Failed> {
         assert_eq!(phone, 0);
         let status = text(&bin(work.path(), &["status", "--database-url", &db.url]));
         ensure(status.contains("002_alter_contacts  FAILED"), status.clone())?;
-        // Fix the data, apply again: the same file now succeeds.
-        db.client.batch_execute("UPDATE contacts SET email = 'ada@example.com'").await?;
+        // Empty the table, apply again: the same file now succeeds.
+        db.client.batch_execute("DELETE FROM contacts").await?;
         let o = bin(work.path(), &["apply", "--database-url", &db.url]);
         ensure(o.status.success() && text(&o).contains("Applied 002_alter_contacts"), text(&o))?;
         server.drop_database(db).await;
@@ -758,8 +831,18 @@ fn invalid_index_rebuilt(server: &TestServer) -> Result<(), Failed> {
             )
             .await?;
         work.write_schema("contacts.sql", &schema);
-        let o =
-            bin(work.path(), &["plan", "--dev-url", server.admin_url(), "--database-url", &db.url]);
+        let o = bin(
+            work.path(),
+            &[
+                "plan",
+                "--dev-url",
+                server.admin_url(),
+                "--database-url",
+                &db.url,
+                "--allow-hazards",
+                "INDEX_BUILD",
+            ],
+        );
         ensure(o.status.success(), text(&o))?;
         ensure(
             text(&o).contains("note: index public.contacts_name is invalid (a failed CREATE INDEX CONCURRENTLY leaves one): the plan builds it again"),
@@ -769,8 +852,12 @@ fn invalid_index_rebuilt(server: &TestServer) -> Result<(), Failed> {
             std::fs::read_to_string(work.migrations_dir().join(&files(&work.migrations_dir())[1]))
                 .unwrap_or_default();
         ensure(
-            up.contains("DROP INDEX public.contacts_name;")
-                && up.contains("CREATE INDEX contacts_name"),
+            up.contains(
+                "CREATE INDEX CONCURRENTLY IF NOT EXISTS contacts_name__new ON public.contacts",
+            ) && up.contains("DROP INDEX CONCURRENTLY IF EXISTS public.contacts_name;")
+                && up.contains(
+                    "ALTER INDEX IF EXISTS public.contacts_name__new RENAME TO contacts_name;",
+                ),
             up,
         )?;
         ensure(bin(work.path(), &["apply", "--database-url", &db.url]).status.success(), "apply")?;

@@ -60,7 +60,7 @@ pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
             let id = format!("{}/{}", case.corpus, case.name);
             Trial::test(format!("conformance::{}::{}", case.corpus, case.name), move || {
                 block_on(async {
-                    let expect = Expect { hazards: None, snapshot: None };
+                    let expect = Expect { hazards: None, snapshot: None, case_toml: None };
                     let result = round_trip_sql(&server, &case.sources, &expect, &case.name).await;
                     report(&id, &result);
                     match (result, expected.get(&id)) {

@@ -53,6 +53,7 @@ async fn round_trip(server: &TestServer, case: &Path, name: &str) -> Result<(), 
     let expect = Expect {
         hazards: Some(meta.hazards.iter().cloned().collect()),
         snapshot: Some(format!("fixture_{name}")),
+        case_toml: std::env::var_os("SCHEMADIFF_UPDATE_HAZARDS").map(|_| case.join("case.toml")),
     };
     round_trip_sql(server, &sources, &expect, name).await
 }
@@ -72,6 +73,19 @@ pub struct Expect {
     pub hazards: Option<BTreeSet<String>>,
     /// The insta snapshot the up and down files must match.
     pub snapshot: Option<String>,
+    /// With `SCHEMADIFF_UPDATE_HAZARDS` set, the case.toml to write the raised hazards to
+    /// instead of failing (review the change as a snapshot).
+    pub case_toml: Option<std::path::PathBuf>,
+}
+
+/// Records the hazards a fixture raises in its case.toml.
+fn write_hazards(case_toml: &Path, raised: &BTreeSet<String>) {
+    if raised.is_empty() {
+        let _ = std::fs::remove_file(case_toml);
+        return;
+    }
+    let list: Vec<String> = raised.iter().map(|c| format!("{c:?}")).collect();
+    std::fs::write(case_toml, format!("hazards = [{}]\n", list.join(", "))).unwrap();
 }
 
 /// The round trip over SQL texts: what fixtures and the outside corpora share.
@@ -103,6 +117,7 @@ pub async fn round_trip_sql(
             exclude: Vec::new(),
             manage: Default::default(),
             refuse_data: false,
+            timeouts: Default::default(),
         };
         let mut req = PlanRequest {
             config: config.clone(),
@@ -115,7 +130,11 @@ pub async fn round_trip_sql(
         let outcome = match (schemadiff::plan(&req).await, &expect.hazards) {
             (Err(Error::HazardsNotAllowed { codes, .. }), expected) => {
                 let raised: BTreeSet<String> = codes.split(',').map(str::to_string).collect();
-                if expected.as_ref().is_some_and(|e| *e != raised) {
+                if let Some(toml) = &expect.case_toml
+                    && expected.as_ref() != Some(&raised)
+                {
+                    write_hazards(toml, &raised);
+                } else if expected.as_ref().is_some_and(|e| *e != raised) {
                     return Err(format!(
                         "plan raised hazards {raised:?}, the case expects {expected:?}"
                     ));
@@ -126,6 +145,10 @@ pub async fn round_trip_sql(
                     .map_err(|e| format!("plan with hazards allowed: {e}"))?
             }
             (Err(e), _) => return Err(format!("plan: {e}")),
+            (Ok(o), Some(expected)) if !expected.is_empty() && expect.case_toml.is_some() => {
+                write_hazards(expect.case_toml.as_ref().unwrap(), &BTreeSet::new());
+                o
+            }
             (Ok(o), Some(expected)) if !expected.is_empty() => {
                 return Err(format!(
                     "plan did not refuse; the case expects hazards {expected:?}\n{}",

@@ -10,7 +10,8 @@ SELECT n.nspname, c.relname, co.conname, co.contype::text AS kind,
         WHERE x.conrelid = co.confrelid AND x.conindid = co.conindid AND x.contype IN ('p', 'u')
         LIMIT 1) AS ref_constraint,
        ri.relname AS ref_index,
-       obj_description(co.oid, 'pg_constraint') AS comment, co.oid, co.conindid
+       obj_description(co.oid, 'pg_constraint') AS comment, co.oid, co.conindid,
+       CASE WHEN co.contype IN ('p', 'u') THEN pg_get_indexdef(co.conindid) END AS index_definition
 FROM pg_constraint co
 JOIN pg_class c ON c.oid = co.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -1,0 +1,183 @@
+//! How each step must run on a busy database: in the file's transaction, in one of its own,
+//! or outside any; which steps read a whole table (they get the long statement timeout); and
+//! the online forms of steps on tables that exist before the plan, which may hold rows and
+//! serve queries while it runs.
+
+use std::collections::BTreeSet;
+
+use super::deps::touches;
+use crate::catalog::{
+    Catalog, Constraint, ConstraintKind, Index, ObjectId, QualifiedName, with_suffix,
+};
+use crate::diff::{Busy, Change, ColumnAction};
+
+/// Where a step's statements run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transaction {
+    /// With the steps around it, in one transaction: all of them or none.
+    File,
+    /// In a transaction of its own, so the lock it takes is held no longer than it runs: a
+    /// validation, a constraint PostgreSQL can only add while blocking writes.
+    Own,
+    /// Outside any transaction, each statement committing itself: `CREATE INDEX
+    /// CONCURRENTLY` cannot run in one, and a new enum value is usable only once committed.
+    None,
+}
+
+/// How `change` must run.
+pub fn transaction(change: &Change) -> Transaction {
+    match change {
+        Change::AddEnumValue { .. }
+        | Change::CreateIndex { busy: Busy::Online, .. }
+        | Change::DropIndex { busy: Busy::Online, .. }
+        | Change::ReplaceIndex { .. } => Transaction::None,
+        Change::ValidateConstraint { .. }
+        | Change::SetNotNullProven { .. }
+        | Change::AddConstraint { busy: Busy::Blocking, .. } => Transaction::Own,
+        _ => Transaction::File,
+    }
+}
+
+/// Whether `change` may read or write a whole table in use, and so runs under the long
+/// statement timeout rather than the file's.
+pub fn long(change: &Change, hazards: &[super::Hazard]) -> bool {
+    use super::HazardCode::*;
+    matches!(change, Change::ValidateConstraint { .. } | Change::SetNotNullProven { .. })
+        || hazards.iter().any(|h| {
+            matches!(h.code, TableRewrite | Scan | IndexBuild | AccessExclusiveLock | ShareLock)
+        })
+}
+
+/// The plan's changes with each step on a table in use in its online form where PostgreSQL
+/// has one.
+pub fn go_online(mut changes: Vec<Change>, current: &Catalog, desired: &Catalog) -> Vec<Change> {
+    let dropped: BTreeSet<ObjectId> = changes.iter().flat_map(|c| touches(c).drops).collect();
+    // `Some(partitioned)` for a table or materialized view that exists before the plan and
+    // is not made anew by it.
+    let in_use = |table: &QualifiedName| -> Option<bool> {
+        let exists = current.tables.get(table).map(|t| t.partition_by.is_some()).or_else(|| {
+            current.objects.contains_key(&ObjectId::View(table.clone())).then_some(false)
+        });
+        let recreated = dropped.contains(&ObjectId::Table(table.clone()))
+            || dropped.contains(&ObjectId::View(table.clone()));
+        exists.filter(|_| !recreated)
+    };
+    let mut added = Vec::new();
+    for change in &mut changes {
+        match change {
+            // PostgreSQL builds and drops no index of a partitioned table concurrently.
+            Change::CreateIndex { index, busy } | Change::DropIndex { index, busy } => {
+                *busy = match in_use(&index.table) {
+                    Some(false) => Busy::Online,
+                    Some(true) => Busy::Blocking,
+                    None => Busy::No,
+                };
+            }
+            Change::AddConstraint { table, constraint, busy } => {
+                let Some(partitioned) = in_use(table) else { continue };
+                *busy = constraint_online(table, constraint, partitioned, &mut added);
+            }
+            Change::AlterColumn { table, to, actions, .. }
+                if actions.contains(&ColumnAction::SetNotNull)
+                    && !actions.iter().any(|a| matches!(a, ColumnAction::AddIdentity { .. })) =>
+            {
+                // Checked first without blocking writes, then set without a scan.
+                actions.retain(|a| *a != ColumnAction::SetNotNull);
+                let check = with_suffix(&to.name, "__not_null");
+                let (table, column) = (table.clone(), to.name.clone());
+                added.push(Change::ProveNotNull {
+                    table: table.clone(),
+                    column: column.clone(),
+                    check: check.clone(),
+                });
+                added.push(Change::SetNotNullProven { table, column, check });
+            }
+            _ => {}
+        }
+    }
+    changes.retain(|c| !matches!(c, Change::AlterColumn { actions, .. } if actions.is_empty()));
+    changes.extend(added);
+    replace_indexes_online(changes, current, desired)
+}
+
+/// How a constraint is added to a table in use, with the steps the online form needs.
+fn constraint_online(
+    table: &QualifiedName,
+    constraint: &mut Constraint,
+    partitioned: bool,
+    added: &mut Vec<Change>,
+) -> Busy {
+    let not_valid = constraint.definition.ends_with(" NOT VALID");
+    match constraint.kind {
+        // Wanted NOT VALID: nothing is read.
+        ConstraintKind::Check | ConstraintKind::ForeignKey if not_valid => Busy::No,
+        // PostgreSQL has no NOT VALID foreign key on a partitioned table.
+        ConstraintKind::ForeignKey if partitioned => Busy::Blocking,
+        ConstraintKind::Check | ConstraintKind::ForeignKey => {
+            added.push(Change::ValidateConstraint {
+                table: table.clone(),
+                name: constraint.name.clone(),
+            });
+            Busy::Online
+        }
+        ConstraintKind::PrimaryKey | ConstraintKind::Unique if !partitioned => {
+            let Some(definition) = constraint.index_definition.clone() else {
+                return Busy::Blocking;
+            };
+            let index = Index {
+                name: QualifiedName::new(table.schema.clone(), constraint.name.clone()),
+                table: table.clone(),
+                definition,
+                columns: constraint.columns.clone(),
+                comment: None,
+                valid: true,
+            };
+            constraint.depends_on.push(ObjectId::Index(index.name.clone()));
+            added.push(Change::CreateIndex { index, busy: Busy::Online });
+            Busy::Online
+        }
+        _ => Busy::Blocking,
+    }
+}
+
+/// An index dropped and built again under its name, on a table in use, becomes one online
+/// replacement, unless something else the plan changes stands between the two (a function
+/// the index calls, a column it reads): then the drop and the build stay apart.
+fn replace_indexes_online(
+    mut changes: Vec<Change>,
+    current: &Catalog,
+    desired: &Catalog,
+) -> Vec<Change> {
+    let online_drop = |c: &Change| match c {
+        Change::DropIndex { index, busy: Busy::Online } => Some(index.name.clone()),
+        _ => None,
+    };
+    let names: Vec<QualifiedName> = changes.iter().filter_map(online_drop).collect();
+    for name in names {
+        let drop = changes.iter().position(|c| online_drop(c).as_ref() == Some(&name));
+        let create = changes.iter().position(|c| {
+            matches!(c, Change::CreateIndex { index, busy: Busy::Online } if index.name == name)
+        });
+        let (Some(drop), Some(create)) = (drop, create) else { continue };
+        let (d, c) = (touches(&changes[drop]), touches(&changes[create]));
+        let id = ObjectId::Index(name.clone());
+        let used: BTreeSet<&ObjectId> = (d.releases.iter().chain(&c.requires))
+            .chain(current.depends.of(&id))
+            .chain(desired.depends.of(&id))
+            .collect();
+        let between = changes.iter().enumerate().any(|(i, other)| {
+            i != drop && i != create && {
+                let t = touches(other);
+                t.creates.iter().chain(&t.drops).chain(&t.alters).any(|o| used.contains(o))
+            }
+        });
+        if between {
+            continue;
+        }
+        let Change::CreateIndex { index: to, .. } = changes[create].clone() else { continue };
+        let Change::DropIndex { index: from, .. } = changes[drop].clone() else { continue };
+        changes[create] = Change::ReplaceIndex { from, to };
+        changes.remove(drop);
+    }
+    changes
+}
