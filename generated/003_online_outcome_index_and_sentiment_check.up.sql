@@ -16,7 +16,7 @@ DROP INDEX CONCURRENTLY IF EXISTS public.call_analytics_outcome_idx;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS call_analytics_outcome_idx ON public.call_analytics USING btree (outcome) WHERE (outcome IS NOT NULL);
 SET statement_timeout = '1min';
 
--- hazard SCAN: validating call_analytics_sentiment_range reads all of public.call_analytics (writes go on) and fails if a row breaks it
+-- hazard TABLE_SCAN: validating call_analytics_sentiment_range reads all of public.call_analytics (writes go on) and fails if a row breaks it
 BEGIN;
 SET statement_timeout = '1h';
 ALTER TABLE public.call_analytics VALIDATE CONSTRAINT call_analytics_sentiment_range;

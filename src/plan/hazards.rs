@@ -22,7 +22,7 @@ pub enum HazardCode {
     /// An index on a table in use goes away: queries that used it may slow down.
     IndexDropped,
     /// A validation reads the whole table (writes go on) and fails if a row breaks the rule.
-    Scan,
+    TableScan,
     /// Who may read or change what changes: grants, owners, policies, row-level security.
     AuthzUpdate,
     /// The change alters what the database means to the application: replica identity,
@@ -43,7 +43,7 @@ impl HazardCode {
         HazardCode::ShareLock,
         HazardCode::IndexBuild,
         HazardCode::IndexDropped,
-        HazardCode::Scan,
+        HazardCode::TableScan,
         HazardCode::AuthzUpdate,
         HazardCode::Correctness,
         HazardCode::FailsOnRows,
@@ -58,7 +58,7 @@ impl HazardCode {
             HazardCode::ShareLock => "SHARE_LOCK",
             HazardCode::IndexBuild => "INDEX_BUILD",
             HazardCode::IndexDropped => "INDEX_DROPPED",
-            HazardCode::Scan => "SCAN",
+            HazardCode::TableScan => "TABLE_SCAN",
             HazardCode::AuthzUpdate => "AUTHZ_UPDATE",
             HazardCode::Correctness => "CORRECTNESS",
             HazardCode::FailsOnRows => "FAILS_ON_ROWS",
@@ -66,8 +66,13 @@ impl HazardCode {
         }
     }
 
+    /// A code by name; `SCAN` is an older name of `TABLE_SCAN`.
     pub fn parse(code: &str) -> Option<HazardCode> {
-        HazardCode::ALL.into_iter().find(|h| h.as_str().eq_ignore_ascii_case(code.trim()))
+        let code = code.trim();
+        if code.eq_ignore_ascii_case("SCAN") {
+            return Some(HazardCode::TableScan);
+        }
+        HazardCode::ALL.into_iter().find(|h| h.as_str().eq_ignore_ascii_case(code))
     }
 }
 
@@ -287,13 +292,13 @@ pub fn hazards_of(change: &Change) -> Vec<Hazard> {
             ),
         )],
         Change::SetNotNullProven { table, column, .. } => vec![hazard(
-            Scan,
+            TableScan,
             format!(
                 "checking that {table}.{column} holds no null reads the whole table (writes go on; SET NOT NULL then needs no scan) and fails if a row holds one"
             ),
         )],
         Change::ValidateConstraint { table, name } => vec![hazard(
-            Scan,
+            TableScan,
             format!(
                 "validating {name} reads all of {table} (writes go on) and fails if a row breaks it"
             ),

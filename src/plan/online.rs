@@ -44,7 +44,10 @@ pub fn long(change: &Change, hazards: &[super::Hazard]) -> bool {
     use super::HazardCode::*;
     matches!(change, Change::ValidateConstraint { .. } | Change::SetNotNullProven { .. })
         || hazards.iter().any(|h| {
-            matches!(h.code, TableRewrite | Scan | IndexBuild | AccessExclusiveLock | ShareLock)
+            matches!(
+                h.code,
+                TableRewrite | TableScan | IndexBuild | AccessExclusiveLock | ShareLock
+            )
         })
 }
 
