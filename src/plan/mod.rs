@@ -18,7 +18,7 @@ use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::catalog::{Catalog, ObjectId, QualifiedName};
-use crate::diff::{Change, diff};
+use crate::diff::{Change, ColumnAction, diff};
 use crate::error::{Error, Result};
 
 /// One ordered unit of a migration.
@@ -203,10 +203,11 @@ fn order(
 
 fn into_plan(changes: Vec<Change>, ordered: Vec<usize>) -> Plan {
     let mut slots: Vec<Option<Change>> = changes.into_iter().map(Some).collect();
-    let steps = ordered
+    let ordered: Vec<Change> =
+        ordered.into_iter().map(|i| slots[i].take().expect("each step is placed once")).collect();
+    let steps = say_once(ordered)
         .into_iter()
-        .map(|i| {
-            let change = slots[i].take().expect("each step is placed once");
+        .map(|change| {
             let hazards = hazards_of(&change);
             Step {
                 transaction: online::transaction(&change),
@@ -217,6 +218,35 @@ fn into_plan(changes: Vec<Change>, ordered: Vec<usize>) -> Plan {
         })
         .collect();
     Plan { steps }
+}
+
+/// A column's two steps (letting go of the old default, identity or type, then taking on the
+/// new) that nothing came between are one step, and a default that is only replaced is one
+/// `SET DEFAULT`, not a `DROP DEFAULT` before it.
+fn say_once(ordered: Vec<Change>) -> Vec<Change> {
+    let mut out: Vec<Change> = Vec::with_capacity(ordered.len());
+    for change in ordered {
+        if let (
+            Some(Change::AlterColumn { table: t1, to: c1, actions: lets_go, .. }),
+            Change::AlterColumn { table: t2, to: c2, actions: takes_on, .. },
+        ) = (out.last_mut(), &change)
+            && t1 == t2
+            && c1.name == c2.name
+            && !lets_go.iter().any(ColumnAction::takes_on)
+            && takes_on.iter().all(ColumnAction::takes_on)
+        {
+            let retyped = lets_go.iter().any(|a| matches!(a, ColumnAction::SetType { .. }));
+            let sets_default =
+                takes_on.iter().any(|a| matches!(a, ColumnAction::SetDefault { .. }));
+            if sets_default && !retyped {
+                lets_go.retain(|a| *a != ColumnAction::DropDefault);
+            }
+            lets_go.extend(takes_on.iter().cloned());
+            continue;
+        }
+        out.push(change);
+    }
+    out
 }
 
 /// The order of the steps, or `None` when they depend on each other in a cycle.

@@ -17,7 +17,7 @@ pub enum Transaction {
     /// With the steps around it, in one transaction: all of them or none.
     File,
     /// In a transaction of its own, so the lock it takes is held no longer than it runs: a
-    /// validation, a constraint PostgreSQL can only add while blocking writes.
+    /// validation, an index or constraint PostgreSQL can only build while blocking writes.
     Own,
     /// Outside any transaction, each statement committing itself: `CREATE INDEX
     /// CONCURRENTLY` cannot run in one, and a new enum value is usable only once committed.
@@ -33,6 +33,7 @@ pub fn transaction(change: &Change) -> Transaction {
         | Change::ReplaceIndex { .. } => Transaction::None,
         Change::ValidateConstraint { .. }
         | Change::SetNotNullProven { .. }
+        | Change::CreateIndex { busy: Busy::Blocking, .. }
         | Change::AddConstraint { busy: Busy::Blocking, .. } => Transaction::Own,
         _ => Transaction::File,
     }
