@@ -4,7 +4,8 @@ CREATE TABLE contacts (
     email CITEXT NOT NULL UNIQUE,
     first_name VARCHAR(100),
     last_name VARCHAR(100),
-    company VARCHAR(255),
+    -- schemadiff:renamed-from company
+    company_name VARCHAR(255),
     phone VARCHAR(50),
     sync_status sync_status NOT NULL DEFAULT 'pending',
     created_at TIMESTAMPTZ NOT NULL DEFAULT now(),

@@ -31,6 +31,9 @@ pub struct FileConfig {
     pub statement_timeout: Option<String>,
     /// Around index builds, validations and rewrites, which read a whole table.
     pub long_statement_timeout: Option<String>,
+    /// A rename's contract migration runs on `apply` (without `--contract`) once its expand
+    /// has been applied this long (`"7d"`, `"12h"`); unset, only `apply --contract` runs it.
+    pub contract_after: Option<String>,
 }
 
 /// The timeouts a generated file sets: a statement that waits longer than `lock` for its lock
@@ -50,7 +53,7 @@ impl Default for Timeouts {
 
 impl Timeouts {
     fn from_file(file: &FileConfig, path: &Path) -> Result<Timeouts> {
-        let valid = regex::Regex::new(r"^\d+\s*(us|ms|s|min|h|d)?$").expect("a valid pattern");
+        let valid = duration_pattern();
         let pick = |key: &str, value: &Option<String>, default: String| match value {
             Some(v) if valid.is_match(v.trim()) => Ok(v.trim().to_string()),
             Some(v) => Err(Error::Usage(format!(
@@ -70,6 +73,11 @@ impl Timeouts {
             )?,
         })
     }
+}
+
+/// A number with an optional unit, as PostgreSQL reads durations and intervals.
+fn duration_pattern() -> regex::Regex {
+    regex::Regex::new(r"^\d+\s*(us|ms|s|min|h|d)?$").expect("a valid pattern")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -93,6 +101,8 @@ pub struct Config {
     /// Whether data statements in `schema/` stop the plan.
     pub refuse_data: bool,
     pub timeouts: Timeouts,
+    /// See `FileConfig::contract_after`: an interval PostgreSQL reads.
+    pub contract_after: Option<String>,
 }
 
 /// What the command line gave.
@@ -123,6 +133,16 @@ impl Config {
         };
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let timeouts = Timeouts::from_file(&from_file, file)?;
+        let contract_after = match from_file.contract_after.as_deref().map(str::trim) {
+            Some(v) if duration_pattern().is_match(v) => Some(v.to_string()),
+            Some(v) => {
+                return Err(Error::Usage(format!(
+                    "{}: contract_after = {v:?} is not a duration PostgreSQL reads (\"7d\", \"12h\", \"30min\")",
+                    file.display()
+                )));
+            }
+            None => None,
+        };
         Ok(Config {
             database_url: flags.database_url.or_else(|| env("DATABASE_URL")),
             dev_url: flags.dev_url.or_else(|| env("SCHEMADIFF_DEV_URL")).or(from_file.dev_url),
@@ -141,6 +161,7 @@ impl Config {
             },
             refuse_data: from_file.data_statements == Some(DataStatements::Error),
             timeouts,
+            contract_after,
         })
     }
 }

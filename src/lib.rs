@@ -43,25 +43,42 @@ pub struct PlanRequest {
     pub dry_run: bool,
 }
 
+/// One migration of a plan; a column rename makes two, its expand and its contract.
+#[derive(Debug)]
+pub struct PlannedMigration {
+    /// `NNN_description`.
+    pub id: String,
+    pub up: Plan,
+    pub down: Plan,
+    pub up_sql: String,
+    pub down_sql: String,
+    /// A rename's contract: `apply` runs it only with `--contract`, or once its expand is old
+    /// enough.
+    pub contract: bool,
+    /// The files written; `None` for a dry run.
+    pub written: Option<Migration>,
+}
+
 /// What `plan` found and did.
 #[derive(Debug)]
 pub struct PlanOutcome {
-    pub up: Plan,
-    pub down: Plan,
-    /// `NNN_description` of the migration.
-    pub id: String,
-    pub up_sql: String,
-    pub down_sql: String,
-    /// The files written; `None` for an empty plan or a dry run.
-    pub written: Option<Migration>,
+    /// Empty when the database already matches `schema/`.
+    pub migrations: Vec<PlannedMigration>,
     /// Things the user should know that did not stop the plan.
     pub notes: Vec<String>,
+}
+
+impl PlanOutcome {
+    pub fn is_empty(&self) -> bool {
+        self.migrations.is_empty()
+    }
 }
 
 /// Plans the next migration from the current state to `schema/`, verifies it, and writes it.
 pub async fn plan(req: &PlanRequest) -> Result<PlanOutcome> {
     let cfg = &req.config;
     let statements = source::load_schema_dir(&cfg.schema_dir)?;
+    let renames = source::load_renames(&cfg.schema_dir)?;
     let data_note = source::data_note(&statements, cfg.refuse_data)?;
     let existing = migrations::read_dir(&cfg.migrations_dir)?;
     migrations::verify_sum(&cfg.migrations_dir, &existing)?;
@@ -100,16 +117,24 @@ pub async fn plan(req: &PlanRequest) -> Result<PlanOutcome> {
             ));
         }
     }
-    let result = plan_in_shadow(req, &shadow, live.as_ref(), &statements, &existing, notes).await;
+    let source = Source { statements: &statements, renames: &renames };
+    let result = plan_in_shadow(req, &shadow, live.as_ref(), source, &existing, notes).await;
     drop(shadow);
     result
+}
+
+/// `schema/` as read: its statements and the renames it declares.
+#[derive(Clone, Copy)]
+struct Source<'a> {
+    statements: &'a [source::Statement],
+    renames: &'a [source::RenameDecl],
 }
 
 async fn plan_in_shadow(
     req: &PlanRequest,
     shadow: &Shadow,
     live: Option<&tokio_postgres::Client>,
-    statements: &[source::Statement],
+    source: Source<'_>,
     existing: &[Migration],
     notes: Vec<String>,
 ) -> Result<PlanOutcome> {
@@ -120,8 +145,9 @@ async fn plan_in_shadow(
         }
         None => replayed(shadow, existing).await?,
     };
-    let (mut desired, desired_unmanaged) = loaded(shadow, statements).await?;
-    desired.pin_extensions(&source::pinned_extensions(statements));
+    let (mut desired, desired_unmanaged) = loaded(shadow, source.statements, "").await?;
+    let pinned = source::pinned_extensions(source.statements);
+    desired.pin_extensions(&pinned);
     current.restrict_to(cfg.manage);
     desired.restrict_to(cfg.manage);
     diff::refuse_unmanaged(cfg, &current_unmanaged, &desired_unmanaged)?;
@@ -140,44 +166,114 @@ async fn plan_in_shadow(
             "extension {name} is at version {here} in the database and {wanted} in the shadow; versions are not managed: run ALTER EXTENSION {name} UPDATE where you want it"
         ));
     }
-    let up = plan::plan(&current, &desired)?;
-    let down = plan::plan(&desired, &current)?;
-    let version = existing.last().map_or(1, |m| m.version + 1);
-    let description = match &req.name {
-        Some(n) => migrations::slug(n),
-        None => describe(&up),
+    let from = match live {
+        Some(_) => verify::Current::Live,
+        None => verify::Current::Replayed(existing),
     };
-    let id = format!("{version:03}_{description}");
-    let up_sql = render::migration_file(&format!("{id} (up)"), &up, &cfg.timeouts);
-    let down_sql = render::migration_file(&format!("{id} (down)"), &down, &cfg.timeouts);
-    let mut outcome = PlanOutcome { up, down, id, up_sql, down_sql, written: None, notes };
-    if outcome.up.is_empty() {
-        return Ok(outcome);
+
+    // Plain renames run first; the rest is planned from the state they leave, which the
+    // shadow makes. A column rename goes through an expand state between two migrations.
+    let renames = plan::renames::resolve(source.renames, &current, &desired, &mut notes);
+    let renamed = match renames.plain.is_empty() {
+        true => current.clone(),
+        false => {
+            let sql = render::migration_file(
+                "renames",
+                &Plan::default().then(renames.plain.clone()),
+                &cfg.timeouts,
+            );
+            verify::state_after(shadow, from, &current, &sql, cfg.manage).await?
+        }
+    };
+    let mut stages: Vec<(Catalog, &str)> = Vec::new();
+    if renames.expands() {
+        let kept = plan::renames::kept_while_expanded(&renames, &renamed, &desired);
+        let extra = render::expanded_state(&kept, &renames);
+        let (mut expanded, _) = loaded(shadow, source.statements, &extra).await?;
+        expanded.pin_extensions(&pinned);
+        expanded.restrict_to(cfg.manage);
+        stages.push((expanded, "the expand phase"));
+    }
+    stages.push((desired, "schema/"));
+
+    let mut planned = Vec::new();
+    let mut before = &renamed;
+    for (k, (state, _)) in stages.iter().enumerate() {
+        let mut up = plan::plan_with(before, state, &renames.copies)?;
+        let mut down = plan::plan_with(state, before, &renames.copies)?;
+        if k == 0 {
+            up = up.after(renames.plain.clone());
+            down = down.then(renames.reversed());
+        }
+        planned.push((up, down));
+        before = state;
+    }
+    if planned.iter().all(|(up, _)| up.is_empty()) {
+        return Ok(PlanOutcome { migrations: Vec::new(), notes });
+    }
+    let together = Plan { steps: planned.iter().flat_map(|(up, _)| up.steps.clone()).collect() };
+    together.refuse_unallowed(&req.allow_hazards)?;
+
+    let first = existing.last().map_or(1, |m| m.version + 1);
+    let two = planned.len() == 2;
+    let mut migrations = Vec::new();
+    for (k, (up, down)) in planned.into_iter().enumerate() {
+        let contract = two && k == 1;
+        let description = match (&req.name, two) {
+            (Some(n), false) => migrations::slug(n),
+            (None, false) => describe(&up),
+            (name, true) => {
+                let base = name.clone().unwrap_or_else(|| renames.describe());
+                migrations::slug(&format!(
+                    "{}_{base}",
+                    if contract { "contract" } else { "expand" }
+                ))
+            }
+        };
+        let id = format!("{:03}_{description}", first + k as u32);
+        let (up_title, down_title) = (format!("{id} (up)"), format!("{id} (down)"));
+        let up_sql = match contract {
+            true => render::contract_file(&up_title, &up, &cfg.timeouts),
+            false => render::migration_file(&up_title, &up, &cfg.timeouts),
+        };
+        let down_sql = render::migration_file(&down_title, &down, &cfg.timeouts);
+        migrations.push(PlannedMigration {
+            id,
+            up,
+            down,
+            up_sql,
+            down_sql,
+            contract,
+            written: None,
+        });
     }
 
-    outcome.up.refuse_unallowed(&req.allow_hazards)?;
-
-    verify::verify(
-        shadow,
-        if live.is_some() { verify::Current::Live } else { verify::Current::Replayed(existing) },
-        &current,
-        &desired,
-        &outcome.up_sql,
-        &outcome.down_sql,
-        cfg.manage,
-    )
-    .await?;
+    let chain: Vec<verify::Planned> = (migrations.iter().zip(&stages))
+        .map(|(m, (state, name))| verify::Planned {
+            up_sql: &m.up_sql,
+            down_sql: &m.down_sql,
+            reaches: state,
+            name,
+        })
+        .collect();
+    verify::verify(shadow, from, &current, &chain, cfg.manage).await?;
 
     if !req.dry_run {
-        outcome.written = Some(migrations::write_new(
-            &cfg.migrations_dir,
-            existing,
-            &description,
-            &outcome.up_sql,
-            &outcome.down_sql,
-        )?);
+        let mut all = existing.to_vec();
+        for m in &mut migrations {
+            let description = m.id.split_once('_').map_or("", |(_, d)| d).to_string();
+            let written = migrations::write_new(
+                &cfg.migrations_dir,
+                &all,
+                &description,
+                &m.up_sql,
+                &m.down_sql,
+            )?;
+            all.push(written.clone());
+            m.written = Some(written);
+        }
     }
-    Ok(outcome)
+    Ok(PlanOutcome { migrations, notes })
 }
 
 /// A schema's catalog and the objects in it that schemadiff does not manage yet.
@@ -192,10 +288,14 @@ async fn replayed(shadow: &Shadow, existing: &[Migration]) -> Result<State> {
     .await
 }
 
-/// The state `schema/` describes, loaded into a scratch database.
-async fn loaded(shadow: &Shadow, statements: &[source::Statement]) -> Result<State> {
+/// The state `schema/` describes, loaded into a scratch database, with `extra` (what a
+/// rename's expand phase keeps, rendered) run after it.
+async fn loaded(shadow: &Shadow, statements: &[source::Statement], extra: &str) -> Result<State> {
     shadow::in_scratch(shadow, "desired", |db| async move {
         shadow::load_statements(&db.client, statements).await?;
+        if !extra.is_empty() {
+            apply::run_sql_file(&db.client, extra, Path::new("<expand phase>")).await?;
+        }
         Ok((introspect::introspect(&db.client).await?, introspect::unmanaged(&db.client).await?))
     })
     .await
@@ -219,7 +319,7 @@ pub async fn check(config: &Config) -> Result<Vec<String>> {
     migrations::verify_sum(&config.migrations_dir, &existing)?;
     let shadow = Shadow::start(config.dev_url.as_deref())?;
     let (mut current, current_unmanaged) = replayed(&shadow, &existing).await?;
-    let (mut desired, desired_unmanaged) = loaded(&shadow, &statements).await?;
+    let (mut desired, desired_unmanaged) = loaded(&shadow, &statements, "").await?;
     current.restrict_to(config.manage);
     desired.restrict_to(config.manage);
     diff::refuse_unmanaged(config, &current_unmanaged, &desired_unmanaged)?;

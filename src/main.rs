@@ -54,6 +54,10 @@ enum Command {
     Apply {
         #[command(flatten)]
         common: Common,
+        /// Run rename contract migrations too (they drop what code from before the rename
+        /// still uses); without it `apply` stops before the first one.
+        #[arg(long)]
+        contract: bool,
     },
     /// Revert the last N applied migrations (default 1).
     Down {
@@ -138,48 +142,60 @@ async fn run(command: Command) -> Result<(), Error> {
             for note in &outcome.notes {
                 eprintln!("note: {note}");
             }
-            if outcome.up.is_empty() {
+            if outcome.is_empty() {
                 println!("No changes: the schema matches {}.", req.config.schema_dir.display());
                 return Ok(());
             }
-            println!("Plan {} ({} steps):", outcome.id, outcome.up.steps.len());
-            for step in &outcome.up.steps {
-                for h in &step.hazards {
-                    println!("  -- hazard {}: {}", h.code, h.reason);
-                }
-                for stmt in schemadiff::render::step_sql(step) {
-                    println!("  {}", stmt.replace('\n', "\n  "));
+            for m in &outcome.migrations {
+                let kind = if m.contract { ", the contract: apply --contract runs it" } else { "" };
+                println!("Plan {} ({} steps{kind}):", m.id, m.up.steps.len());
+                for step in &m.up.steps {
+                    for h in &step.hazards {
+                        println!("  -- hazard {}: {}", h.code, h.reason);
+                    }
+                    for stmt in schemadiff::render::step_sql(step) {
+                        println!("  {}", stmt.replace('\n', "\n  "));
+                    }
                 }
             }
             println!(
                 "Verified in a shadow database: up reaches the schema, down returns to the current state."
             );
-            match &outcome.written {
-                Some(m) => {
-                    println!("Wrote {}", m.up_path.display());
-                    if let Some(d) = &m.down_path {
-                        println!("Wrote {}", d.display());
-                    }
-                    println!(
-                        "Updated {}",
-                        req.config.migrations_dir.join(migrations::SUM_FILE).display()
-                    );
-                }
-                None => println!("Dry run: nothing written."),
+            if req.dry_run {
+                println!("Dry run: nothing written.");
+                return Ok(());
             }
+            for m in outcome.migrations.iter().filter_map(|m| m.written.as_ref()) {
+                println!("Wrote {}", m.up_path.display());
+                if let Some(d) = &m.down_path {
+                    println!("Wrote {}", d.display());
+                }
+            }
+            println!("Updated {}", req.config.migrations_dir.join(migrations::SUM_FILE).display());
             Ok(())
         }
-        Command::Apply { common } => {
+        Command::Apply { common, contract } => {
             let cfg = config(common)?;
             let all = migrations::read_dir(&cfg.migrations_dir)?;
             migrations::verify_sum(&cfg.migrations_dir, &all)?;
             let client = schemadiff::connect_target(&cfg).await?;
-            let report = apply::apply(&client, &all).await?;
-            if report.done.is_empty() {
+            let contracts = apply::Contracts { run: contract, after: cfg.contract_after.clone() };
+            let report = apply::apply_with(&client, &all, &contracts).await?;
+            if report.done.is_empty() && report.waiting.is_none() {
                 println!("Nothing to apply: the database is up to date.");
             }
             for (id, ms) in &report.done {
                 println!("Applied {id} ({ms} ms)");
+            }
+            if let Some(id) = &report.waiting {
+                println!(
+                    "Waiting: {id} is a rename's contract; it drops what code from before the rename still uses. \
+                     Once no such code runs, apply it with `schemadiff apply --contract`{}.",
+                    match &cfg.contract_after {
+                        Some(after) => format!(" (or it runs by itself {after} after its expand)"),
+                        None => String::new(),
+                    }
+                );
             }
             Ok(())
         }
@@ -212,6 +228,11 @@ async fn run(command: Command) -> Result<(), Error> {
                     .map(|h| format!("  {} ({} ms)", h.applied_at, h.execution_ms))
                     .unwrap_or_default();
                 let label = match state {
+                    apply::State::Pending
+                        if all.iter().any(|m| m.version == version && m.is_contract()) =>
+                    {
+                        "pending contract: waits for `apply --contract`".to_string()
+                    }
                     apply::State::Pending => "pending".to_string(),
                     apply::State::Applied => format!("applied{when}"),
                     apply::State::Failed(msg) => {

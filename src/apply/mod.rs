@@ -163,17 +163,58 @@ async fn ensure_history(client: &Client) -> Result<()> {
 #[derive(Debug, Default)]
 pub struct RunReport {
     pub done: Vec<(String, i64)>,
+    /// The contract migration `apply` stopped before (it was not asked to run contracts).
+    pub waiting: Option<String>,
 }
 
-/// Applies every pending migration in order; stops at the first failure.
+/// Which of a rename's contract migrations `apply` runs.
+#[derive(Debug, Clone, Default)]
+pub struct Contracts {
+    /// Every one (`apply --contract`).
+    pub run: bool,
+    /// Those whose expand (the migration before) was applied at least this long ago: an
+    /// interval PostgreSQL reads, such as `7d`.
+    pub after: Option<String>,
+}
+
+/// Applies every pending migration in order, contracts included; stops at the first failure.
 pub async fn apply(client: &Client, migrations: &[Migration]) -> Result<RunReport> {
+    apply_with(client, migrations, &Contracts { run: true, after: None }).await
+}
+
+/// Applies the pending migrations in order, up to the first contract `contracts` does not
+/// let run (the migrations after it were planned from the state after it); stops at the
+/// first failure.
+pub async fn apply_with(
+    client: &Client,
+    migrations: &[Migration],
+    contracts: &Contracts,
+) -> Result<RunReport> {
     lock(client).await?;
-    let result = apply_locked(client, migrations).await;
+    let result = apply_locked(client, migrations, contracts).await;
     unlock(client).await;
     result
 }
 
-async fn apply_locked(client: &Client, migrations: &[Migration]) -> Result<RunReport> {
+/// Whether the expand before contract `m` was applied at least `after` ago.
+async fn expand_is_old(client: &Client, m: &Migration, after: &str) -> Result<bool> {
+    let expand = m.version as i32 - 1;
+    let row = client
+        .query_opt(
+            "SELECT applied_at <= now() - $2::text::interval FROM public.schemadiff_migrations \
+             WHERE version = $1 AND status = 'applied'",
+            &[&expand, &after],
+        )
+        .await
+        .map_err(Error::db("reading when the expand migration was applied"))?;
+    Ok(row.is_some_and(|r| r.get::<_, bool>(0)))
+}
+
+async fn apply_locked(
+    client: &Client,
+    migrations: &[Migration],
+    contracts: &Contracts,
+) -> Result<RunReport> {
     ensure_history(client).await?;
     let history = history(client).await?;
     check_consistent(migrations, &history)?;
@@ -181,6 +222,16 @@ async fn apply_locked(client: &Client, migrations: &[Migration]) -> Result<RunRe
     for m in migrations {
         if history.get(&m.version).is_some_and(|h| h.status == "applied") {
             continue;
+        }
+        if m.is_contract() && !contracts.run {
+            let old = match &contracts.after {
+                Some(after) => expand_is_old(client, m, after).await?,
+                None => false,
+            };
+            if !old {
+                report.waiting = Some(m.id());
+                break;
+            }
         }
         let started = Instant::now();
         let (version, checksum) = (m.version as i32, m.checksum());

@@ -91,6 +91,50 @@ impl ObjectId {
     }
 }
 
+impl ObjectId {
+    /// The same object under a new name (a column or constraint keeps its table), for the
+    /// kinds `ALTER ... RENAME` renames; others are returned as they are.
+    pub fn renamed(&self, to: &str) -> ObjectId {
+        let with = |n: &QualifiedName| QualifiedName::new(n.schema.clone(), to);
+        match self {
+            ObjectId::Table(n) => ObjectId::Table(with(n)),
+            ObjectId::Index(n) => ObjectId::Index(with(n)),
+            ObjectId::Sequence(n) => ObjectId::Sequence(with(n)),
+            ObjectId::View(n) => ObjectId::View(with(n)),
+            ObjectId::Type(n) => ObjectId::Type(with(n)),
+            ObjectId::Function(n, args) => ObjectId::Function(with(n), args.clone()),
+            ObjectId::Column(t, _) => ObjectId::Column(t.clone(), to.to_string()),
+            ObjectId::Constraint(t, _) => ObjectId::Constraint(t.clone(), to.to_string()),
+            other => other.clone(),
+        }
+    }
+
+    /// The object's own name, without its schema or table.
+    pub fn name(&self) -> &str {
+        match self {
+            ObjectId::Schema(s) | ObjectId::Extension(s) | ObjectId::Server(s) => s,
+            ObjectId::EventTrigger(e) => e,
+            ObjectId::Cast(_, t) => t,
+            ObjectId::DefaultPrivileges { on, .. } => on,
+            ObjectId::Type(n)
+            | ObjectId::Sequence(n)
+            | ObjectId::Table(n)
+            | ObjectId::Index(n)
+            | ObjectId::View(n)
+            | ObjectId::Function(n, _)
+            | ObjectId::Collation(n)
+            | ObjectId::Operator(n, _)
+            | ObjectId::ForeignTable(n) => &n.name,
+            ObjectId::Column(_, c)
+            | ObjectId::Constraint(_, c)
+            | ObjectId::Trigger(_, c)
+            | ObjectId::Policy(_, c)
+            | ObjectId::Default(_, c)
+            | ObjectId::Rule(_, c) => c,
+        }
+    }
+}
+
 impl fmt::Display for ObjectId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

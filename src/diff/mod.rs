@@ -206,6 +206,8 @@ pub enum Change {
     DropColumn {
         table: QualifiedName,
         column: Column,
+        /// The column that holds the same values and stays: a renamed column's other copy.
+        kept_in: Option<String>,
         owned_sequences: Vec<QualifiedName>,
         /// Child tables whose inherited copy of the column goes with it.
         inherited_by: Vec<QualifiedName>,
@@ -255,6 +257,21 @@ pub enum Change {
     ReplaceIndex {
         from: Index,
         to: Index,
+    },
+    /// Copies `from` into the new `column` of a table in use, in batches of pages that commit
+    /// between them, while `trigger` keeps the two in step for writes that come meanwhile.
+    Backfill {
+        table: QualifiedName,
+        column: String,
+        from: String,
+        trigger: String,
+    },
+    /// `ALTER ... RENAME`: `keyword` names the kind (`TABLE`, `INDEX`, `MATERIALIZED VIEW`,
+    /// `FUNCTION`, ...); a column or constraint is renamed through its table.
+    Rename {
+        from: ObjectId,
+        to: String,
+        keyword: String,
     },
     /// `VALIDATE CONSTRAINT` of a constraint added `NOT VALID`: it reads the table without
     /// blocking writes.
@@ -337,6 +354,8 @@ impl Change {
         Change::DropIndex { index: index.clone(), busy: Busy::No }
     }
 }
+
+pub(crate) use tables::column_actions;
 
 /// Everything that turns `current` into `desired`.
 pub fn diff(current: &Catalog, desired: &Catalog) -> Vec<Change> {

@@ -206,6 +206,7 @@ fn alter_table(current: &Catalog, desired: &Catalog, a: &Table, b: &Table, out: 
             out.push(Change::DropColumn {
                 table: name.clone(),
                 column: col.clone(),
+                kept_in: None,
                 owned_sequences,
                 inherited_by: inheriting(current, name, &col.name),
             });
@@ -247,6 +248,7 @@ fn alter_table(current: &Catalog, desired: &Catalog, a: &Table, b: &Table, out: 
             out.push(Change::DropColumn {
                 table: name.clone(),
                 column: old.clone(),
+                kept_in: None,
                 owned_sequences,
                 inherited_by: inheriting(current, name, &col.name),
             });
@@ -332,7 +334,7 @@ fn alter_table(current: &Catalog, desired: &Catalog, a: &Table, b: &Table, out: 
 }
 
 /// The in-place alterations from `a` to `b`, in the order they must run.
-fn column_actions(a: &Column, b: &Column) -> Vec<ColumnAction> {
+pub(crate) fn column_actions(a: &Column, b: &Column) -> Vec<ColumnAction> {
     let mut actions = Vec::new();
     let type_changes = a.type_sql != b.type_sql || a.collation != b.collation;
     if a.default.is_some() && (a.default != b.default || type_changes) {

@@ -29,6 +29,15 @@ impl Migration {
         format!("{:03}_{}", self.version, self.name)
     }
 
+    /// A rename's contract migration (its header carries the marker): `apply` runs it only
+    /// when asked or once its expand is old enough.
+    pub fn is_contract(&self) -> bool {
+        self.up_sql
+            .lines()
+            .take_while(|l| l.starts_with("--"))
+            .any(|l| l.trim_end() == crate::render::CONTRACT_MARKER)
+    }
+
     /// The checksum recorded in the history table: the up file's SHA-256.
     pub fn checksum(&self) -> String {
         sha256(&self.up_sql)

@@ -46,6 +46,18 @@ pub fn describe(plan: &Plan) -> String {
             ProveNotNull { table, column, .. } | SetNotNullProven { table, column, .. } => {
                 (format!("alter_{}_{column}", table.name), Some((0, table.name.clone())))
             }
+            Backfill { table, column, .. } => {
+                (format!("backfill_{column}_in_{}", table.name), Some((0, table.name.clone())))
+            }
+            Rename { from, to, .. } => {
+                let subject = match from {
+                    catalog::ObjectId::Table(t)
+                    | catalog::ObjectId::Column(t, _)
+                    | catalog::ObjectId::Constraint(t, _) => Some((0, t.name.clone())),
+                    _ => None,
+                };
+                (format!("rename_{}_to_{to}", from.name()), subject)
+            }
             CreateEnum(e) => {
                 (format!("create_type_{}", e.name.name), Some((1, e.name.name.clone())))
             }

@@ -149,7 +149,7 @@ pub fn touches(change: &Change) -> Touches {
             t.requires.push(ObjectId::Table(table.clone()));
             t.requires.extend(column.depends_on.iter().cloned());
         }
-        Change::DropColumn { table, column, owned_sequences, inherited_by } => {
+        Change::DropColumn { table, column, owned_sequences, inherited_by, .. } => {
             t.drops.push(ObjectId::Column(table.clone(), column.name.clone()));
             t.drops.extend(
                 inherited_by
@@ -221,6 +221,18 @@ pub fn touches(change: &Change) -> Touches {
             t.requires.push(ObjectId::Table(to.table.clone()));
             t.requires.extend(columns(&to.table, &to.columns));
             t.releases.extend(columns(&from.table, &from.columns));
+        }
+        // After the new column and the trigger that keeps it in step; what the new column takes
+        // on (NOT NULL, keys, indexes) comes after the copy, since it alters the column.
+        Change::Backfill { table, column, from, trigger } => {
+            t.alters.push(ObjectId::Column(table.clone(), column.clone()));
+            t.requires.push(ObjectId::Column(table.clone(), from.clone()));
+            t.requires.push(ObjectId::Trigger(table.clone(), trigger.clone()));
+        }
+        // Renames run before the rest of a plan, which is planned from the renamed state.
+        Change::Rename { from, to, .. } => {
+            t.drops.push(from.clone());
+            t.creates.push(from.renamed(to));
         }
         // Validating lets go of nothing, so nothing waits for it.
         Change::ValidateConstraint { table, name } => {

@@ -33,10 +33,13 @@ pub enum HazardCode {
     /// An extension's upgrade script runs: it may lock or rewrite what the extension owns, and
     /// most extensions ship no script back, so `down` leaves the new version.
     ExtensionVersion,
+    /// Every row of a table in use is updated, in batches that commit between them: load,
+    /// WAL and replication lag in proportion to the table (a renamed column's copy).
+    DataBackfill,
 }
 
 impl HazardCode {
-    pub const ALL: [HazardCode; 11] = [
+    pub const ALL: [HazardCode; 12] = [
         HazardCode::DeletesData,
         HazardCode::TableRewrite,
         HazardCode::AccessExclusiveLock,
@@ -48,6 +51,7 @@ impl HazardCode {
         HazardCode::Correctness,
         HazardCode::FailsOnRows,
         HazardCode::ExtensionVersion,
+        HazardCode::DataBackfill,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -60,17 +64,25 @@ impl HazardCode {
             HazardCode::IndexDropped => "INDEX_DROPPED",
             HazardCode::TableScan => "TABLE_SCAN",
             HazardCode::AuthzUpdate => "AUTHZ_UPDATE",
-            HazardCode::Correctness => "CORRECTNESS",
+            HazardCode::Correctness => "DATA_CORRECTNESS",
             HazardCode::FailsOnRows => "FAILS_ON_ROWS",
             HazardCode::ExtensionVersion => "EXTENSION_VERSION",
+            HazardCode::DataBackfill => "DATA_BACKFILL",
         }
     }
 
-    /// A code by name; `SCAN` is an older name of `TABLE_SCAN`.
+    /// A code by name; `SCAN`, `CORRECTNESS` and `BACKFILL` are the short names of `TABLE_SCAN`,
+    /// `DATA_CORRECTNESS` and `DATA_BACKFILL`.
     pub fn parse(code: &str) -> Option<HazardCode> {
         let code = code.trim();
         if code.eq_ignore_ascii_case("SCAN") {
             return Some(HazardCode::TableScan);
+        }
+        if code.eq_ignore_ascii_case("CORRECTNESS") {
+            return Some(HazardCode::Correctness);
+        }
+        if code.eq_ignore_ascii_case("BACKFILL") {
+            return Some(HazardCode::DataBackfill);
         }
         HazardCode::ALL.into_iter().find(|h| h.as_str().eq_ignore_ascii_case(code))
     }
@@ -101,9 +113,18 @@ pub fn hazards_of(change: &Change) -> Vec<Hazard> {
             vec![hazard(DeletesData, format!("drops table {} and all its rows", table.name))]
         }
         // A generated column's values are derived, so dropping one loses nothing.
-        Change::DropColumn { table, column, .. } if column.generated.is_none() => vec![hazard(
-            DeletesData,
-            format!("drops column {}.{} and the data in it", table, column.name),
+        // A renamed column's old copy goes once the new one holds its values.
+        Change::DropColumn { table, column, kept_in: None, .. } if column.generated.is_none() => {
+            vec![hazard(
+                DeletesData,
+                format!("drops column {}.{} and the data in it", table, column.name),
+            )]
+        }
+        Change::Backfill { table, column, from, .. } => vec![hazard(
+            DataBackfill,
+            format!(
+                "copies {table}.{from} into {table}.{column} row by row, in batches that commit between them"
+            ),
         )],
         Change::DropSchema { schema, tables } if *tables > 0 => vec![hazard(
             DeletesData,

@@ -6,6 +6,7 @@
 mod deps;
 mod hazards;
 mod online;
+pub mod renames;
 
 pub use deps::{Touches, touches};
 pub use hazards::{Hazard, HazardCode, hazards_of};
@@ -66,7 +67,17 @@ impl Plan {
 
 /// Diffs `current` against `desired` and orders the changes.
 pub fn plan(current: &Catalog, desired: &Catalog) -> Result<Plan> {
-    let changes = online::go_online(diff(current, desired), current, desired);
+    plan_with(current, desired, &[])
+}
+
+/// `plan`, where `copies` are renamed columns in their expand phase (see `renames`).
+pub fn plan_with(
+    current: &Catalog,
+    desired: &Catalog,
+    copies: &[renames::ColumnCopy],
+) -> Result<Plan> {
+    let changes = renames::copy_columns(diff(current, desired), current, desired, copies);
+    let changes = online::go_online(changes, current, desired);
     let mut indexes_of: HashMap<&QualifiedName, Vec<ObjectId>> = HashMap::new();
     for i in current.indexes.values() {
         indexes_of.entry(&i.table).or_default().push(ObjectId::Index(i.name.clone()));
@@ -145,7 +156,9 @@ fn rank(change: &Change) -> u8 {
         Change::CreateSequence(_) => 16,
         Change::AlterSequence { .. } => 17,
         Change::CreateTable(_) => 18,
+        Change::Rename { .. } => 9,
         Change::AddColumn { .. } => 19,
+        Change::Backfill { .. } => 27,
         Change::AlterColumn { .. } => 20,
         Change::SetSequenceOwner { .. } => 21,
         Change::AddConstraint { constraint, .. } => {
@@ -201,22 +214,36 @@ fn order(
     }
 }
 
+impl Plan {
+    /// `changes` as steps in the order given, before the steps of `self`.
+    pub fn after(self, changes: Vec<Change>) -> Plan {
+        let mut steps: Vec<Step> = changes.into_iter().map(step_of).collect();
+        steps.extend(self.steps);
+        Plan { steps }
+    }
+
+    /// The steps of `self`, then `changes` in the order given.
+    pub fn then(mut self, changes: Vec<Change>) -> Plan {
+        self.steps.extend(changes.into_iter().map(step_of));
+        self
+    }
+}
+
+fn step_of(change: Change) -> Step {
+    let hazards = hazards_of(&change);
+    Step {
+        transaction: online::transaction(&change),
+        long: online::long(&change, &hazards),
+        hazards,
+        change,
+    }
+}
+
 fn into_plan(changes: Vec<Change>, ordered: Vec<usize>) -> Plan {
     let mut slots: Vec<Option<Change>> = changes.into_iter().map(Some).collect();
     let ordered: Vec<Change> =
         ordered.into_iter().map(|i| slots[i].take().expect("each step is placed once")).collect();
-    let steps = say_once(ordered)
-        .into_iter()
-        .map(|change| {
-            let hazards = hazards_of(&change);
-            Step {
-                transaction: online::transaction(&change),
-                long: online::long(&change, &hazards),
-                hazards,
-                change,
-            }
-        })
-        .collect();
+    let steps = say_once(ordered).into_iter().map(step_of).collect();
     Plan { steps }
 }
 

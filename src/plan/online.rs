@@ -30,7 +30,8 @@ pub fn transaction(change: &Change) -> Transaction {
         Change::AddEnumValue { .. }
         | Change::CreateIndex { busy: Busy::Online, .. }
         | Change::DropIndex { busy: Busy::Online, .. }
-        | Change::ReplaceIndex { .. } => Transaction::None,
+        | Change::ReplaceIndex { .. }
+        | Change::Backfill { .. } => Transaction::None,
         Change::ValidateConstraint { .. }
         | Change::SetNotNullProven { .. }
         | Change::CreateIndex { busy: Busy::Blocking, .. }
@@ -43,13 +44,14 @@ pub fn transaction(change: &Change) -> Transaction {
 /// statement timeout rather than the file's.
 pub fn long(change: &Change, hazards: &[super::Hazard]) -> bool {
     use super::HazardCode::*;
-    matches!(change, Change::ValidateConstraint { .. } | Change::SetNotNullProven { .. })
-        || hazards.iter().any(|h| {
-            matches!(
-                h.code,
-                TableRewrite | TableScan | IndexBuild | AccessExclusiveLock | ShareLock
-            )
-        })
+    matches!(
+        change,
+        Change::ValidateConstraint { .. }
+            | Change::SetNotNullProven { .. }
+            | Change::Backfill { .. }
+    ) || hazards.iter().any(|h| {
+        matches!(h.code, TableRewrite | TableScan | IndexBuild | AccessExclusiveLock | ShareLock)
+    })
 }
 
 /// The plan's changes with each step on a table in use in its online form where PostgreSQL

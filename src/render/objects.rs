@@ -3,6 +3,7 @@
 use super::columns::{alterations, definition, keep_in_bounds, sequence_options};
 use super::{access, definitions};
 use super::{ident, literal, qualified};
+use crate::catalog::ObjectId;
 use crate::catalog::{
     Constraint, ConstraintKind, QualifiedName, ReplicaIdentity, Table, TableProperties,
 };
@@ -58,6 +59,47 @@ fn add_constraint(table: &QualifiedName, constraint: &Constraint, online: bool) 
         }
         _ if definition.ends_with(" NOT VALID") => format!("{head} {definition};"),
         _ => format!("{head} {definition} NOT VALID;"),
+    }
+}
+
+/// Pages one backfill batch covers (8 MB of table): each batch commits, so no lock or row
+/// version is held longer than one batch takes.
+const BACKFILL_PAGES: u32 = 1000;
+
+/// Copies `from` into `column` over the whole table, a range of pages at a time (a TID range
+/// scan since PostgreSQL 14), committing after each; rows already equal are skipped, so the
+/// statement can run again after an interruption. Rows written meanwhile are kept in step by
+/// the rename's trigger. A `DO` block may commit when it runs outside a transaction, as here.
+fn backfill(table: &QualifiedName, column: &str, from: &str) -> String {
+    let (t, c, f) = (qualified(table), ident(column), ident(from));
+    format!(
+        "DO $backfill$\nDECLARE\n  pages bigint := pg_relation_size({rel}::regclass) / current_setting('block_size')::bigint;\n  \
+         page bigint := 0;\nBEGIN\n  WHILE page <= pages LOOP\n    \
+         UPDATE {t} SET {c} = {f}\n     \
+         WHERE ctid >= format('(%s,0)', page)::tid AND ctid < format('(%s,0)', page + {BACKFILL_PAGES})::tid\n       \
+         AND {c} IS DISTINCT FROM {f};\n    COMMIT;\n    page := page + {BACKFILL_PAGES};\n  END LOOP;\nEND\n$backfill$;",
+        rel = literal(&t),
+    )
+}
+
+/// `ALTER <kind> ... RENAME`; columns and constraints through their table.
+fn rename(from: &ObjectId, to: &str, keyword: &str) -> String {
+    match from {
+        ObjectId::Column(t, c) => {
+            format!("ALTER TABLE {} RENAME COLUMN {} TO {};", qualified(t), ident(c), ident(to))
+        }
+        ObjectId::Constraint(t, c) => {
+            format!("ALTER TABLE {} RENAME CONSTRAINT {} TO {};", qualified(t), ident(c), ident(to))
+        }
+        ObjectId::Function(n, args) => {
+            format!("ALTER {keyword} {}({args}) RENAME TO {};", qualified(n), ident(to))
+        }
+        ObjectId::Table(n)
+        | ObjectId::Index(n)
+        | ObjectId::Sequence(n)
+        | ObjectId::View(n)
+        | ObjectId::Type(n) => format!("ALTER {keyword} {} RENAME TO {};", qualified(n), ident(to)),
+        other => unreachable!("no rename is planned for {other}"),
     }
 }
 
@@ -198,6 +240,8 @@ pub fn statements(change: &Change) -> Vec<String> {
                 ),
             ]
         }
+        Change::Backfill { table, column, from, .. } => vec![backfill(table, column, from)],
+        Change::Rename { from, to, keyword } => vec![rename(from, to, keyword)],
         Change::ValidateConstraint { table, name } => {
             vec![format!("ALTER TABLE {} VALIDATE CONSTRAINT {};", qualified(table), ident(name))]
         }

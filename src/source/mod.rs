@@ -1,7 +1,10 @@
 //! The desired state as written: `schema/*.sql` read in path order and split into located
 //! statements with PostgreSQL's own parser (pg_query).
 
+mod annotations;
 mod syntax;
+
+pub use annotations::{RenameDecl, Renamed};
 
 use std::path::{Path, PathBuf};
 
@@ -70,6 +73,16 @@ pub fn load_schema_dir(dir: &Path) -> Result<Vec<Statement>> {
     for file in sql_files(dir)? {
         let text = std::fs::read_to_string(&file).map_err(Error::io(&file))?;
         out.extend(split_statements(&file, &text)?);
+    }
+    Ok(out)
+}
+
+/// The renames `schema/` declares (`-- schemadiff:renamed-from old_name`), in path order.
+pub fn load_renames(dir: &Path) -> Result<Vec<RenameDecl>> {
+    let mut out = Vec::new();
+    for file in sql_files(dir)? {
+        let text = std::fs::read_to_string(&file).map_err(Error::io(&file))?;
+        out.extend(annotations::renames(&file, &text)?);
     }
     Ok(out)
 }

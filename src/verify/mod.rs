@@ -18,47 +18,97 @@ pub enum Current<'a> {
     Replayed(&'a [Migration]),
 }
 
-/// Replays the current state, then up and down, in a scratch database, checking each result.
+/// One planned migration to prove: its files and the state its up must reach.
+pub struct Planned<'a> {
+    pub up_sql: &'a str,
+    pub down_sql: &'a str,
+    pub reaches: &'a Catalog,
+    /// What the state `reaches` is called in messages (`schema/`, `the expand phase`).
+    pub name: &'a str,
+}
+
+/// Replays the current state, then each migration's up and the downs in reverse, in a scratch
+/// database, checking each result: every up reaches its state, every down the one before.
 pub async fn verify(
     shadow: &Shadow,
     from: Current<'_>,
     current: &Catalog,
-    desired: &Catalog,
-    up_sql: &str,
-    down_sql: &str,
+    chain: &[Planned<'_>],
     manage: Manage,
 ) -> Result<()> {
     let planned = Path::new("<planned>");
     shadow::in_scratch(shadow, "verify", |db| async move {
         let client = &db.client;
-        if let Current::Replayed(existing) = from {
-            shadow::replay(client, existing).await?;
-        } else {
-            // Rebuild the live schema from its catalog: the same renderer, from an empty
-            // database, each extension at the version the database has.
-            let empty = read(client, manage).await?;
-            let mut live = current.clone();
-            let installed = live.extensions.keys().cloned().collect();
-            live.pin_extensions(&installed);
-            let setup = plan::plan(&empty, &live)?;
-            let sql = render::migration_file("current schema", &setup, &Default::default());
-            apply::run_sql_file(client, &sql, Path::new("<current schema>")).await?;
+        rebuild(client, from, current, manage).await?;
+        let several = chain.len() > 1;
+        let file = |i: usize, kind: &str| match several {
+            true => planned.join(format!("{}.{kind}.sql", i + 1)),
+            false => planned.join(format!("{kind}.sql")),
+        };
+        for (i, m) in chain.iter().enumerate() {
+            apply::run_sql_file(client, m.up_sql, &file(i, "up")).await.map_err(|e| {
+                Error::Verification { phase: "up fails to run".into(), residual: e.to_string() }
+            })?;
             compare(
-                "rebuilding the current schema in the shadow",
+                &format!("up does not reach {}", m.name),
                 &read(client, manage).await?,
-                current,
+                m.reaches,
             )?;
         }
-        apply::run_sql_file(client, up_sql, &planned.join("up.sql")).await.map_err(|e| {
-            Error::Verification { phase: "up fails to run".into(), residual: e.to_string() }
-        })?;
-        compare("up does not reach schema/", &read(client, manage).await?, desired)?;
-        apply::run_sql_file(client, down_sql, &planned.join("down.sql")).await.map_err(|e| {
-            Error::Verification { phase: "down fails to run".into(), residual: e.to_string() }
-        })?;
-        compare("down does not return to the current schema", &read(client, manage).await?, current)
+        for (i, m) in chain.iter().enumerate().rev() {
+            apply::run_sql_file(client, m.down_sql, &file(i, "down")).await.map_err(|e| {
+                Error::Verification { phase: "down fails to run".into(), residual: e.to_string() }
+            })?;
+            let (before, name) = match i {
+                0 => (current, "the current schema"),
+                _ => (chain[i - 1].reaches, chain[i - 1].name),
+            };
+            compare(
+                &format!("down does not return to {name}"),
+                &read(client, manage).await?,
+                before,
+            )?;
+        }
+        Ok(())
     })
     .await
+}
+
+/// The current state after `sql` (a plan's renames), as PostgreSQL makes it in the shadow.
+pub async fn state_after(
+    shadow: &Shadow,
+    from: Current<'_>,
+    current: &Catalog,
+    sql: &str,
+    manage: Manage,
+) -> Result<Catalog> {
+    shadow::in_scratch(shadow, "renamed", |db| async move {
+        rebuild(&db.client, from, current, manage).await?;
+        apply::run_sql_file(&db.client, sql, Path::new("<renames>")).await?;
+        read(&db.client, manage).await
+    })
+    .await
+}
+
+/// The current state in an empty scratch database: `generated/` replayed, or a live schema
+/// rebuilt from its catalog (the same renderer, each extension at the version it has there).
+async fn rebuild(
+    client: &tokio_postgres::Client,
+    from: Current<'_>,
+    current: &Catalog,
+    manage: Manage,
+) -> Result<()> {
+    if let Current::Replayed(existing) = from {
+        return shadow::replay(client, existing).await;
+    }
+    let empty = read(client, manage).await?;
+    let mut live = current.clone();
+    let installed = live.extensions.keys().cloned().collect();
+    live.pin_extensions(&installed);
+    let setup = plan::plan(&empty, &live)?;
+    let sql = render::migration_file("current schema", &setup, &Default::default());
+    apply::run_sql_file(client, &sql, Path::new("<current schema>")).await?;
+    compare("rebuilding the current schema in the shadow", &read(client, manage).await?, current)
 }
 
 /// Equal catalogs, or the residual difference as a diff of facts.

@@ -323,11 +323,18 @@ fn squawk_agrees(_server: &TestServer) -> Result<(), Failed> {
         };
         let text = std::fs::read_to_string(&path)?;
         let body = text.splitn(3, "\n---\n").nth(2).unwrap_or_default();
-        let up: String = body
-            .lines()
-            .take_while(|l| !(l.starts_with("-- ") && l.ends_with(" (down)")))
-            .map(|l| format!("{l}\n"))
-            .collect();
+        // Every up file of the case (a rename has an expand and a contract), none of its downs.
+        let mut up = String::new();
+        let mut in_up = true;
+        for l in body.lines() {
+            if l.starts_with("-- ") && (l.ends_with(" (up)") || l.ends_with(" (down)")) {
+                in_up = l.ends_with(" (up)");
+            }
+            if in_up {
+                up.push_str(l);
+                up.push('\n');
+            }
+        }
         let file = dir.path().join(format!("{case}.up.sql"));
         std::fs::write(&file, up)?;
         if case.starts_with("matview_") { &mut matviews } else { &mut plain }.push(file);

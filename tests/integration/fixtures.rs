@@ -118,6 +118,7 @@ pub async fn round_trip_sql(
             manage: Default::default(),
             refuse_data: false,
             timeouts: Default::default(),
+            contract_after: None,
         };
         let mut req = PlanRequest {
             config: config.clone(),
@@ -152,27 +153,24 @@ pub async fn round_trip_sql(
             (Ok(o), Some(expected)) if !expected.is_empty() => {
                 return Err(format!(
                     "plan did not refuse; the case expects hazards {expected:?}\n{}",
-                    o.up_sql
+                    files(&o)
                 ));
             }
             (Ok(o), _) => o,
         };
         if before == target && before.extension_versions_apart(&target).is_empty() {
-            if !outcome.up.is_empty() {
-                return Err(format!("identical schemas gave a plan:\n{}", outcome.up_sql));
+            if !outcome.is_empty() {
+                return Err(format!("identical schemas gave a plan:\n{}", files(&outcome)));
             }
             return Ok(());
         }
-        if outcome.written.is_none() {
+        if outcome.is_empty() || outcome.migrations.iter().any(|m| m.written.is_none()) {
             return Err("schemas differ but plan wrote nothing".into());
         }
         // With the tie-break shuffled the order differs by design; convergence is the test.
         let shuffled = std::env::var_os("SCHEMADIFF_TIEBREAK_SEED").is_some();
         if let Some(snapshot) = expect.snapshot.as_ref().filter(|_| !shuffled) {
-            insta::assert_snapshot!(
-                snapshot.as_str(),
-                format!("{}\n{}", outcome.up_sql, outcome.down_sql)
-            );
+            insta::assert_snapshot!(snapshot.as_str(), files(&outcome));
         }
 
         let all = migrations::read_dir(&config.migrations_dir).map_err(|e| e.to_string())?;
@@ -201,11 +199,11 @@ pub async fn round_trip_sql(
         }
 
         let again = schemadiff::plan(&req).await.map_err(|e| format!("second plan: {e}"))?;
-        if !again.up.is_empty() {
-            return Err(format!("second plan is not empty:\n{}", again.up_sql));
+        if !again.is_empty() {
+            return Err(format!("second plan is not empty:\n{}", files(&again)));
         }
 
-        apply::down(&from.client, &all, 1).await.map_err(|e| format!("down: {e}"))?;
+        apply::down(&from.client, &all, all.len()).await.map_err(|e| format!("down: {e}"))?;
         let back = introspect::introspect(&from.client).await.map_err(|e| e.to_string())?;
         if back != before {
             return Err(format!(
@@ -219,6 +217,13 @@ pub async fn round_trip_sql(
     server.drop_database(from).await;
     server.drop_database(to).await;
     result
+}
+
+/// The planned files, each up file then its down file, as a reviewer reads them.
+fn files(outcome: &schemadiff::PlanOutcome) -> String {
+    let pairs: Vec<String> =
+        outcome.migrations.iter().map(|m| format!("{}\n{}", m.up_sql, m.down_sql)).collect();
+    pairs.join("\n")
 }
 
 /// Runs a file statement by statement, as psql does (a `SET client_encoding` in it applies to

@@ -4,6 +4,7 @@
 mod behaviour;
 mod conformance;
 mod fixtures;
+mod renames;
 mod support;
 
 use std::sync::Arc;
@@ -14,6 +15,7 @@ fn main() {
     let mut trials = fixtures::trials(&server);
     trials.extend(behaviour::trials(&server));
     trials.extend(conformance::trials(&server));
+    trials.extend(renames::trials(&server));
     let conclusion = libtest_mimic::run(&args, trials);
     drop(server);
     conclusion.exit();
