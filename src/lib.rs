@@ -256,7 +256,19 @@ async fn plan_in_shadow(
             name,
         })
         .collect();
-    verify::verify(shadow, from, &current, &chain, cfg.manage).await?;
+    let rewritten = verify::verify(shadow, from, &current, &chain, cfg.manage).await?;
+    drop(chain);
+    // What the shadow measured replaces what was guessed; the files say it.
+    for (m, rewritten) in migrations.iter_mut().zip(&rewritten) {
+        m.up = std::mem::take(&mut m.up).with_measured_rewrites(rewritten);
+        let title = format!("{} (up)", m.id);
+        m.up_sql = match m.contract {
+            true => render::contract_file(&title, &m.up, &cfg.timeouts),
+            false => render::migration_file(&title, &m.up, &cfg.timeouts),
+        };
+    }
+    let measured = Plan { steps: migrations.iter().flat_map(|m| m.up.steps.clone()).collect() };
+    measured.refuse_unallowed(&req.allow_hazards)?;
 
     if !req.dry_run {
         let mut all = existing.to_vec();

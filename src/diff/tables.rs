@@ -439,7 +439,10 @@ pub(crate) fn rewrites(from: &str, to: &str) -> bool {
     let (from_base, from_mods) = split_modifiers(from);
     let (to_base, to_mods) = split_modifiers(to);
     let varlena = |t: &str| matches!(t, "character varying" | "text");
+    let to_base = to_base.rsplit_once('.').map_or(to_base, |(_, t)| t);
     match (from_base, to_base) {
+        // citext's casts from text and varchar are binary: WITHOUT FUNCTION.
+        (f, "citext") if varlena(f) => false,
         // varchar(n) -> varchar(m >= n) / varchar / text; varchar -> text; text -> varchar
         (f, t) if varlena(f) && varlena(t) => match (from_mods, to_mods) {
             (_, None) => false,
@@ -471,6 +474,9 @@ pub(crate) fn rewrites(from: &str, to: &str) -> bool {
 pub(crate) fn keeps_values(from: &str, to: &str) -> bool {
     let (from_base, from_mods) = split_modifiers(from);
     let (to_base, to_mods) = split_modifiers(to);
+    // An extension's type (citext) is named with its schema.
+    let from_base = from_base.rsplit_once('.').map_or(from_base, |(_, t)| t);
+    let to_base = to_base.rsplit_once('.').map_or(to_base, |(_, t)| t);
     let first = |m: &Option<Vec<i64>>| m.as_ref().and_then(|m| m.first().copied());
     let strings = ["character varying", "character", "text", "citext"];
     let rank = |t: &str| match t {
@@ -536,7 +542,15 @@ fn split_modifiers(t: &str) -> (&str, Option<Vec<i64>>) {
 
 #[cfg(test)]
 mod tests {
-    use super::rewrites;
+    use super::{keeps_values, rewrites};
+
+    #[test]
+    fn text_to_citext_keeps_values_and_needs_no_rewrite() {
+        assert!(keeps_values("text", "public.citext"));
+        assert!(keeps_values("character varying(20)", "public.citext"));
+        assert!(!rewrites("text", "public.citext"));
+        assert!(!rewrites("character varying(20)", "ext.citext"));
+    }
 
     #[test]
     fn widening_varchar_is_not_a_rewrite() {

@@ -33,13 +33,17 @@ pub enum HazardCode {
     /// An extension's upgrade script runs: it may lock or rewrite what the extension owns, and
     /// most extensions ship no script back, so `down` leaves the new version.
     ExtensionVersion,
+    /// A routine whose body names objects in a way no catalog records: SQL built at run time
+    /// (`EXECUTE`) or a language schemadiff cannot read; nothing orders or keeps those objects
+    /// for it.
+    UntrackableDependencies,
     /// Every row of a table in use is updated, in batches that commit between them: load,
     /// WAL and replication lag in proportion to the table (a renamed column's copy).
     DataBackfill,
 }
 
 impl HazardCode {
-    pub const ALL: [HazardCode; 12] = [
+    pub const ALL: [HazardCode; 13] = [
         HazardCode::DeletesData,
         HazardCode::TableRewrite,
         HazardCode::AccessExclusiveLock,
@@ -51,6 +55,7 @@ impl HazardCode {
         HazardCode::Correctness,
         HazardCode::FailsOnRows,
         HazardCode::ExtensionVersion,
+        HazardCode::UntrackableDependencies,
         HazardCode::DataBackfill,
     ];
 
@@ -67,6 +72,7 @@ impl HazardCode {
             HazardCode::Correctness => "DATA_CORRECTNESS",
             HazardCode::FailsOnRows => "FAILS_ON_ROWS",
             HazardCode::ExtensionVersion => "EXTENSION_VERSION",
+            HazardCode::UntrackableDependencies => "UNTRACKABLE_DEPENDENCIES",
             HazardCode::DataBackfill => "DATA_BACKFILL",
         }
     }
@@ -338,7 +344,38 @@ pub fn hazards_of(change: &Change) -> Vec<Hazard> {
         {
             vec![hazard(AuthzUpdate, format!("changes which rows {} lets through", o.id()))]
         }
+        Change::CreateObject(Object::Function(f))
+        | Change::ReplaceObject { to: Object::Function(f), .. }
+        | Change::AlterObject { to: Object::Function(f), .. } => match untrackable(f) {
+            Some(why) => vec![hazard(
+                UntrackableDependencies,
+                format!(
+                    "{}({}) {why}: the objects it uses are not known, so no step waits for them or keeps them",
+                    f.name, f.argument_types
+                ),
+            )],
+            None => vec![],
+        },
         _ => vec![],
+    }
+}
+
+/// Why a routine's body names objects out of schemadiff's sight, if it does: SQL built and run
+/// at run time in PL/pgSQL, or a procedural language whose bodies are not read (C and internal
+/// functions name nothing).
+fn untrackable(f: &crate::catalog::Function) -> Option<&'static str> {
+    static DYNAMIC: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?i)\bEXECUTE\s+(?:format\s*\(|'|\$|[a-z_][a-z0-9_]*\s*(?:;|\|\||USING|INTO))",
+        )
+        .expect("a valid pattern")
+    });
+    match f.language.as_str() {
+        "sql" | "c" | "internal" => None,
+        "plpgsql" => {
+            DYNAMIC.is_match(&f.body).then_some("runs SQL it builds at run time (EXECUTE)")
+        }
+        _ => Some("is written in a language whose body schemadiff does not read"),
     }
 }
 

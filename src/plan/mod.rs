@@ -229,6 +229,49 @@ impl Plan {
     }
 }
 
+impl Plan {
+    /// The plan with `TABLE_REWRITE` where PostgreSQL rewrote a table when it ran in the shadow
+    /// (`rewritten`, measured by the tables' storage files) and nowhere else: the static
+    /// classifier only guesses ahead of the measurement, which has the last word.
+    pub fn with_measured_rewrites(mut self, rewritten: &BTreeSet<QualifiedName>) -> Plan {
+        let tables_of = |change: &Change| -> BTreeSet<QualifiedName> {
+            let t = touches(change);
+            (t.alters.iter().chain(&t.creates))
+                .filter_map(|id| match id {
+                    ObjectId::Column(table, _) | ObjectId::Table(table) => Some(table.clone()),
+                    _ => None,
+                })
+                .collect()
+        };
+        let mut raised = BTreeSet::new();
+        for step in &mut self.steps {
+            let tables = tables_of(&step.change);
+            if !tables.iter().any(|t| rewritten.contains(t)) {
+                step.hazards.retain(|h| h.code != HazardCode::TableRewrite);
+            } else if step.hazards.iter().any(|h| h.code == HazardCode::TableRewrite) {
+                raised.extend(tables.into_iter().filter(|t| rewritten.contains(t)));
+            }
+        }
+        for table in rewritten.iter().filter(|t| !raised.contains(*t)) {
+            let first = self.steps.iter_mut().find(|s| {
+                !matches!(s.change, Change::Rename { .. }) && tables_of(&s.change).contains(table)
+            });
+            if let Some(step) = first {
+                step.hazards.push(Hazard {
+                    code: HazardCode::TableRewrite,
+                    reason: format!(
+                        "PostgreSQL rewrote {table} when this ran in the shadow (its storage file changed): no query on it runs until the rewrite ends"
+                    ),
+                });
+            }
+        }
+        for step in &mut self.steps {
+            step.long = online::long(&step.change, &step.hazards);
+        }
+        self
+    }
+}
+
 fn step_of(change: Change) -> Step {
     let hazards = hazards_of(&change);
     Step {

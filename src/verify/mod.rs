@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use crate::catalog::{Catalog, Manage};
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::catalog::{Catalog, Manage, QualifiedName};
 use crate::error::{Error, Result};
 use crate::migrations::Migration;
 use crate::shadow::Shadow;
@@ -29,13 +31,15 @@ pub struct Planned<'a> {
 
 /// Replays the current state, then each migration's up and the downs in reverse, in a scratch
 /// database, checking each result: every up reaches its state, every down the one before.
+/// Returns, for each up, the tables PostgreSQL rewrote while it ran (their storage file
+/// changed): the measure `TABLE_REWRITE` is raised by.
 pub async fn verify(
     shadow: &Shadow,
     from: Current<'_>,
     current: &Catalog,
     chain: &[Planned<'_>],
     manage: Manage,
-) -> Result<()> {
+) -> Result<Vec<BTreeSet<QualifiedName>>> {
     let planned = Path::new("<planned>");
     shadow::in_scratch(shadow, "verify", |db| async move {
         let client = &db.client;
@@ -45,10 +49,19 @@ pub async fn verify(
             true => planned.join(format!("{}.{kind}.sql", i + 1)),
             false => planned.join(format!("{kind}.sql")),
         };
+        let mut rewritten = Vec::new();
         for (i, m) in chain.iter().enumerate() {
+            let before = storage(client).await?;
             apply::run_sql_file(client, m.up_sql, &file(i, "up")).await.map_err(|e| {
                 Error::Verification { phase: "up fails to run".into(), residual: e.to_string() }
             })?;
+            let after = storage(client).await?;
+            rewritten.push(
+                (after.iter())
+                    .filter(|(oid, (_, node))| before.get(oid).is_some_and(|(_, old)| old != node))
+                    .map(|(_, (name, _))| name.clone())
+                    .collect(),
+            );
             compare(
                 &format!("up does not reach {}", m.name),
                 &read(client, manage).await?,
@@ -69,9 +82,24 @@ pub async fn verify(
                 before,
             )?;
         }
-        Ok(())
+        Ok(rewritten)
     })
     .await
+}
+
+/// Each table's storage file by oid, with the table's name.
+async fn storage(client: &tokio_postgres::Client) -> Result<BTreeMap<i64, (QualifiedName, i64)>> {
+    let rows = client
+        .query(include_str!("relfilenodes.sql"), &[])
+        .await
+        .map_err(Error::db("reading the shadow's relfilenodes"))?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let name = QualifiedName::new(r.get::<_, String>(1), r.get::<_, String>(2));
+            (r.get(0), (name, r.get(3)))
+        })
+        .collect())
 }
 
 /// The current state after `sql` (a plan's renames), as PostgreSQL makes it in the shadow.
