@@ -30,6 +30,10 @@ pub struct Step {
     pub transaction: Transaction,
     /// Runs under the long statement timeout (it may read or write a whole table).
     pub long: bool,
+    /// Its lock blocks no reads or writes (`CONCURRENTLY`, `VALIDATE`), so it may wait for
+    /// its lock and for older transactions as long as the statement may run, not only
+    /// `lock_timeout`.
+    pub waits_harmlessly: bool,
 }
 
 /// The ordered steps that turn one catalog into another.
@@ -234,14 +238,23 @@ impl Plan {
     /// (`rewritten`, measured by the tables' storage files) and nowhere else: the static
     /// classifier only guesses ahead of the measurement, which has the last word.
     pub fn with_measured_rewrites(mut self, rewritten: &BTreeSet<QualifiedName>) -> Plan {
+        // The tables a step changes (a column's new default counts: the step that sets one
+        // may also retype the column).
         let tables_of = |change: &Change| -> BTreeSet<QualifiedName> {
             let t = touches(change);
-            (t.alters.iter().chain(&t.creates))
+            let mut tables: BTreeSet<QualifiedName> = (t.alters.iter().chain(&t.creates))
+                .chain(&t.drops)
                 .filter_map(|id| match id {
-                    ObjectId::Column(table, _) | ObjectId::Table(table) => Some(table.clone()),
+                    ObjectId::Column(table, _)
+                    | ObjectId::Table(table)
+                    | ObjectId::Default(table, _) => Some(table.clone()),
                     _ => None,
                 })
-                .collect()
+                .collect();
+            if let Change::AlterColumn { table, .. } = change {
+                tables.insert(table.clone());
+            }
+            tables
         };
         let mut raised = BTreeSet::new();
         for step in &mut self.steps {
@@ -277,6 +290,7 @@ fn step_of(change: Change) -> Step {
     Step {
         transaction: online::transaction(&change),
         long: online::long(&change, &hazards),
+        waits_harmlessly: online::waits_harmlessly(&change),
         hazards,
         change,
     }

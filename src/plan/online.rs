@@ -40,6 +40,19 @@ pub fn transaction(change: &Change) -> Transaction {
     }
 }
 
+/// Whether `change` takes only locks that block no reads or writes (SHARE UPDATE EXCLUSIVE):
+/// a concurrent build waits for every older transaction, which `lock_timeout` would cut short
+/// while nothing waits behind it.
+pub fn waits_harmlessly(change: &Change) -> bool {
+    matches!(
+        change,
+        Change::CreateIndex { busy: Busy::Online, .. }
+            | Change::DropIndex { busy: Busy::Online, .. }
+            | Change::ReplaceIndex { .. }
+            | Change::ValidateConstraint { .. }
+    )
+}
+
 /// Whether `change` may read or write a whole table in use, and so runs under the long
 /// statement timeout rather than the file's.
 pub fn long(change: &Change, hazards: &[super::Hazard]) -> bool {

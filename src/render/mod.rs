@@ -108,9 +108,16 @@ fn file(title: &str, note: &str, plan: &Plan, timeouts: &Timeouts) -> String {
                 literal(&timeouts.long_statement)
             ));
         }
+        // Bounded by the statement timeout instead: waiting here holds up no query.
+        if step.waits_harmlessly {
+            out.push_str("SET lock_timeout = 0;\n");
+        }
         for stmt in step_sql(step) {
             out.push_str(&stmt);
             out.push('\n');
+        }
+        if step.waits_harmlessly {
+            out.push_str(&format!("SET lock_timeout = {};\n", literal(&timeouts.lock)));
         }
         if step.long {
             out.push_str(&format!("SET statement_timeout = {};\n", literal(&timeouts.statement)));

@@ -4,6 +4,7 @@
 mod behaviour;
 mod conformance;
 mod fixtures;
+mod online;
 mod renames;
 mod support;
 
@@ -16,6 +17,7 @@ fn main() {
     trials.extend(behaviour::trials(&server));
     trials.extend(conformance::trials(&server));
     trials.extend(renames::trials(&server));
+    trials.extend(online::trials(&server));
     let conclusion = libtest_mimic::run(&args, trials);
     drop(server);
     conclusion.exit();
