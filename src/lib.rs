@@ -212,7 +212,7 @@ async fn plan_in_shadow(
         return Ok(PlanOutcome { migrations: Vec::new(), notes });
     }
     let together = Plan { steps: planned.iter().flat_map(|(up, _)| up.steps.clone()).collect() };
-    together.refuse_unallowed(&req.allow_hazards)?;
+    together.refuse_unallowed(&req.allow_hazards, render::step_head)?;
 
     let first = existing.last().map_or(1, |m| m.version + 1);
     let two = planned.len() == 2;
@@ -268,7 +268,7 @@ async fn plan_in_shadow(
         };
     }
     let measured = Plan { steps: migrations.iter().flat_map(|m| m.up.steps.clone()).collect() };
-    measured.refuse_unallowed(&req.allow_hazards)?;
+    measured.refuse_unallowed(&req.allow_hazards, render::step_head)?;
 
     if !req.dry_run {
         let mut all = existing.to_vec();

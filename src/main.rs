@@ -153,6 +153,11 @@ async fn run(command: Command) -> Result<(), Error> {
                     for h in &step.hazards {
                         println!("  -- hazard {}: {}", h.code, h.reason);
                     }
+                    if let Some(lock) =
+                        schemadiff::plan::lock_of(&step.change).filter(|_| !step.hazards.is_empty())
+                    {
+                        println!("  -- takes {lock}");
+                    }
                     for stmt in schemadiff::render::step_sql(step) {
                         println!("  {}", stmt.replace('\n', "\n  "));
                     }

@@ -219,7 +219,8 @@ pub fn hazards_of(change: &Change) -> Vec<Hazard> {
         Change::AddColumn { table, column, table_is_new: false, .. } => {
             let volatile = column.identity.is_some()
                 || column.generated.is_some()
-                || column.depends_on.iter().any(|d| matches!(d, ObjectId::Sequence(_)));
+                || column.depends_on.iter().any(|d| matches!(d, ObjectId::Sequence(_)))
+                || column.default.as_deref().is_some_and(calls_volatile);
             let mut out = Vec::new();
             if volatile {
                 out.push(hazard(
@@ -358,6 +359,19 @@ pub fn hazards_of(change: &Change) -> Vec<Hazard> {
         },
         _ => vec![],
     }
+}
+
+/// Whether a default calls one of the volatile functions defaults commonly use, which fill
+/// every row one by one (a rewrite) where a stable default is stored once. The fast guess;
+/// the shadow's measure of each table's storage file decides (see `Plan::with_measured_rewrites`).
+fn calls_volatile(default: &str) -> bool {
+    static VOLATILE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"\b(gen_random_uuid|uuid_generate_v[14]|uuid_generate_v1mc|uuidv[47]|random|random_normal|clock_timestamp|timeofday|txid_current|gen_random_bytes|nextval)\s*\(",
+        )
+        .expect("a valid pattern")
+    });
+    VOLATILE.is_match(default)
 }
 
 /// Why a routine's body names objects out of schemadiff's sight, if it does: SQL built and run

@@ -5,11 +5,13 @@
 
 mod deps;
 mod hazards;
+mod locks;
 mod online;
 pub mod renames;
 
 pub use deps::{Touches, touches};
 pub use hazards::{Hazard, HazardCode, hazards_of};
+pub use locks::{Lock, lock_of};
 pub use online::Transaction;
 
 use std::cmp::Reverse;
@@ -47,12 +49,24 @@ impl Plan {
         self.steps.is_empty()
     }
 
-    /// Stops a plan that raises hazards `allowed` does not list, naming each with its reason.
-    pub fn refuse_unallowed(&self, allowed: &BTreeSet<HazardCode>) -> Result<()> {
-        let refused: Vec<String> = (self.steps.iter().flat_map(|s| s.hazards.iter()))
-            .filter(|h| !allowed.contains(&h.code))
-            .map(|h| format!("  {}: {}", h.code, h.reason))
-            .collect();
+    /// Stops a plan that raises hazards `allowed` does not list, naming each with its reason,
+    /// the statement it belongs to (`statement` gives a step's first) and the lock it takes.
+    pub fn refuse_unallowed(
+        &self,
+        allowed: &BTreeSet<HazardCode>,
+        statement: impl Fn(&Step) -> String,
+    ) -> Result<()> {
+        let mut refused = Vec::new();
+        for step in &self.steps {
+            let hazards: Vec<&Hazard> =
+                step.hazards.iter().filter(|h| !allowed.contains(&h.code)).collect();
+            if hazards.is_empty() {
+                continue;
+            }
+            refused.extend(hazards.iter().map(|h| format!("  {}: {}", h.code, h.reason)));
+            let lock = lock_of(&step.change).map(|l| format!("  -- takes {l}")).unwrap_or_default();
+            refused.push(format!("      {}{lock}", statement(step)));
+        }
         if refused.is_empty() {
             return Ok(());
         }

@@ -46,6 +46,21 @@ pub fn literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
 }
 
+/// The first line of a step's first statement, for messages.
+pub fn step_head(step: &Step) -> String {
+    let sql = step_sql(step);
+    // Past a concurrent build's clean-up of what a failed run left, to the build itself.
+    let first = (sql.iter())
+        .find(|s| !s.starts_with("DROP INDEX CONCURRENTLY IF EXISTS"))
+        .or(sql.first())
+        .map(String::as_str)
+        .unwrap_or("");
+    match first.split_once('\n') {
+        Some((line, _)) => format!("{line} ..."),
+        None => first.to_string(),
+    }
+}
+
 /// The SQL of one step: its statements, each ending in `;`.
 pub fn step_sql(step: &Step) -> Vec<String> {
     objects::statements(&step.change)
@@ -97,6 +112,10 @@ fn file(title: &str, note: &str, plan: &Plan, timeouts: &Timeouts) -> String {
         out.push('\n');
         for h in &step.hazards {
             out.push_str(&format!("-- hazard {}: {}\n", h.code, h.reason));
+        }
+        if let Some(lock) = crate::plan::lock_of(&step.change).filter(|_| !step.hazards.is_empty())
+        {
+            out.push_str(&format!("-- takes {lock}\n"));
         }
         let own = step.transaction == Transaction::Own;
         if own {
