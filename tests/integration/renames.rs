@@ -193,7 +193,14 @@ fn table_alias(server: &TestServer) -> Result<(), Failed> {
         );
         let url = db.url.as_str();
         run(&work, &["plan", "--dev-url", server.admin_url(), "--database-url", url])?;
-        run(&work, &["apply", "--database-url", url])?;
+        // With contract_after, apply runs a contract once its expand is that old, and not before.
+        let toml = work.path().join("schemadiff.toml");
+        std::fs::write(&toml, "contract_after = \"1h\"\n")?;
+        let out = run(&work, &["apply", "--database-url", url])?;
+        ensure(
+            out.contains("Waiting: 002_contract") && out.contains("(or it runs by itself 1h after its expand)"),
+            out,
+        )?;
         // Code that still uses the old name reads and writes through the view.
         c.batch_execute(
             "INSERT INTO people VALUES (3, 'c'); UPDATE people SET name = 'z' WHERE id = 1",
@@ -203,7 +210,9 @@ fn table_alias(server: &TestServer) -> Result<(), Failed> {
             one(c, "SELECT string_agg(name, ',' ORDER BY id) FROM contacts").await? == "z,b,c",
             "",
         )?;
-        run(&work, &["apply", "--database-url", url, "--contract"])?;
+        std::fs::write(&toml, "contract_after = \"0s\"\n")?;
+        let out = run(&work, &["apply", "--database-url", url])?;
+        ensure(out.contains("Applied 002_contract"), out)?;
         ensure(one(c, "SELECT to_regclass('people') IS NULL").await? == "t", "the view is gone")?;
         run(&work, &["down", "--database-url", url, "2"])?;
         ensure(one(c, "SELECT count(*) FROM people").await? == "3", "down renames it back")?;
