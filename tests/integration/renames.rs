@@ -198,7 +198,8 @@ fn table_alias(server: &TestServer) -> Result<(), Failed> {
         std::fs::write(&toml, "contract_after = \"1h\"\n")?;
         let out = run(&work, &["apply", "--database-url", url])?;
         ensure(
-            out.contains("Waiting: 002_contract") && out.contains("(or it runs by itself 1h after its expand)"),
+            out.contains("Waiting: 002_contract")
+                && out.contains("(or it runs by itself 1h after its expand)"),
             out,
         )?;
         // Code that still uses the old name reads and writes through the view.
