@@ -58,6 +58,9 @@ enum Command {
         /// still uses); without it `apply` stops before the first one.
         #[arg(long)]
         contract: bool,
+        /// Print the SQL that would run, and run nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Revert the last N applied migrations (default 1).
     Down {
@@ -65,6 +68,13 @@ enum Command {
         common: Common,
         #[arg(default_value_t = 1)]
         count: usize,
+        /// `DELETES_DATA`: run steps that drop data the database holds (a table with rows, a
+        /// column with values); without it `down` refuses them and reverts nothing.
+        #[arg(long, value_delimiter = ',')]
+        allow_hazards: Vec<String>,
+        /// Print the SQL that would run, and run nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Show which migrations the database has applied.
     Status {
@@ -126,15 +136,22 @@ async fn run(command: Command) -> Result<(), Error> {
     match command {
         Command::Plan { common, name, allow_hazards, dry_run } => {
             let mut allowed = BTreeSet::new();
+            // An unknown code allows nothing, so the plan still stops at the hazard it meant;
+            // a warning names it (a tool that copies every code-like word of a refusal, SQL
+            // included, may pass one).
             for code in &allow_hazards {
-                let hazard = HazardCode::parse(code).ok_or_else(|| {
-                    let known: Vec<&str> = HazardCode::ALL.iter().map(|h| h.as_str()).collect();
-                    Error::Usage(format!(
-                        "unknown hazard code {code:?}; known codes: {}",
-                        known.join(", ")
-                    ))
-                })?;
-                allowed.insert(hazard);
+                match HazardCode::parse(code) {
+                    Some(hazard) => {
+                        allowed.insert(hazard);
+                    }
+                    None => {
+                        let known: Vec<&str> = HazardCode::ALL.iter().map(|h| h.as_str()).collect();
+                        eprintln!(
+                            "warning: unknown hazard code {code:?} allows nothing; known codes: {}",
+                            known.join(", ")
+                        );
+                    }
+                }
             }
             let req =
                 PlanRequest { config: config(common)?, name, allow_hazards: allowed, dry_run };
@@ -179,14 +196,20 @@ async fn run(command: Command) -> Result<(), Error> {
             println!("Updated {}", req.config.migrations_dir.join(migrations::SUM_FILE).display());
             Ok(())
         }
-        Command::Apply { common, contract } => {
+        Command::Apply { common, contract, dry_run } => {
             let cfg = config(common)?;
             let all = migrations::read_dir(&cfg.migrations_dir)?;
             migrations::verify_sum(&cfg.migrations_dir, &all)?;
             let client = schemadiff::connect_target(&cfg).await?;
-            let contracts = apply::Contracts { run: contract, after: cfg.contract_after.clone() };
+            let contracts =
+                apply::Contracts { run: contract, after: cfg.contract_after.clone(), dry_run };
             let report = apply::apply_with(&client, &all, &contracts).await?;
-            if report.done.is_empty() && report.waiting.is_none() {
+            for (id, sql) in &report.would_run {
+                println!("-- would apply {id}\n{sql}");
+            }
+            if dry_run && report.would_run.is_empty() && report.waiting.is_none() {
+                println!("Nothing to apply: the database is up to date.");
+            } else if !dry_run && report.done.is_empty() && report.waiting.is_none() {
                 println!("Nothing to apply: the database is up to date.");
             }
             for (id, ms) in &report.done {
@@ -204,14 +227,28 @@ async fn run(command: Command) -> Result<(), Error> {
             }
             Ok(())
         }
-        Command::Down { common, count } => {
+        Command::Down { common, count, allow_hazards, dry_run } => {
+            let mut allow_data_loss = false;
+            for code in &allow_hazards {
+                match HazardCode::parse(code) {
+                    Some(HazardCode::DeletesData) => allow_data_loss = true,
+                    Some(_) => {}
+                    None => eprintln!(
+                        "warning: unknown hazard code {code:?} allows nothing; down checks DELETES_DATA"
+                    ),
+                }
+            }
             let cfg = config(common)?;
             let all = migrations::read_dir(&cfg.migrations_dir)?;
             migrations::verify_sum(&cfg.migrations_dir, &all)?;
             let client = schemadiff::connect_target(&cfg).await?;
-            let report = apply::down(&client, &all, count).await?;
-            if report.done.is_empty() {
-                println!("Nothing to revert: no migration is applied.");
+            let options = apply::DownOptions { allow_data_loss, dry_run };
+            let report = apply::down_with(&client, &all, count, &options).await?;
+            for note in &report.notes {
+                eprintln!("note: {note}");
+            }
+            for (id, sql) in &report.would_run {
+                println!("-- would revert {id}\n{sql}");
             }
             for (id, ms) in &report.done {
                 println!("Reverted {id} ({ms} ms)");

@@ -4,6 +4,10 @@
 //! declares (one, unless a step cannot run inside one), so a failing file leaves none of a
 //! transaction half-applied and is recorded as failed, not applied.
 
+mod guard;
+
+pub use guard::Loss;
+
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -165,6 +169,19 @@ pub struct RunReport {
     pub done: Vec<(String, i64)>,
     /// The contract migration `apply` stopped before (it was not asked to run contracts).
     pub waiting: Option<String>,
+    /// With `dry_run`: each migration that would run and the SQL of its file, in order.
+    pub would_run: Vec<(String, String)>,
+    /// What the user should know (a failed migration `down` does not revert).
+    pub notes: Vec<String>,
+}
+
+/// How `down` may go.
+#[derive(Debug, Clone, Default)]
+pub struct DownOptions {
+    /// Run steps that drop data the database holds (`--allow-hazards DELETES_DATA`).
+    pub allow_data_loss: bool,
+    /// Say what would run and run nothing.
+    pub dry_run: bool,
 }
 
 /// Which of a rename's contract migrations `apply` runs.
@@ -175,11 +192,13 @@ pub struct Contracts {
     /// Those whose expand (the migration before) was applied at least this long ago: an
     /// interval PostgreSQL reads, such as `7d`.
     pub after: Option<String>,
+    /// Say what would run and run nothing (no lock, no history table made).
+    pub dry_run: bool,
 }
 
 /// Applies every pending migration in order, contracts included; stops at the first failure.
 pub async fn apply(client: &Client, migrations: &[Migration]) -> Result<RunReport> {
-    apply_with(client, migrations, &Contracts { run: true, after: None }).await
+    apply_with(client, migrations, &Contracts { run: true, after: None, dry_run: false }).await
 }
 
 /// Applies the pending migrations in order, up to the first contract `contracts` does not
@@ -190,6 +209,9 @@ pub async fn apply_with(
     migrations: &[Migration],
     contracts: &Contracts,
 ) -> Result<RunReport> {
+    if contracts.dry_run {
+        return apply_dry(client, migrations, contracts).await;
+    }
     lock(client).await?;
     let result = apply_locked(client, migrations, contracts).await;
     unlock(client).await;
@@ -208,6 +230,33 @@ async fn expand_is_old(client: &Client, m: &Migration, after: &str) -> Result<bo
         .await
         .map_err(Error::db("reading when the expand migration was applied"))?;
     Ok(row.is_some_and(|r| r.get::<_, bool>(0)))
+}
+
+/// What `apply` would run, read without taking the lock or making the history table.
+async fn apply_dry(
+    client: &Client,
+    migrations: &[Migration],
+    contracts: &Contracts,
+) -> Result<RunReport> {
+    let history = history(client).await?;
+    check_consistent(migrations, &history)?;
+    let mut report = RunReport::default();
+    for m in migrations {
+        if history.get(&m.version).is_some_and(|h| h.status == "applied") {
+            continue;
+        }
+        let old = match (&contracts.after, contracts.run) {
+            (_, true) => true,
+            (Some(after), false) => expand_is_old(client, m, after).await?,
+            (None, false) => false,
+        };
+        if m.is_contract() && !old {
+            report.waiting = Some(m.id());
+            break;
+        }
+        report.would_run.push((m.id(), m.up_sql.clone()));
+    }
+    Ok(report)
 }
 
 async fn apply_locked(
@@ -259,32 +308,91 @@ async fn apply_locked(
     Ok(report)
 }
 
-/// Reverts the last `count` applied migrations, newest first, with their down files.
+/// Reverts the last `count` applied migrations, newest first, with their down files; a step
+/// that would drop data the database holds stops it (see `down_with`).
 pub async fn down(client: &Client, migrations: &[Migration], count: usize) -> Result<RunReport> {
+    down_with(client, migrations, count, &DownOptions::default()).await
+}
+
+/// `down`, refusing more than is applied and, unless `allow_data_loss`, any step that would
+/// drop data the database holds now; nothing runs when it refuses.
+pub async fn down_with(
+    client: &Client,
+    migrations: &[Migration],
+    count: usize,
+    options: &DownOptions,
+) -> Result<RunReport> {
+    if options.dry_run {
+        return down_checked(client, migrations, count, options).await;
+    }
     lock(client).await?;
-    let result = down_locked(client, migrations, count).await;
+    let result = down_checked(client, migrations, count, options).await;
     unlock(client).await;
     result
 }
 
-async fn down_locked(client: &Client, migrations: &[Migration], count: usize) -> Result<RunReport> {
-    ensure_history(client).await?;
+async fn down_checked(
+    client: &Client,
+    migrations: &[Migration],
+    count: usize,
+    options: &DownOptions,
+) -> Result<RunReport> {
     let history = history(client).await?;
     check_consistent(migrations, &history)?;
-    let applied: Vec<&Migration> = migrations
-        .iter()
-        .rev()
+    let applied: Vec<&Migration> = (migrations.iter().rev())
         .filter(|m| history.get(&m.version).is_some_and(|h| h.status == "applied"))
-        .take(count)
         .collect();
+    if count > applied.len() {
+        let ids: Vec<String> = applied.iter().map(|m| m.id()).collect();
+        return Err(Error::Migrations(match applied.len() {
+            0 => format!("down {count}: no migration is applied, so there is nothing to revert"),
+            n => format!(
+                "down {count}: only {n} migration(s) are applied ({}); `schemadiff down {n}` reverts them all",
+                ids.join(", ")
+            ),
+        }));
+    }
+    let chosen = &applied[..count];
     let mut report = RunReport::default();
-    for m in applied {
-        let (Some(sql), Some(path)) = (&m.down_sql, &m.down_path) else {
+    // A failed migration left nothing applied: say so, and what `down` reverts instead.
+    if let Some(failed) = history.values().rev().find(|h| h.status == "failed")
+        && chosen.first().is_some_and(|m| m.version < failed.version)
+    {
+        report.notes.push(format!(
+            "{:03}_{} failed ({}) and was not applied, so there is nothing of it to revert; down reverts {}, which applied",
+            failed.version,
+            failed.name,
+            failed.error_message.as_deref().unwrap_or("").lines().next().unwrap_or(""),
+            chosen.iter().map(|m| m.id()).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    let mut refused = Vec::new();
+    for m in chosen {
+        let (Some(sql), Some(_)) = (&m.down_sql, &m.down_path) else {
             return Err(Error::Migrations(format!(
                 "{} has no down file, so it cannot be reverted",
                 m.id()
             )));
         };
+        if !options.allow_data_loss {
+            for loss in guard::losses(client, sql).await? {
+                refused.push(format!("  {}: {}\n      {}", m.id(), loss.reason, loss.statement));
+            }
+        }
+    }
+    if !refused.is_empty() {
+        return Err(Error::Migrations(format!(
+            "down would delete data the database holds:\n{}\nnothing was reverted; if the data may go, run it again with --allow-hazards DELETES_DATA",
+            refused.join("\n")
+        )));
+    }
+    if options.dry_run {
+        report.would_run =
+            chosen.iter().map(|m| (m.id(), m.down_sql.clone().unwrap_or_default())).collect();
+        return Ok(report);
+    }
+    for m in chosen {
+        let (Some(sql), Some(path)) = (&m.down_sql, &m.down_path) else { continue };
         let started = Instant::now();
         let version = m.version as i32;
         let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&version];

@@ -23,7 +23,7 @@ pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
             "hazards_are_refused_unless_allowed_then_written_as_comments",
             hazards_refused_then_commented,
         ),
-        ("unknown_hazard_code_is_a_usage_error", unknown_hazard_code),
+        ("an_unknown_hazard_code_is_named_and_allows_nothing", unknown_hazard_code),
         ("squawk_finds_nothing_in_the_fixtures_up_files", squawk_agrees),
         ("repository_example_is_in_sync", repository_example_in_sync),
         ("check_fails_after_an_unplanned_schema_edit", check_fails_after_edit),
@@ -37,6 +37,10 @@ pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
         ("ephemeral_cluster_is_removed_when_dropped", ephemeral_cluster_removed),
         ("ctrl_c_stops_and_removes_the_ephemeral_cluster", ctrl_c_cleans_up),
         ("dry_run_verifies_and_writes_nothing", dry_run),
+        (
+            "apply_and_down_dry_runs_print_the_sql_and_after_a_failure_down_says_what_it_reverts",
+            apply_down_dry_run,
+        ),
         ("trigger_function_trigger_per_table_and_view_plan_apply_revert_check", updated_at_pattern),
         ("statement_order_in_schema_does_not_matter", schema_order_free),
         ("a_role_the_target_lacks_is_an_error_naming_it", role_missing_on_target),
@@ -169,7 +173,14 @@ fn plan_apply_status_down(server: &TestServer) -> Result<(), Failed> {
         assert_eq!(columns, 2, "down removed the email column");
         let status = text(&bin(d, &["status", "--database-url", &db.url]));
         ensure(status.contains("002_add_email_to_contacts  rolled back"), status.clone())?;
+        // More than is applied is an error, and reverts nothing.
         let o = bin(d, &["down", "2", "--database-url", &db.url]);
+        ensure(
+            !o.status.success()
+                && text(&o).contains("down 2: only 1 migration(s) are applied (001_create_contacts); `schemadiff down 1` reverts them all"),
+            text(&o),
+        )?;
+        let o = bin(d, &["down", "1", "--database-url", &db.url]);
         ensure(o.status.success() && text(&o).contains("Reverted 001_create_contacts"), text(&o))?;
         let tables: i64 = db
             .client
@@ -282,13 +293,17 @@ fn hazards_refused_then_commented(server: &TestServer) -> Result<(), Failed> {
     let err = text(&o);
     ensure(err.contains("TABLE_REWRITE: changing public.contacts.email from character varying(255) to character varying(100)"), err.clone())?;
     ensure(err.contains("--allow-hazards TABLE_REWRITE"), err.clone())?;
+    ensure(
+        err.contains("      ALTER TABLE public.contacts ALTER COLUMN email TYPE character varying(100);  -- takes ACCESS EXCLUSIVE lock on public.contacts"),
+        err.clone(),
+    )?;
     assert_eq!(files(&work.migrations_dir()).len(), 3, "a refused plan writes nothing");
     let o = bin(work.path(), &["plan", "--dev-url", dev, "--allow-hazards", "table_rewrite"]);
     ensure(o.status.success(), text(&o))?;
     let up =
         std::fs::read_to_string(work.migrations_dir().join("002_alter_contacts_email.up.sql"))?;
     ensure(
-        up.contains("-- hazard TABLE_REWRITE: changing public.contacts.email from character varying(255) to character varying(100) rewrites the table and its indexes, and fails if a value is longer\nSET statement_timeout = '1h';\nALTER TABLE public.contacts ALTER COLUMN email TYPE character varying(100);"),
+        up.contains("-- hazard TABLE_REWRITE: changing public.contacts.email from character varying(255) to character varying(100) rewrites the table and its indexes, and fails if a value is longer\n-- takes ACCESS EXCLUSIVE lock on public.contacts\nSET statement_timeout = '1h';\nALTER TABLE public.contacts ALTER COLUMN email TYPE character varying(100);"),
         up,
     )?;
     Ok(())
@@ -363,9 +378,11 @@ fn squawk_agrees(_server: &TestServer) -> Result<(), Failed> {
 
 fn unknown_hazard_code(_server: &TestServer) -> Result<(), Failed> {
     let work = Workdir::new();
-    let o = bin(work.path(), &["plan", "--allow-hazards", "DROP_EVERYTHING"]);
-    assert_eq!(o.status.code(), Some(2));
-    ensure(text(&o).contains("unknown hazard code \"DROP_EVERYTHING\""), text(&o))
+    let o = bin(work.path(), &["plan", "--allow-hazards", "DROP_EVERYTHING,INDEX_BUILD"]);
+    ensure(
+        text(&o).contains("warning: unknown hazard code \"DROP_EVERYTHING\" allows nothing; known codes: DELETES_DATA,"),
+        text(&o),
+    )
 }
 
 fn repo() -> &'static Path {
@@ -758,7 +775,16 @@ fn updated_at_pattern(server: &TestServer) -> Result<(), Failed> {
             .await?
             .get(0);
         ensure(touched, "the trigger must set updated_at")?;
+        // The table holds a row now: down drops it only when told to, and else changes nothing.
         let o = bin(d, &["down", "--database-url", &db.url]);
+        ensure(
+            !o.status.success()
+                && text(&o).contains("down would delete data the database holds:")
+                && text(&o).contains("drops table public.contacts and all its rows"),
+            text(&o),
+        )?;
+        ensure(!introspect::introspect(&db.client).await?.tables.is_empty(), "nothing reverted")?;
+        let o = bin(d, &["down", "--database-url", &db.url, "--allow-hazards", "DELETES_DATA"]);
         ensure(o.status.success(), text(&o))?;
         let left = introspect::introspect(&db.client).await?;
         ensure(left.objects.is_empty() && left.tables.is_empty(), format!("{:?}", left.facts()))?;
@@ -771,6 +797,56 @@ fn updated_at_pattern(server: &TestServer) -> Result<(), Failed> {
             text(&check).contains("CREATE OR REPLACE FUNCTION public.update_updated_at_column()"),
             text(&check),
         )?;
+        Ok(())
+    })
+}
+
+fn apply_down_dry_run(server: &TestServer) -> Result<(), Failed> {
+    block_on(async {
+        let work = Workdir::new();
+        let db = server.fresh_database("dry_runs").await;
+        let d = work.path();
+        let dev = server.admin_url();
+        work.write_schema("contacts.sql", CONTACTS_V1);
+        ensure(bin(d, &["plan", "--dev-url", dev]).status.success(), "plan 1")?;
+        let o = bin(d, &["apply", "--database-url", &db.url, "--dry-run"]);
+        ensure(
+            o.status.success()
+                && text(&o)
+                    .contains("-- would apply 001_create_contacts\n-- 001_create_contacts (up)")
+                && text(&o).contains("CREATE TABLE public.contacts"),
+            text(&o),
+        )?;
+        let history = "SELECT to_regclass('public.schemadiff_migrations') IS NULL AND to_regclass('public.contacts') IS NULL";
+        let untouched: bool = db.client.query_one(history, &[]).await?.get(0);
+        ensure(untouched, "a dry run makes nothing, not even the history table")?;
+        ensure(bin(d, &["apply", "--database-url", &db.url]).status.success(), "apply")?;
+        db.client.batch_execute("INSERT INTO contacts VALUES (1, 'Ada')").await?;
+
+        // The next migration fails on the row: down then says so and what it would revert.
+        work.write_schema(
+            "contacts.sql",
+            &CONTACTS_V1.replace("name text NOT NULL", "name text NOT NULL CHECK (name <> 'Ada')"),
+        );
+        let o = bin(d, &["plan", "--dev-url", dev, "--allow-hazards", "TABLE_SCAN"]);
+        ensure(o.status.success(), text(&o))?;
+        ensure(!bin(d, &["apply", "--database-url", &db.url]).status.success(), "apply fails")?;
+        let o = bin(
+            d,
+            &["down", "--database-url", &db.url, "--dry-run", "--allow-hazards", "DELETES_DATA"],
+        );
+        ensure(
+            o.status.success()
+                && text(&o).contains("note: 002_")
+                && text(&o).contains(" failed (")
+                && text(&o).contains("down reverts 001_create_contacts, which applied")
+                && text(&o).contains("-- would revert 001_create_contacts")
+                && text(&o).contains("DROP TABLE public.contacts;"),
+            text(&o),
+        )?;
+        let rows: i64 = db.client.query_one("SELECT count(*) FROM contacts", &[]).await?.get(0);
+        ensure(rows == 1, "a dry run of down reverts nothing")?;
+        server.drop_database(db).await;
         Ok(())
     })
 }
