@@ -143,13 +143,13 @@ fn probe(statement: &str) -> Option<Probe> {
     let node = tree.protobuf.stmts.first()?.stmt.as_ref()?.node.as_ref()?;
     match node {
         NodeEnum::DropStmt(d) if d.remove_type() == ObjectType::ObjectTable => {
-            let tables: Vec<String> = d.objects.iter().filter_map(|o| names(o)).collect();
+            let tables: Vec<String> = d.objects.iter().filter_map(names).collect();
             let any: Vec<String> =
                 tables.iter().map(|t| format!("EXISTS (SELECT 1 FROM {t})")).collect();
             (!any.is_empty()).then(|| Probe::Query(format!("SELECT {}", any.join(" OR "))))
         }
         NodeEnum::DropStmt(d) if d.remove_type() == ObjectType::ObjectSequence => {
-            let seqs: Vec<String> = d.objects.iter().filter_map(|o| names(o)).collect();
+            let seqs: Vec<String> = d.objects.iter().filter_map(names).collect();
             let any: Vec<String> =
                 seqs.iter().map(|s| format!("(SELECT is_called FROM {s})")).collect();
             (!any.is_empty()).then(|| Probe::Query(format!("SELECT {}", any.join(" OR "))))
