@@ -207,9 +207,9 @@ async fn run(command: Command) -> Result<(), Error> {
             for (id, sql) in &report.would_run {
                 println!("-- would apply {id}\n{sql}");
             }
-            if dry_run && report.would_run.is_empty() && report.waiting.is_none() {
-                println!("Nothing to apply: the database is up to date.");
-            } else if !dry_run && report.done.is_empty() && report.waiting.is_none() {
+            let nothing =
+                if dry_run { report.would_run.is_empty() } else { report.done.is_empty() };
+            if nothing && report.waiting.is_none() {
                 println!("Nothing to apply: the database is up to date.");
             }
             for (id, ms) in &report.done {
