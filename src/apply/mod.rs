@@ -218,6 +218,18 @@ pub async fn apply_with(
     result
 }
 
+/// Whether `apply` may run `m` now: anything but a contract, and a contract when asked to or
+/// once its expand is old enough.
+async fn may_run(client: &Client, m: &Migration, contracts: &Contracts) -> Result<bool> {
+    if !m.is_contract() || contracts.run {
+        return Ok(true);
+    }
+    match &contracts.after {
+        Some(after) => expand_is_old(client, m, after).await,
+        None => Ok(false),
+    }
+}
+
 /// Whether the expand before contract `m` was applied at least `after` ago.
 async fn expand_is_old(client: &Client, m: &Migration, after: &str) -> Result<bool> {
     let expand = m.version as i32 - 1;
@@ -245,12 +257,7 @@ async fn apply_dry(
         if history.get(&m.version).is_some_and(|h| h.status == "applied") {
             continue;
         }
-        let old = match (&contracts.after, contracts.run) {
-            (_, true) => true,
-            (Some(after), false) => expand_is_old(client, m, after).await?,
-            (None, false) => false,
-        };
-        if m.is_contract() && !old {
+        if !may_run(client, m, contracts).await? {
             report.waiting = Some(m.id());
             break;
         }
@@ -272,15 +279,9 @@ async fn apply_locked(
         if history.get(&m.version).is_some_and(|h| h.status == "applied") {
             continue;
         }
-        if m.is_contract() && !contracts.run {
-            let old = match &contracts.after {
-                Some(after) => expand_is_old(client, m, after).await?,
-                None => false,
-            };
-            if !old {
-                report.waiting = Some(m.id());
-                break;
-            }
+        if !may_run(client, m, contracts).await? {
+            report.waiting = Some(m.id());
+            break;
         }
         let started = Instant::now();
         let (version, checksum) = (m.version as i32, m.checksum());

@@ -1,13 +1,13 @@
 //! Named behaviours of the tool, end to end through the library and the `schemadiff` binary.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::Arc;
 
 use libtest_mimic::{Failed, Trial};
 use schemadiff::{introspect, migrations};
 
-use crate::support::{TestServer, Workdir, block_on};
+use crate::support::{TestServer, Workdir, bin, block_on, ensure, text};
 
 type TestFn = fn(&TestServer) -> Result<(), Failed>;
 
@@ -60,24 +60,6 @@ pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
             Trial::test(format!("behaviour::{name}"), move || f(&server))
         })
         .collect()
-}
-
-fn bin(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_schemadiff"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("SCHEMADIFF_DEV_URL")
-        .output()
-        .expect("run schemadiff")
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
-
-fn ensure(cond: bool, msg: impl Into<String>) -> Result<(), Failed> {
-    if cond { Ok(()) } else { Err(msg.into().into()) }
 }
 
 /// Plans `work`'s schema with the test server as the shadow; the plan must succeed.

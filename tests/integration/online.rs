@@ -4,14 +4,13 @@
 //! as long as `lock_timeout`.
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use libtest_mimic::{Failed, Trial};
 
-use crate::support::{TestServer, Workdir, block_on};
+use crate::support::{TestServer, Workdir, bin, block_on, ensure, text};
 
 pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
     let server = server.clone();
@@ -19,10 +18,6 @@ pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
         "online::an_index_build_and_a_validation_under_writes_block_no_writer_for_lock_timeout",
         move || under_write_load(&server),
     )]
-}
-
-fn ensure(cond: bool, msg: impl Into<String>) -> Result<(), Failed> {
-    if cond { Ok(()) } else { Err(msg.into().into()) }
 }
 
 const TABLE: &str = "CREATE TABLE events (\n    id bigserial PRIMARY KEY,\n    account integer NOT NULL,\n    amount integer NOT NULL\n);\n";
@@ -46,24 +41,18 @@ fn under_write_load(server: &TestServer) -> Result<(), Failed> {
             ),
         );
         std::fs::write(work.path().join("schemadiff.toml"), "lock_timeout = \"2s\"\n")?;
-        let run = |args: &[&str]| {
-            Command::new(env!("CARGO_BIN_EXE_schemadiff"))
-                .args(args)
-                .current_dir(work.path())
-                .env_remove("DATABASE_URL")
-                .env_remove("SCHEMADIFF_DEV_URL")
-                .output()
-                .expect("run schemadiff")
-        };
-        let o = run(&[
-            "plan",
-            "--dev-url",
-            server.admin_url(),
-            "--database-url",
-            &db.url,
-            "--allow-hazards",
-            "INDEX_BUILD,TABLE_SCAN",
-        ]);
+        let o = bin(
+            work.path(),
+            &[
+                "plan",
+                "--dev-url",
+                server.admin_url(),
+                "--database-url",
+                &db.url,
+                "--allow-hazards",
+                "INDEX_BUILD,TABLE_SCAN",
+            ],
+        );
         ensure(o.status.success(), String::from_utf8_lossy(&o.stderr))?;
         let up = std::fs::read_dir(work.migrations_dir())?
             .flatten()
@@ -141,14 +130,6 @@ fn under_write_load(server: &TestServer) -> Result<(), Failed> {
 }
 
 fn apply(dir: &Path, url: &str) -> (bool, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_schemadiff"))
-        .args(["apply", "--database-url", url])
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("run schemadiff apply");
-    (
-        o.status.success(),
-        format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)),
-    )
+    let o = bin(dir, &["apply", "--database-url", url]);
+    (o.status.success(), text(&o))
 }

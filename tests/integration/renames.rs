@@ -2,14 +2,12 @@
 //! written before the expand, through the old name or through the new one during it, and each
 //! phase's down brings the previous shape back with its data.
 
-use std::path::Path;
-use std::process::{Command, Output};
 use std::sync::Arc;
 
 use libtest_mimic::{Failed, Trial};
 use tokio_postgres::Client;
 
-use crate::support::{TestServer, Workdir, block_on};
+use crate::support::{TestServer, Workdir, bin, block_on, ensure, text};
 
 type TestFn = fn(&TestServer) -> Result<(), Failed>;
 
@@ -26,24 +24,6 @@ pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
             Trial::test(format!("renames::{name}"), move || f(&server))
         })
         .collect()
-}
-
-fn bin(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_schemadiff"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("SCHEMADIFF_DEV_URL")
-        .output()
-        .expect("run schemadiff")
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
-
-fn ensure(cond: bool, msg: impl Into<String>) -> Result<(), Failed> {
-    if cond { Ok(()) } else { Err(msg.into().into()) }
 }
 
 fn run(work: &Workdir, args: &[&str]) -> Result<String, Failed> {

@@ -176,3 +176,23 @@ impl TestServer {
         *done = true;
     }
 }
+
+/// Runs the `schemadiff` binary in `dir`, with no database from the environment.
+pub fn bin(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_schemadiff"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("SCHEMADIFF_DEV_URL")
+        .output()
+        .expect("run schemadiff")
+}
+
+/// A command's standard output, then its standard error.
+pub fn text(o: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+pub fn ensure(cond: bool, msg: impl Into<String>) -> Result<(), libtest_mimic::Failed> {
+    if cond { Ok(()) } else { Err(msg.into().into()) }
+}
