@@ -68,10 +68,6 @@ enum Command {
         common: Common,
         #[arg(default_value_t = 1)]
         count: usize,
-        /// `DELETES_DATA`: run steps that drop data the database holds (a table with rows, a
-        /// column with values); without it `down` refuses them and reverts nothing.
-        #[arg(long, value_delimiter = ',')]
-        allow_hazards: Vec<String>,
         /// Print the SQL that would run, and run nothing.
         #[arg(long)]
         dry_run: bool,
@@ -227,22 +223,12 @@ async fn run(command: Command) -> Result<(), Error> {
             }
             Ok(())
         }
-        Command::Down { common, count, allow_hazards, dry_run } => {
-            let mut allow_data_loss = false;
-            for code in &allow_hazards {
-                match HazardCode::parse(code) {
-                    Some(HazardCode::DeletesData) => allow_data_loss = true,
-                    Some(_) => {}
-                    None => eprintln!(
-                        "warning: unknown hazard code {code:?} allows nothing; down checks DELETES_DATA"
-                    ),
-                }
-            }
+        Command::Down { common, count, dry_run } => {
             let cfg = config(common)?;
             let all = migrations::read_dir(&cfg.migrations_dir)?;
             migrations::verify_sum(&cfg.migrations_dir, &all)?;
             let client = schemadiff::connect_target(&cfg).await?;
-            let options = apply::DownOptions { allow_data_loss, dry_run };
+            let options = apply::DownOptions { dry_run };
             let report = apply::down_with(&client, &all, count, &options).await?;
             for note in &report.notes {
                 eprintln!("note: {note}");

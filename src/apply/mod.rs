@@ -4,10 +4,6 @@
 //! declares (one, unless a step cannot run inside one), so a failing file leaves none of a
 //! transaction half-applied and is recorded as failed, not applied.
 
-mod guard;
-
-pub use guard::Loss;
-
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -178,8 +174,6 @@ pub struct RunReport {
 /// How `down` may go.
 #[derive(Debug, Clone, Default)]
 pub struct DownOptions {
-    /// Run steps that drop data the database holds (`--allow-hazards DELETES_DATA`).
-    pub allow_data_loss: bool,
     /// Say what would run and run nothing.
     pub dry_run: bool,
 }
@@ -309,14 +303,12 @@ async fn apply_locked(
     Ok(report)
 }
 
-/// Reverts the last `count` applied migrations, newest first, with their down files; a step
-/// that would drop data the database holds stops it (see `down_with`).
+/// Reverts the last `count` applied migrations, newest first, with their down files.
 pub async fn down(client: &Client, migrations: &[Migration], count: usize) -> Result<RunReport> {
     down_with(client, migrations, count, &DownOptions::default()).await
 }
 
-/// `down`, refusing more than is applied and, unless `allow_data_loss`, any step that would
-/// drop data the database holds now; nothing runs when it refuses.
+/// `down`, refusing more than is applied; nothing runs when it refuses.
 pub async fn down_with(
     client: &Client,
     migrations: &[Migration],
@@ -367,25 +359,13 @@ async fn down_checked(
             chosen.iter().map(|m| m.id()).collect::<Vec<_>>().join(", ")
         ));
     }
-    let mut refused = Vec::new();
     for m in chosen {
-        let (Some(sql), Some(_)) = (&m.down_sql, &m.down_path) else {
+        if m.down_sql.is_none() {
             return Err(Error::Migrations(format!(
                 "{} has no down file, so it cannot be reverted",
                 m.id()
             )));
-        };
-        if !options.allow_data_loss {
-            for loss in guard::losses(client, sql).await? {
-                refused.push(format!("  {}: {}\n      {}", m.id(), loss.reason, loss.statement));
-            }
         }
-    }
-    if !refused.is_empty() {
-        return Err(Error::Migrations(format!(
-            "down would delete data the database holds:\n{}\nnothing was reverted; if the data may go, run it again with --allow-hazards DELETES_DATA",
-            refused.join("\n")
-        )));
     }
     if options.dry_run {
         report.would_run =
