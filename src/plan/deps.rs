@@ -18,6 +18,9 @@ pub struct Touches {
     /// Objects the step stops referring to (references in the current state): it runs before
     /// they are dropped or changed.
     pub releases: Vec<ObjectId>,
+    /// Objects that must exist when the step runs, whatever else changes them around it (a
+    /// check on a column: the column must be made first, its NOT NULL may come later).
+    pub exists: Vec<ObjectId>,
     /// Objects the step detaches from, which need only outlive it: it runs before they are
     /// dropped (a sequence's old owner column, which would take the sequence with it).
     pub detaches: Vec<ObjectId>,
@@ -226,6 +229,7 @@ pub fn touches(change: &Change) -> Touches {
         // on (NOT NULL, keys, indexes) comes after the copy, since it alters the column.
         Change::Backfill { table, column, from, trigger } => {
             t.alters.push(ObjectId::Column(table.clone(), column.clone()));
+            t.requires.push(ObjectId::Column(table.clone(), column.clone()));
             t.requires.push(ObjectId::Column(table.clone(), from.clone()));
             t.requires.push(ObjectId::Trigger(table.clone(), trigger.clone()));
         }
@@ -238,13 +242,16 @@ pub fn touches(change: &Change) -> Touches {
         Change::ValidateConstraint { table, name } => {
             t.requires.push(ObjectId::Constraint(table.clone(), name.clone()));
         }
-        Change::ProveNotNull { table, check, .. } => {
+        Change::ProveNotNull { table, column, check } => {
             t.creates.push(ObjectId::Constraint(table.clone(), check.clone()));
             t.requires.push(ObjectId::Table(table.clone()));
+            t.exists.push(ObjectId::Column(table.clone(), column.clone()));
         }
         // After the check is made; it validates the check, sets NOT NULL and drops the check.
+        // After whatever else changes the column (a backfill fills it first); it changes
+        // nothing another step waits for.
         Change::SetNotNullProven { table, column, check } => {
-            t.alters.push(ObjectId::Column(table.clone(), column.clone()));
+            t.requires.push(ObjectId::Column(table.clone(), column.clone()));
             t.requires.push(ObjectId::Constraint(table.clone(), check.clone()));
         }
         Change::SetRowSecurity { table, .. } => t.requires.push(ObjectId::Table(table.clone())),

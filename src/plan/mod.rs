@@ -462,6 +462,11 @@ fn graph_of(changes: &[Change], touched: &[Touches]) -> Graph {
                 }
             }
         }
+        for o in &t.exists {
+            for &c in creators.get(o).unwrap_or(&none) {
+                edge(c, i);
+            }
+        }
         for o in &t.detaches {
             for &d in droppers.get(o).unwrap_or(&none) {
                 edge(i, d);
