@@ -204,7 +204,8 @@ pub async fn apply_with(
     contracts: &Contracts,
 ) -> Result<RunReport> {
     if contracts.dry_run {
-        return apply_dry(client, migrations, contracts).await;
+        // Read only: no lock, no history table made.
+        return apply_locked(client, migrations, contracts).await;
     }
     lock(client).await?;
     let result = apply_locked(client, migrations, contracts).await;
@@ -238,34 +239,14 @@ async fn expand_is_old(client: &Client, m: &Migration, after: &str) -> Result<bo
     Ok(row.is_some_and(|r| r.get::<_, bool>(0)))
 }
 
-/// What `apply` would run, read without taking the lock or making the history table.
-async fn apply_dry(
-    client: &Client,
-    migrations: &[Migration],
-    contracts: &Contracts,
-) -> Result<RunReport> {
-    let history = history(client).await?;
-    check_consistent(migrations, &history)?;
-    let mut report = RunReport::default();
-    for m in migrations {
-        if history.get(&m.version).is_some_and(|h| h.status == "applied") {
-            continue;
-        }
-        if !may_run(client, m, contracts).await? {
-            report.waiting = Some(m.id());
-            break;
-        }
-        report.would_run.push((m.id(), m.up_sql.clone()));
-    }
-    Ok(report)
-}
-
 async fn apply_locked(
     client: &Client,
     migrations: &[Migration],
     contracts: &Contracts,
 ) -> Result<RunReport> {
-    ensure_history(client).await?;
+    if !contracts.dry_run {
+        ensure_history(client).await?;
+    }
     let history = history(client).await?;
     check_consistent(migrations, &history)?;
     let mut report = RunReport::default();
@@ -276,6 +257,10 @@ async fn apply_locked(
         if !may_run(client, m, contracts).await? {
             report.waiting = Some(m.id());
             break;
+        }
+        if contracts.dry_run {
+            report.would_run.push((m.id(), m.up_sql.clone()));
+            continue;
         }
         let started = Instant::now();
         let (version, checksum) = (m.version as i32, m.checksum());
