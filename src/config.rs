@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::catalog::Manage;
+use crate::connect::{self, ConnInfo};
 use crate::error::{Error, Result};
 
 /// `schemadiff.toml` in the working directory; every key optional.
@@ -90,8 +91,8 @@ pub enum DataStatements {
 /// The resolved settings every command works from.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub database_url: Option<String>,
-    pub dev_url: Option<String>,
+    pub database_url: Option<ConnInfo>,
+    pub dev_url: Option<ConnInfo>,
     pub schema_dir: PathBuf,
     pub migrations_dir: PathBuf,
     /// See `FileConfig::exclude`.
@@ -127,7 +128,7 @@ impl Config {
     pub fn resolve(flags: Flags, file: &Path) -> Result<Config> {
         let from_file: FileConfig = if file.exists() {
             let text = std::fs::read_to_string(file).map_err(Error::io(file))?;
-            toml::from_str(&text).map_err(|e| Error::Usage(format!("{}: {e}", file.display())))?
+            toml::from_str(&text).map_err(|e| toml_error(file, &text, &e))?
         } else {
             FileConfig::default()
         };
@@ -143,9 +144,12 @@ impl Config {
             }
             None => None,
         };
+        let parsed = |text: Option<String>| text.map(|t| connect::parse(&t)).transpose();
         Ok(Config {
-            database_url: flags.database_url.or_else(|| env("DATABASE_URL")),
-            dev_url: flags.dev_url.or_else(|| env("SCHEMADIFF_DEV_URL")).or(from_file.dev_url),
+            database_url: parsed(flags.database_url.or_else(|| env("DATABASE_URL")))?,
+            dev_url: parsed(
+                flags.dev_url.or_else(|| env("SCHEMADIFF_DEV_URL")).or(from_file.dev_url),
+            )?,
             schema_dir: flags
                 .schema_dir
                 .or(from_file.schema_dir)
@@ -163,5 +167,35 @@ impl Config {
             timeouts,
             contract_after,
         })
+    }
+}
+
+/// A `schemadiff.toml` error at file:line:column with toml's message but not the line
+/// itself, which may hold a password (`dev_url`).
+fn toml_error(file: &Path, text: &str, e: &toml::de::Error) -> Error {
+    let at = e.span().map_or(0, |span| span.start);
+    let location = crate::source::locate(file, text, at);
+    Error::Usage(format!("{location}: {}", e.message().trim()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_config_error_names_the_place_but_never_echoes_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("schemadiff.toml");
+        std::fs::write(&file, "dev_url = \"postgres://app:s3cret@db/crm\"\nlock_timout = \"5s\"\n")
+            .unwrap();
+        let err = Config::resolve(Flags::default(), &file).unwrap_err().to_string();
+        assert!(err.contains("schemadiff.toml:2:1"), "{err}");
+        assert!(err.contains("lock_timout"), "{err}");
+        assert!(!err.contains("s3cret"), "{err}");
+        std::fs::write(&file, "dev_url = \"host=db password=it\\\\ s user=app\"\n").unwrap();
+        let config = Config::resolve(Flags::default(), &file).unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("it s") && !shown.contains("it\\ s"), "{shown}");
+        assert!(shown.contains("password=****"), "{shown}");
     }
 }

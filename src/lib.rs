@@ -84,7 +84,7 @@ pub async fn plan(req: &PlanRequest) -> Result<PlanOutcome> {
     migrations::verify_sum(&cfg.migrations_dir, &existing)?;
 
     let live = match &cfg.database_url {
-        Some(url) => Some(connect::connect_url(url).await?),
+        Some(url) => Some(connect::connect_info(url).await?),
         None => None,
     };
     if let Some(client) = &live {
@@ -104,7 +104,7 @@ pub async fn plan(req: &PlanRequest) -> Result<PlanOutcome> {
         }
     }
 
-    let shadow = Shadow::start(cfg.dev_url.as_deref())?;
+    let shadow = Shadow::start(cfg.dev_url.as_ref())?;
     let mut notes = ignored_note(&cfg.schema_dir).into_iter().collect::<Vec<_>>();
     notes.extend(data_note);
     if let Some(client) = &live {
@@ -329,7 +329,7 @@ pub async fn check(config: &Config) -> Result<Vec<String>> {
     let data_note = source::data_note(&statements, config.refuse_data)?;
     let existing = migrations::read_dir(&config.migrations_dir)?;
     migrations::verify_sum(&config.migrations_dir, &existing)?;
-    let shadow = Shadow::start(config.dev_url.as_deref())?;
+    let shadow = Shadow::start(config.dev_url.as_ref())?;
     let (mut current, current_unmanaged) = replayed(&shadow, &existing).await?;
     let (mut desired, desired_unmanaged) = loaded(&shadow, &statements, "").await?;
     current.restrict_to(config.manage);
@@ -352,9 +352,9 @@ pub async fn check(config: &Config) -> Result<Vec<String>> {
 pub async fn connect_target(config: &Config) -> Result<tokio_postgres::Client> {
     let Some(url) = &config.database_url else {
         return Err(Error::Usage(
-            "no database given: pass --database-url or set the DATABASE_URL environment variable"
+            "no database given: pass --database-url or set DATABASE_URL (a URL or key=value string; the PG* variables and ~/.pgpass fill in what it leaves out)"
                 .into(),
         ));
     };
-    connect::connect_url(url).await
+    connect::connect_info(url).await
 }

@@ -149,7 +149,7 @@ impl Drop for EphemeralCluster {
 }
 
 /// The directory holding initdb and pg_ctl: pg_config's, the newest Debian one, or PATH's.
-fn find_bindir() -> Option<PathBuf> {
+pub fn find_bindir() -> Option<PathBuf> {
     let has_server = |d: &Path| d.join("initdb").is_file() && d.join("pg_ctl").is_file();
     if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
         let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());

@@ -3,19 +3,19 @@
 
 mod cluster;
 
-pub use cluster::EphemeralCluster;
+pub use cluster::{EphemeralCluster, find_bindir};
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use tokio_postgres::{Client, Config};
+use tokio_postgres::Client;
 
-use crate::connect::{connect, connect_url, redact, with_database};
+use crate::connect::{ConnInfo, connect, connect_info};
 use crate::error::{Error, Result, describe_db_error};
 
 /// Where scratch databases are made.
 pub enum Shadow {
     /// A server where the tool may create and drop databases.
-    Dev { url: String },
+    Dev { server: ConnInfo },
     /// A private cluster owned by this process.
     Ephemeral(EphemeralCluster),
 }
@@ -30,30 +30,32 @@ pub struct ScratchDatabase {
 
 impl Shadow {
     /// The dev server when given, else a new ephemeral cluster.
-    pub fn start(dev_url: Option<&str>) -> Result<Shadow> {
+    pub fn start(dev_url: Option<&ConnInfo>) -> Result<Shadow> {
         match dev_url {
-            Some(url) => Ok(Shadow::Dev { url: url.to_string() }),
+            Some(server) => Ok(Shadow::Dev { server: server.clone() }),
             None => Ok(Shadow::Ephemeral(EphemeralCluster::start()?)),
         }
     }
 
-    fn config_for(&self, database: &str) -> Result<Config> {
+    async fn connect_to(&self, database: &str) -> Result<Client> {
         match self {
-            Shadow::Dev { url } => with_database(url, database),
-            Shadow::Ephemeral(cluster) => Ok(cluster.config(database)),
+            Shadow::Dev { server } => connect_info(&server.with_database(database)).await,
+            Shadow::Ephemeral(cluster) => {
+                connect(&cluster.config(database), &cluster.describe()).await
+            }
         }
     }
 
     fn shown_as(&self) -> String {
         match self {
-            Shadow::Dev { url } => redact(url),
+            Shadow::Dev { server } => server.to_string(),
             Shadow::Ephemeral(cluster) => cluster.describe(),
         }
     }
 
     async fn admin_client(&self) -> Result<Client> {
         match self {
-            Shadow::Dev { url } => connect_url(url).await,
+            Shadow::Dev { server } => connect_info(server).await,
             Shadow::Ephemeral(cluster) => {
                 connect(&cluster.config("postgres"), &cluster.describe()).await
             }
@@ -96,7 +98,7 @@ impl Shadow {
                     describe_db_error(&e)
                 ))
             })?;
-        let client = connect(&self.config_for(&name)?, &self.shown_as()).await?;
+        let client = self.connect_to(&name).await?;
         Ok(ScratchDatabase { name, client })
     }
 

@@ -110,8 +110,8 @@ pub async fn round_trip_sql(
         let work = Workdir::new();
         std::fs::write(work.schema_dir().join("schema.sql"), &sources.to).unwrap();
         let config = Config {
-            database_url: Some(from.url.clone()),
-            dev_url: Some(server.admin_url().to_string()),
+            database_url: Some(schemadiff::connect::parse(&from.url).unwrap()),
+            dev_url: Some(schemadiff::connect::parse(server.admin_url()).unwrap()),
             schema_dir: work.schema_dir(),
             migrations_dir: work.migrations_dir(),
             exclude: Vec::new(),

@@ -7,6 +7,7 @@ mod fixtures;
 mod online;
 mod renames;
 mod support;
+mod tls;
 
 use std::sync::Arc;
 
@@ -18,6 +19,7 @@ fn main() {
     trials.extend(conformance::trials(&server));
     trials.extend(renames::trials(&server));
     trials.extend(online::trials(&server));
+    trials.extend(tls::trials());
     let conclusion = libtest_mimic::run(&args, trials);
     drop(server);
     conclusion.exit();
