@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::apply::Waits;
 use crate::catalog::Manage;
 use crate::connect::{self, ConnInfo};
 use crate::error::{Error, Result};
@@ -35,6 +36,10 @@ pub struct FileConfig {
     /// A rename's contract migration runs on `apply` (without `--contract`) once its expand
     /// has been applied this long (`"7d"`, `"12h"`); unset, only `apply --contract` runs it.
     pub contract_after: Option<String>,
+    /// How long `apply` and `down` wait for the migration lock another run holds (`"5min"`).
+    pub lock_wait: Option<String>,
+    /// Times a transaction that gave up waiting for a table's lock is tried again (3).
+    pub lock_retries: Option<u32>,
 }
 
 /// The timeouts a generated file sets: a statement that waits longer than `lock` for its lock
@@ -76,6 +81,24 @@ impl Timeouts {
     }
 }
 
+/// A duration as `duration_pattern` reads it; a bare number is milliseconds, as PostgreSQL
+/// reads `lock_timeout`.
+fn parse_duration(text: &str) -> Option<std::time::Duration> {
+    let text = text.trim();
+    let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let n: u64 = text[..digits].parse().ok()?;
+    let ms = match text[digits..].trim() {
+        "us" => return Some(std::time::Duration::from_micros(n)),
+        "" | "ms" => n,
+        "s" => n * 1000,
+        "min" => n * 60_000,
+        "h" => n * 3_600_000,
+        "d" => n * 86_400_000,
+        _ => return None,
+    };
+    Some(std::time::Duration::from_millis(ms))
+}
+
 /// A number with an optional unit, as PostgreSQL reads durations and intervals.
 fn duration_pattern() -> regex::Regex {
     regex::Regex::new(r"^\d+\s*(us|ms|s|min|h|d)?$").expect("a valid pattern")
@@ -104,6 +127,8 @@ pub struct Config {
     pub timeouts: Timeouts,
     /// See `FileConfig::contract_after`: an interval PostgreSQL reads.
     pub contract_after: Option<String>,
+    /// How `apply` and `down` wait for locks.
+    pub waits: Waits,
 }
 
 /// What the command line gave.
@@ -145,6 +170,18 @@ impl Config {
             None => None,
         };
         let parsed = |text: Option<String>| text.map(|t| connect::parse(&t)).transpose();
+        let mut waits = Waits::default();
+        if let Some(v) = &from_file.lock_wait {
+            waits.lock_wait = parse_duration(v).ok_or_else(|| {
+                Error::Usage(format!(
+                    "{}: lock_wait = {v:?} is not a duration (\"30s\", \"5min\")",
+                    file.display()
+                ))
+            })?;
+        }
+        if let Some(n) = from_file.lock_retries {
+            waits.lock_retries = n;
+        }
         Ok(Config {
             database_url: parsed(flags.database_url.or_else(|| env("DATABASE_URL")))?,
             dev_url: parsed(
@@ -166,6 +203,7 @@ impl Config {
             refuse_data: from_file.data_statements == Some(DataStatements::Error),
             timeouts,
             contract_after,
+            waits,
         })
     }
 }

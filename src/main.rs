@@ -128,6 +128,21 @@ async fn main() -> ExitCode {
     }
 }
 
+/// The sessions `apply` and `down` run through: the migration and a second one that holds the
+/// lock and watches what the first waits for.
+fn run_session<'a>(
+    cfg: &Config,
+    client: &'a tokio_postgres::Client,
+    lock_session: &'a tokio_postgres::Client,
+) -> apply::Session<'a> {
+    apply::Session {
+        client,
+        lock_session: Some(lock_session),
+        waits: cfg.waits.clone(),
+        on_wait: Some(|message| eprintln!("{message}")),
+    }
+}
+
 async fn run(command: Command) -> Result<(), Error> {
     match command {
         Command::Plan { common, name, allow_hazards, dry_run } => {
@@ -199,7 +214,9 @@ async fn run(command: Command) -> Result<(), Error> {
             let client = schemadiff::connect_target(&cfg).await?;
             let contracts =
                 apply::Contracts { run: contract, after: cfg.contract_after.clone(), dry_run };
-            let report = apply::apply_with(&client, &all, &contracts).await?;
+            let lock_session = schemadiff::connect_target(&cfg).await?;
+            let session = run_session(&cfg, &client, &lock_session);
+            let report = apply::apply_with(&session, &all, &contracts).await?;
             for (id, sql) in &report.would_run {
                 println!("-- would apply {id}\n{sql}");
             }
@@ -229,7 +246,9 @@ async fn run(command: Command) -> Result<(), Error> {
             migrations::verify_sum(&cfg.migrations_dir, &all)?;
             let client = schemadiff::connect_target(&cfg).await?;
             let options = apply::DownOptions { dry_run };
-            let report = apply::down_with(&client, &all, count, &options).await?;
+            let lock_session = schemadiff::connect_target(&cfg).await?;
+            let session = run_session(&cfg, &client, &lock_session);
+            let report = apply::down_with(&session, &all, count, &options).await?;
             for note in &report.notes {
                 eprintln!("note: {note}");
             }

@@ -4,17 +4,18 @@
 //! declares (one, unless a step cannot run inside one), so a failing file leaves none of a
 //! transaction half-applied and is recorded as failed, not applied.
 
+mod session;
+
 use std::collections::BTreeMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio_postgres::Client;
+
+pub use session::{Session, Waits};
 
 use crate::error::{Error, Result, describe_db_error};
 use crate::migrations::Migration;
 use crate::source::{char_position_to_offset, locate};
-
-/// Key of the advisory lock that serialises schemadiff runs on one database.
-const LOCK_KEY: i64 = 0x5C8E_D1FF;
 
 /// One row of the history table.
 #[derive(Debug, Clone)]
@@ -133,25 +134,6 @@ pub fn check_consistent(
     Ok(())
 }
 
-async fn lock(client: &Client) -> Result<()> {
-    let got: bool = client
-        .query_one("SELECT pg_try_advisory_lock($1)", &[&LOCK_KEY])
-        .await
-        .map_err(Error::db("taking the schemadiff advisory lock"))?
-        .get(0);
-    if !got {
-        return Err(Error::Migrations(
-            "another schemadiff run holds this database's migration lock; wait for it to finish"
-                .into(),
-        ));
-    }
-    Ok(())
-}
-
-async fn unlock(client: &Client) {
-    let _ = client.execute("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY]).await;
-}
-
 async fn ensure_history(client: &Client) -> Result<()> {
     client
         .batch_execute(include_str!("history.sql"))
@@ -192,24 +174,25 @@ pub struct Contracts {
 
 /// Applies every pending migration in order, contracts included; stops at the first failure.
 pub async fn apply(client: &Client, migrations: &[Migration]) -> Result<RunReport> {
-    apply_with(client, migrations, &Contracts { run: true, after: None, dry_run: false }).await
+    let contracts = Contracts { run: true, after: None, dry_run: false };
+    apply_with(&Session::new(client), migrations, &contracts).await
 }
 
 /// Applies the pending migrations in order, up to the first contract `contracts` does not
 /// let run (the migrations after it were planned from the state after it); stops at the
 /// first failure.
 pub async fn apply_with(
-    client: &Client,
+    session: &Session<'_>,
     migrations: &[Migration],
     contracts: &Contracts,
 ) -> Result<RunReport> {
     if contracts.dry_run {
         // Read only: no lock, no history table made.
-        return apply_locked(client, migrations, contracts).await;
+        return apply_locked(session, migrations, contracts).await;
     }
-    lock(client).await?;
-    let result = apply_locked(client, migrations, contracts).await;
-    unlock(client).await;
+    session::lock(session).await?;
+    let result = apply_locked(session, migrations, contracts).await;
+    session::unlock(session).await;
     result
 }
 
@@ -240,10 +223,12 @@ async fn expand_is_old(client: &Client, m: &Migration, after: &str) -> Result<bo
 }
 
 async fn apply_locked(
-    client: &Client,
+    session: &Session<'_>,
     migrations: &[Migration],
     contracts: &Contracts,
 ) -> Result<RunReport> {
+    let client = session.client;
+    let run = RunContext::of(session).await?;
     if !contracts.dry_run {
         ensure_history(client).await?;
     }
@@ -266,7 +251,7 @@ async fn apply_locked(
         let (version, checksum) = (m.version as i32, m.checksum());
         let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
             [&version, &m.name, &checksum];
-        match run_file(client, &m.up_sql, &m.up_path, Some((RECORD_APPLIED, &params))).await {
+        match run_file(client, &run, &m.up_sql, &m.up_path, Some((RECORD_APPLIED, &params))).await {
             Ok(()) => {
                 let ms = started.elapsed().as_millis() as i64;
                 client
@@ -290,31 +275,32 @@ async fn apply_locked(
 
 /// Reverts the last `count` applied migrations, newest first, with their down files.
 pub async fn down(client: &Client, migrations: &[Migration], count: usize) -> Result<RunReport> {
-    down_with(client, migrations, count, &DownOptions::default()).await
+    down_with(&Session::new(client), migrations, count, &DownOptions::default()).await
 }
 
 /// `down`, refusing more than is applied; nothing runs when it refuses.
 pub async fn down_with(
-    client: &Client,
+    session: &Session<'_>,
     migrations: &[Migration],
     count: usize,
     options: &DownOptions,
 ) -> Result<RunReport> {
     if options.dry_run {
-        return down_checked(client, migrations, count, options).await;
+        return down_checked(session, migrations, count, options).await;
     }
-    lock(client).await?;
-    let result = down_checked(client, migrations, count, options).await;
-    unlock(client).await;
+    session::lock(session).await?;
+    let result = down_checked(session, migrations, count, options).await;
+    session::unlock(session).await;
     result
 }
 
 async fn down_checked(
-    client: &Client,
+    session: &Session<'_>,
     migrations: &[Migration],
     count: usize,
     options: &DownOptions,
 ) -> Result<RunReport> {
+    let client = session.client;
     let history = history(client).await?;
     check_consistent(migrations, &history)?;
     let applied: Vec<&Migration> = (migrations.iter().rev())
@@ -362,7 +348,8 @@ async fn down_checked(
         let started = Instant::now();
         let version = m.version as i32;
         let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&version];
-        run_file(client, sql, path, Some((RECORD_ROLLED_BACK, &params))).await?;
+        let run = RunContext::of(session).await?;
+        run_file(client, &run, sql, path, Some((RECORD_ROLLED_BACK, &params))).await?;
         let ms = started.elapsed().as_millis() as i64;
         report.done.push((m.id(), ms));
     }
@@ -374,15 +361,50 @@ pub type Finish<'a> = (&'a str, &'a [&'a (dyn tokio_postgres::types::ToSql + Syn
 
 /// Runs a migration file; an error names file:line with PostgreSQL's message.
 pub async fn run_sql_file(client: &Client, sql: &str, path: &std::path::Path) -> Result<()> {
-    run_file(client, sql, path, None).await
+    run_file(client, &RunContext::default(), sql, path, None).await
+}
+
+/// How `run_file` watches and retries: nothing, unless a run's `Session` gives a second
+/// session to watch from.
+#[derive(Default)]
+pub struct RunContext<'a> {
+    /// The session that watches, and the server pid of the one that runs the file.
+    watch: Option<(&'a Client, i32)>,
+    retries: u32,
+    retry_delay: Duration,
+}
+
+impl<'a> RunContext<'a> {
+    async fn of(session: &Session<'a>) -> Result<RunContext<'a>> {
+        let watch = match session.lock_session {
+            Some(observer) => {
+                let pid: i32 = (session.client.query_one("SELECT pg_backend_pid()", &[]).await)
+                    .map_err(Error::db("reading the session's process id"))?
+                    .get(0);
+                Some((observer, pid))
+            }
+            None => None,
+        };
+        Ok(RunContext {
+            watch,
+            retries: session.waits.lock_retries,
+            retry_delay: session.waits.retry_delay,
+        })
+    }
 }
 
 /// Runs a file as `psql -v ON_ERROR_STOP=1` would: its own `BEGIN;` and `COMMIT;` delimit
 /// its transactions, and what stands outside them commits statement by statement, so the
 /// file says how it runs and both run it alike. `finish` runs in the file's last transaction
 /// when nothing but settings follows it, else after the file.
+///
+/// A transaction (or a statement outside one) that gives up waiting for a lock
+/// (`lock_timeout`) is rolled back and tried again, up to `run.retries` times with the delay
+/// doubling: what it waited behind may be gone by then. The error names the lock and the
+/// sessions that held it.
 pub async fn run_file(
     client: &Client,
+    run: &RunContext<'_>,
     sql: &str,
     path: &std::path::Path,
     finish: Option<Finish<'_>>,
@@ -392,22 +414,26 @@ pub async fn run_file(
     let finish_in_last = last_commit.is_some_and(|c| {
         units[c + 1..].iter().all(|u| matches!(u, Unit::Statement(_, s) if is_setting(s)))
     });
-    let mut finish = finish;
+    let mut finished = false;
     let mut in_transaction = false;
+    let (mut i, mut group_start, mut attempt) = (0, 0, 0u32);
     let mut failed = None;
-    for (i, unit) in units.iter().enumerate() {
-        let result = match *unit {
+    while i < units.len() {
+        let (result, blocked_by, gave_up_waiting) = match units[i] {
             Unit::Begin => {
                 in_transaction = true;
-                client.batch_execute("BEGIN").await.map_err(Error::db("starting a transaction"))
+                group_start = i;
+                let r = client.batch_execute("BEGIN").await;
+                (r.map_err(Error::db("starting a transaction")), None, false)
             }
             Unit::Commit(at) => {
                 let mut result = Ok(());
                 if Some(i) == last_commit
                     && finish_in_last
-                    && let Some(f) = finish.take()
+                    && let Some(f) = finish
                 {
                     result = run_finish(client, f).await;
+                    finished = result.is_ok();
                 }
                 if result.is_ok() {
                     result = client
@@ -416,25 +442,57 @@ pub async fn run_file(
                         .map_err(|e| statement_error(&e, sql, at, path));
                     in_transaction = false;
                 }
-                result
+                (result, None, false)
             }
-            Unit::Statement(at, statement) => client
-                .batch_execute(statement)
-                .await
-                .map_err(|e| statement_error(&e, sql, at, path)),
+            Unit::Statement(at, statement) => {
+                if !in_transaction {
+                    group_start = i;
+                }
+                let (r, blocked_by) = session::watched(client, run.watch, statement).await;
+                let lock_timeout = r.as_ref().err().and_then(|e| e.code())
+                    == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE);
+                (r.map_err(|e| statement_error(&e, sql, at, path)), blocked_by, lock_timeout)
+            }
         };
-        if let Err(e) = result {
-            failed = Some(e);
-            break;
+        match result {
+            Ok(()) => {
+                if !in_transaction {
+                    attempt = 0;
+                }
+                i += 1;
+            }
+            Err(e) => {
+                if in_transaction {
+                    let _ = client.batch_execute("ROLLBACK").await;
+                    in_transaction = false;
+                }
+                if gave_up_waiting && attempt < run.retries {
+                    tokio::time::sleep(run.retry_delay * 2u32.pow(attempt)).await;
+                    attempt += 1;
+                    i = group_start;
+                    continue;
+                }
+                failed = Some(match (e, gave_up_waiting) {
+                    (Error::Statement { location, message, statement }, true) => Error::Statement {
+                        location,
+                        message: format!(
+                            "{message}\n  it waited for {}\n  tried {} time(s){}",
+                            blocked_by.unwrap_or_else(|| "a lock".into()),
+                            attempt + 1,
+                            if attempt > 0 { ", waiting longer after each" } else { "" }
+                        ),
+                        statement,
+                    },
+                    (e, _) => e,
+                });
+                break;
+            }
         }
     }
     if let Some(e) = failed {
-        if in_transaction {
-            let _ = client.batch_execute("ROLLBACK").await;
-        }
         return Err(e);
     }
-    match finish {
+    match finish.filter(|_| !finished) {
         Some(f) => run_finish(client, f).await,
         None => Ok(()),
     }

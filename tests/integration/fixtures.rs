@@ -119,6 +119,7 @@ pub async fn round_trip_sql(
             refuse_data: false,
             timeouts: Default::default(),
             contract_after: None,
+            waits: Default::default(),
         };
         let mut req = PlanRequest {
             config: config.clone(),

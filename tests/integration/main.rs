@@ -5,6 +5,7 @@ mod behaviour;
 mod conformance;
 mod fixtures;
 mod online;
+mod production;
 mod renames;
 mod support;
 mod tls;
@@ -20,6 +21,7 @@ fn main() {
     trials.extend(renames::trials(&server));
     trials.extend(online::trials(&server));
     trials.extend(tls::trials());
+    trials.extend(production::trials(&server));
     let conclusion = libtest_mimic::run(&args, trials);
     drop(server);
     conclusion.exit();

@@ -1,0 +1,182 @@
+//! `apply` as production meets it: replicas migrating at once, a run that holds the lock, and
+//! a table another session keeps locked.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use libtest_mimic::{Failed, Trial};
+
+use crate::support::{TestServer, Workdir, bin, block_on, ensure, text};
+
+type Case = fn(&TestServer) -> Result<(), Failed>;
+
+pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
+    let cases: Vec<(&str, Case)> = vec![
+        ("eight_applies_at_once_apply_each_migration_once", eight_at_once),
+        ("a_held_migration_lock_is_waited_for_and_its_holder_named", held_migration_lock),
+        ("a_lock_timeout_is_retried_then_names_the_lock_and_its_holder", lock_timeout_retried),
+    ];
+    cases
+        .into_iter()
+        .map(|(name, f)| {
+            let server = server.clone();
+            Trial::test(format!("production::{name}"), move || f(&server))
+        })
+        .collect()
+}
+
+/// Writes migration files (up, down) and their sum, as `plan` would.
+fn write_migrations(work: &Workdir, files: &[(&str, &str, &str)]) {
+    let dir = work.migrations_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, up, down) in files {
+        std::fs::write(dir.join(format!("{name}.up.sql")), up).unwrap();
+        std::fs::write(dir.join(format!("{name}.down.sql")), down).unwrap();
+    }
+    let all = schemadiff::migrations::read_dir(&dir).unwrap();
+    std::fs::write(dir.join("schemadiff.sum"), schemadiff::migrations::sum_text(&all)).unwrap();
+}
+
+fn eight_at_once(server: &TestServer) -> Result<(), Failed> {
+    block_on(async {
+        let db = server.fresh_database("eight_at_once").await;
+        let work = Workdir::new();
+        write_migrations(
+            &work,
+            &[
+                ("001_runs", "CREATE TABLE runs (n int);\n", "DROP TABLE runs;\n"),
+                // Slow, and not idempotent: a second run of it would leave two rows.
+                (
+                    "002_once",
+                    "SELECT pg_sleep(0.5);\nINSERT INTO runs VALUES (2);\n",
+                    "DELETE FROM runs;\n",
+                ),
+                ("003_more", "INSERT INTO runs VALUES (3);\n", "DELETE FROM runs WHERE n = 3;\n"),
+            ],
+        );
+        let children: Vec<_> = (0..8)
+            .map(|_| {
+                std::process::Command::new(env!("CARGO_BIN_EXE_schemadiff"))
+                    .args(["apply", "--database-url", &db.url])
+                    .current_dir(work.path())
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let outputs: Vec<_> = children.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
+        for o in &outputs {
+            ensure(o.status.success(), format!("an apply failed: {}", text(o)))?;
+        }
+        let applied = outputs.iter().filter(|o| text(o).contains("Applied 002_once")).count();
+        ensure(applied == 1, format!("002 was applied by {applied} runs"))?;
+        let idle = outputs.iter().filter(|o| text(o).contains("Nothing to apply")).count();
+        ensure(idle == 7, format!("{idle} runs found nothing to do"))?;
+        let rows: Vec<i32> = db
+            .client
+            .query("SELECT n FROM runs ORDER BY n", &[])
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        ensure(rows == [2, 3], format!("rows {rows:?}"))?;
+        let history: Vec<(i32, String)> = db
+            .client
+            .query("SELECT version, status FROM public.schemadiff_migrations ORDER BY version", &[])
+            .await?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        ensure(
+            history.iter().all(|(_, s)| s == "applied") && history.len() == 3,
+            format!("{history:?}"),
+        )?;
+        server.drop_database(db).await;
+        Ok(())
+    })
+}
+
+fn held_migration_lock(server: &TestServer) -> Result<(), Failed> {
+    block_on(async {
+        let db = server.fresh_database("held_lock").await;
+        let work = Workdir::new();
+        write_migrations(&work, &[("001_t", "CREATE TABLE t (id int);\n", "DROP TABLE t;\n")]);
+        std::fs::write(work.path().join("schemadiff.toml"), "lock_wait = \"1s\"\n").unwrap();
+        let holder = schemadiff::connect::connect_url(&db.url).await?;
+        let pid: i32 = holder.query_one("SELECT pg_backend_pid()", &[]).await?.get(0);
+        holder.execute("SELECT pg_advisory_lock(1552863743)", &[]).await?;
+        let started = Instant::now();
+        let o = bin(work.path(), &["apply", "--database-url", &db.url]);
+        let out = text(&o);
+        ensure(!o.status.success(), format!("apply ran while another held the lock: {out}"))?;
+        ensure(started.elapsed() >= Duration::from_secs(1), "apply did not wait for lock_wait")?;
+        ensure(
+            out.contains("waiting for the migration lock, held by")
+                && out.contains(&format!(
+                    "holds this database's migration lock: pid {pid} (schemadiff"
+                )),
+            out.clone(),
+        )?;
+        let table: Option<String> =
+            db.client.query_one("SELECT to_regclass('t')::text", &[]).await?.get(0);
+        ensure(table.is_none(), "the migration ran")?;
+        // Once the holder lets go, a waiting run goes ahead.
+        std::fs::write(work.path().join("schemadiff.toml"), "lock_wait = \"30s\"\n").unwrap();
+        let path = work.path().to_path_buf();
+        let url = db.url.clone();
+        let waiting = std::thread::spawn(move || bin(&path, &["apply", "--database-url", &url]));
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        holder.execute("SELECT pg_advisory_unlock(1552863743)", &[]).await?;
+        let o = waiting.join().unwrap();
+        ensure(o.status.success() && text(&o).contains("Applied 001_t"), text(&o))?;
+        drop(holder);
+        server.drop_database(db).await;
+        Ok(())
+    })
+}
+
+fn lock_timeout_retried(server: &TestServer) -> Result<(), Failed> {
+    block_on(async {
+        let db = server.fresh_database("lock_retry").await;
+        db.client.batch_execute("CREATE TABLE t (id int)").await?;
+        let work = Workdir::new();
+        let up = "SET lock_timeout = '300ms';\nBEGIN;\nALTER TABLE t ADD COLUMN c int;\nCOMMIT;\n";
+        write_migrations(&work, &[("001_c", up, "ALTER TABLE t DROP COLUMN c;\n")]);
+        // Held throughout: tried 1 + lock_retries times, then the error names lock and holder.
+        std::fs::write(work.path().join("schemadiff.toml"), "lock_retries = 1\n").unwrap();
+        let holder = schemadiff::connect::connect_url(&db.url).await?;
+        let pid: i32 = holder.query_one("SELECT pg_backend_pid()", &[]).await?.get(0);
+        holder.batch_execute("BEGIN; LOCK TABLE t IN ACCESS SHARE MODE").await?;
+        let o = bin(work.path(), &["apply", "--database-url", &db.url]);
+        let out = text(&o);
+        ensure(!o.status.success(), format!("apply got the lock: {out}"))?;
+        ensure(
+            out.contains("canceling statement due to lock timeout")
+                && out.contains("it waited for AccessExclusiveLock on t lock, held by")
+                && out.contains(&format!("pid {pid} (schemadiff"))
+                && out.contains("tried 2 time(s)"),
+            out.clone(),
+        )?;
+        // Let go while it waits: a retry gets the lock and the migration applies.
+        std::fs::write(work.path().join("schemadiff.toml"), "lock_retries = 3\n").unwrap();
+        let path = work.path().to_path_buf();
+        let url = db.url.clone();
+        let applying = std::thread::spawn(move || bin(&path, &["apply", "--database-url", &url]));
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        holder.batch_execute("COMMIT").await?;
+        let o = applying.join().unwrap();
+        ensure(o.status.success() && text(&o).contains("Applied 001_c"), text(&o))?;
+        let column = db
+            .client
+            .query_opt(
+                "SELECT 1 FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'c'",
+                &[],
+            )
+            .await?;
+        ensure(column.is_some(), "column c was not added")?;
+        drop(holder);
+        server.drop_database(db).await;
+        Ok(())
+    })
+}
