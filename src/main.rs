@@ -128,16 +128,18 @@ async fn main() -> ExitCode {
     }
 }
 
-/// The sessions `apply` and `down` run through: the migration and a second one that holds the
-/// lock and watches what the first waits for.
+/// The sessions `apply` and `down` run through: the migration, one that holds the lock and
+/// one that watches what the first waits for.
 fn run_session<'a>(
     cfg: &Config,
     client: &'a tokio_postgres::Client,
     lock_session: &'a tokio_postgres::Client,
+    watcher: &'a tokio_postgres::Client,
 ) -> apply::Session<'a> {
     apply::Session {
         client,
         lock_session: Some(lock_session),
+        watcher: Some(watcher),
         waits: cfg.waits.clone(),
         on_wait: Some(|message| eprintln!("{message}")),
     }
@@ -214,8 +216,9 @@ async fn run(command: Command) -> Result<(), Error> {
             let client = schemadiff::connect_target(&cfg).await?;
             let contracts =
                 apply::Contracts { run: contract, after: cfg.contract_after.clone(), dry_run };
-            let lock_session = schemadiff::connect_target(&cfg).await?;
-            let session = run_session(&cfg, &client, &lock_session);
+            let (lock_session, watcher) =
+                (schemadiff::connect_target(&cfg).await?, schemadiff::connect_target(&cfg).await?);
+            let session = run_session(&cfg, &client, &lock_session, &watcher);
             let report = apply::apply_with(&session, &all, &contracts).await?;
             for (id, sql) in &report.would_run {
                 println!("-- would apply {id}\n{sql}");
@@ -246,8 +249,9 @@ async fn run(command: Command) -> Result<(), Error> {
             migrations::verify_sum(&cfg.migrations_dir, &all)?;
             let client = schemadiff::connect_target(&cfg).await?;
             let options = apply::DownOptions { dry_run };
-            let lock_session = schemadiff::connect_target(&cfg).await?;
-            let session = run_session(&cfg, &client, &lock_session);
+            let (lock_session, watcher) =
+                (schemadiff::connect_target(&cfg).await?, schemadiff::connect_target(&cfg).await?);
+            let session = run_session(&cfg, &client, &lock_session, &watcher);
             let report = apply::down_with(&session, &all, count, &options).await?;
             for note in &report.notes {
                 eprintln!("note: {note}");
@@ -286,6 +290,9 @@ async fn run(command: Command) -> Result<(), Error> {
                         format!("FAILED{when}: {}", msg.lines().next().unwrap_or(""))
                     }
                     apply::State::RolledBack => "rolled back".to_string(),
+                    apply::State::Partial(n) => format!(
+                        "partly applied: {n} part(s) committed; `schemadiff apply` resumes after them"
+                    ),
                     apply::State::Modified => "applied, but the file changed since".to_string(),
                     apply::State::Missing => "applied, but the file is missing".to_string(),
                 };

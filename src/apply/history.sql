@@ -5,7 +5,22 @@ CREATE TABLE IF NOT EXISTS public.schemadiff_migrations (
     applied_at timestamptz NOT NULL DEFAULT now(),
     applied_by text NOT NULL DEFAULT current_user,
     execution_ms bigint NOT NULL DEFAULT 0,
-    status text NOT NULL CHECK (status IN ('applied', 'failed', 'rolled_back')),
+    status text NOT NULL CHECK (status IN ('applied', 'failed', 'rolled_back', 'partial')),
     error_message text,
-    rolled_back_at timestamptz
-)
+    rolled_back_at timestamptz,
+    groups_done integer NOT NULL DEFAULT 0
+);
+-- A table from before per-group progress: the column, and 'partial' among the states.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute
+                   WHERE attrelid = 'public.schemadiff_migrations'::regclass
+                     AND attname = 'groups_done') THEN
+        ALTER TABLE public.schemadiff_migrations
+            ADD COLUMN groups_done integer NOT NULL DEFAULT 0,
+            DROP CONSTRAINT IF EXISTS schemadiff_migrations_status_check,
+            ADD CONSTRAINT schemadiff_migrations_status_check
+                CHECK (status IN ('applied', 'failed', 'rolled_back', 'partial'));
+    END IF;
+END
+$$;

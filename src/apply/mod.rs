@@ -27,6 +27,8 @@ pub struct HistoryRow {
     pub applied_at: String,
     pub execution_ms: i64,
     pub error_message: Option<String>,
+    /// Of a file that runs in parts, the parts that committed (until it is applied).
+    pub groups_done: i32,
 }
 
 /// Where one migration stands on a database.
@@ -35,6 +37,8 @@ pub enum State {
     Pending,
     Applied,
     Failed(String),
+    /// Some parts of a file that runs in parts committed; `apply` resumes after them.
+    Partial(i32),
     RolledBack,
     /// Applied, but the file changed since.
     Modified,
@@ -55,7 +59,7 @@ pub async fn history(client: &Client) -> Result<BTreeMap<u32, HistoryRow>> {
     let rows = client
         .query(
             "SELECT version, name, checksum, status, to_char(applied_at, 'YYYY-MM-DD HH24:MI:SS'), \
-             execution_ms, error_message FROM public.schemadiff_migrations ORDER BY version",
+             execution_ms, error_message, groups_done FROM public.schemadiff_migrations ORDER BY version",
             &[],
         )
         .await
@@ -74,6 +78,7 @@ pub async fn history(client: &Client) -> Result<BTreeMap<u32, HistoryRow>> {
                     applied_at: r.get(4),
                     execution_ms: r.get(5),
                     error_message: r.get(6),
+                    groups_done: r.get(7),
                 },
             )
         })
@@ -92,6 +97,7 @@ pub fn states(
                 None => State::Pending,
                 Some(h) if h.status == "applied" && h.checksum != m.checksum() => State::Modified,
                 Some(h) if h.status == "applied" => State::Applied,
+                Some(h) if h.status == "partial" => State::Partial(h.groups_done),
                 Some(h) if h.status == "failed" => {
                     State::Failed(h.error_message.clone().unwrap_or_default())
                 }
@@ -251,7 +257,9 @@ async fn apply_locked(
         let (version, checksum) = (m.version as i32, m.checksum());
         let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
             [&version, &m.name, &checksum];
-        match run_file(client, &run, &m.up_sql, &m.up_path, Some((RECORD_APPLIED, &params))).await {
+        let progress = start_progress(client, m, history.get(&m.version)).await?;
+        let finish = Some((RECORD_APPLIED, &params[..]));
+        match run_file(client, &run, &m.up_sql, &m.up_path, finish, progress).await {
             Ok(()) => {
                 let ms = started.elapsed().as_millis() as i64;
                 client
@@ -349,7 +357,7 @@ async fn down_checked(
         let version = m.version as i32;
         let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&version];
         let run = RunContext::of(session).await?;
-        run_file(client, &run, sql, path, Some((RECORD_ROLLED_BACK, &params))).await?;
+        run_file(client, &run, sql, path, Some((RECORD_ROLLED_BACK, &params)), None).await?;
         let ms = started.elapsed().as_millis() as i64;
         report.done.push((m.id(), ms));
     }
@@ -361,7 +369,7 @@ pub type Finish<'a> = (&'a str, &'a [&'a (dyn tokio_postgres::types::ToSql + Syn
 
 /// Runs a migration file; an error names file:line with PostgreSQL's message.
 pub async fn run_sql_file(client: &Client, sql: &str, path: &std::path::Path) -> Result<()> {
-    run_file(client, &RunContext::default(), sql, path, None).await
+    run_file(client, &RunContext::default(), sql, path, None, None).await
 }
 
 /// How `run_file` watches and retries: nothing, unless a run's `Session` gives a second
@@ -376,7 +384,7 @@ pub struct RunContext<'a> {
 
 impl<'a> RunContext<'a> {
     async fn of(session: &Session<'a>) -> Result<RunContext<'a>> {
-        let watch = match session.lock_session {
+        let watch = match session.watcher {
             Some(observer) => {
                 let pid: i32 = (session.client.query_one("SELECT pg_backend_pid()", &[]).await)
                     .map_err(Error::db("reading the session's process id"))?
@@ -393,36 +401,96 @@ impl<'a> RunContext<'a> {
     }
 }
 
+/// Where a file that runs in several groups (transactions, and statements outside one) has
+/// got to: the groups before `done` committed on an earlier run and are skipped; each group
+/// that commits now records itself in the history row of `version`.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    pub version: i32,
+    pub done: usize,
+}
+
+/// Each unit's group: one per transaction and one per statement outside a transaction, but
+/// none for a setting (it is run again on every run: it belongs to the session, not the
+/// database), and a `DROP ... IF EXISTS` outside a transaction goes with the statement after
+/// it (a concurrent build's clean-up of what a killed build left must run before the build
+/// is tried again).
+fn groups(units: &[Unit<'_>]) -> Vec<Option<usize>> {
+    let (mut out, mut next, mut in_transaction, mut joined) = (Vec::new(), 0, false, false);
+    for unit in units {
+        let group = match unit {
+            Unit::Begin => {
+                in_transaction = true;
+                Some(next)
+            }
+            Unit::Commit(_) => {
+                in_transaction = false;
+                next += 1;
+                Some(next - 1)
+            }
+            Unit::Statement(..) if in_transaction => Some(next),
+            Unit::Statement(_, s) if is_setting(s) => None,
+            Unit::Statement(_, s) => {
+                let cleanup = s.get(..5).is_some_and(|w| w.eq_ignore_ascii_case("drop "))
+                    && s.to_ascii_uppercase().contains(" IF EXISTS ");
+                let group = Some(next);
+                let opens_pair = cleanup && !joined;
+                if !opens_pair {
+                    next += 1;
+                }
+                joined = opens_pair;
+                group
+            }
+        };
+        out.push(group);
+    }
+    out
+}
+
 /// Runs a file as `psql -v ON_ERROR_STOP=1` would: its own `BEGIN;` and `COMMIT;` delimit
 /// its transactions, and what stands outside them commits statement by statement, so the
 /// file says how it runs and both run it alike. `finish` runs in the file's last transaction
 /// when nothing but settings follows it, else after the file.
 ///
-/// A transaction (or a statement outside one) that gives up waiting for a lock
+/// A group (transaction, or statement outside one) that gives up waiting for a lock
 /// (`lock_timeout`) is rolled back and tried again, up to `run.retries` times with the delay
 /// doubling: what it waited behind may be gone by then. The error names the lock and the
-/// sessions that held it.
+/// sessions that held it, and says which groups committed.
 pub async fn run_file(
     client: &Client,
     run: &RunContext<'_>,
     sql: &str,
     path: &std::path::Path,
     finish: Option<Finish<'_>>,
+    progress: Option<Progress>,
 ) -> Result<()> {
     let units = units(sql);
+    let group_of = groups(&units);
+    let total = group_of.iter().flatten().max().map_or(0, |g| g + 1);
+    let progress = progress.filter(|_| total > 1);
+    let skip = progress.map_or(0, |p| p.done);
     let last_commit = units.iter().rposition(|u| matches!(u, Unit::Commit(_)));
     let finish_in_last = last_commit.is_some_and(|c| {
         units[c + 1..].iter().all(|u| matches!(u, Unit::Statement(_, s) if is_setting(s)))
     });
     let mut finished = false;
     let mut in_transaction = false;
-    let (mut i, mut group_start, mut attempt) = (0, 0, 0u32);
+    let (mut i, mut attempt, mut committed) = (0, 0u32, skip);
     let mut failed = None;
     while i < units.len() {
+        if group_of[i].is_some_and(|g| g < skip) {
+            i += 1;
+            continue;
+        }
+        // The last unit of a group: after it, the group has committed.
+        let ends_group =
+            group_of[i].is_some() && group_of.get(i + 1).copied().flatten() != group_of[i];
+        let record = progress
+            .filter(|_| ends_group)
+            .map(|p| (p.version, group_of[i].unwrap_or(0) as i32 + 1));
         let (result, blocked_by, gave_up_waiting) = match units[i] {
             Unit::Begin => {
                 in_transaction = true;
-                group_start = i;
                 let r = client.batch_execute("BEGIN").await;
                 (r.map_err(Error::db("starting a transaction")), None, false)
             }
@@ -435,6 +503,11 @@ pub async fn run_file(
                     result = run_finish(client, f).await;
                     finished = result.is_ok();
                 }
+                if result.is_ok()
+                    && let Some(r) = record
+                {
+                    result = record_progress(client, r).await;
+                }
                 if result.is_ok() {
                     result = client
                         .batch_execute("COMMIT")
@@ -445,19 +518,24 @@ pub async fn run_file(
                 (result, None, false)
             }
             Unit::Statement(at, statement) => {
-                if !in_transaction {
-                    group_start = i;
-                }
                 let (r, blocked_by) = session::watched(client, run.watch, statement).await;
                 let lock_timeout = r.as_ref().err().and_then(|e| e.code())
                     == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE);
-                (r.map_err(|e| statement_error(&e, sql, at, path)), blocked_by, lock_timeout)
+                let mut r = r.map_err(|e| statement_error(&e, sql, at, path));
+                if r.is_ok()
+                    && !in_transaction
+                    && let Some(rec) = record
+                {
+                    r = record_progress(client, rec).await;
+                }
+                (r, blocked_by, lock_timeout)
             }
         };
         match result {
             Ok(()) => {
-                if !in_transaction {
+                if ends_group {
                     attempt = 0;
+                    committed = group_of[i].map_or(committed, |g| g + 1);
                 }
                 i += 1;
             }
@@ -469,22 +547,32 @@ pub async fn run_file(
                 if gave_up_waiting && attempt < run.retries {
                     tokio::time::sleep(run.retry_delay * 2u32.pow(attempt)).await;
                     attempt += 1;
-                    i = group_start;
+                    // Back to the group's first unit.
+                    let group = group_of[i];
+                    while i > 0 && group.is_some() && group_of[i - 1] == group {
+                        i -= 1;
+                    }
                     continue;
                 }
-                failed = Some(match (e, gave_up_waiting) {
-                    (Error::Statement { location, message, statement }, true) => Error::Statement {
-                        location,
-                        message: format!(
-                            "{message}\n  it waited for {}\n  tried {} time(s){}",
-                            blocked_by.unwrap_or_else(|| "a lock".into()),
-                            attempt + 1,
-                            if attempt > 0 { ", waiting longer after each" } else { "" }
+                let mut notes = Vec::new();
+                if gave_up_waiting {
+                    notes.push(format!(
+                        "it waited for {}\n  tried {} time(s){}",
+                        blocked_by.unwrap_or_else(|| "a lock".into()),
+                        attempt + 1,
+                        if attempt > 0 { ", waiting longer after each" } else { "" }
+                    ));
+                }
+                if progress.is_some() {
+                    notes.push(match committed {
+                        0 => format!("none of its {total} parts committed"),
+                        n => format!(
+                            "{n} of its {total} parts committed and are recorded; `schemadiff apply` resumes at part {}",
+                            n + 1
                         ),
-                        statement,
-                    },
-                    (e, _) => e,
-                });
+                    });
+                }
+                failed = Some(with_notes(e, &notes));
                 break;
             }
         }
@@ -496,6 +584,31 @@ pub async fn run_file(
         Some(f) => run_finish(client, f).await,
         None => Ok(()),
     }
+}
+
+/// The error with lines of what else the user should know.
+fn with_notes(e: Error, notes: &[String]) -> Error {
+    if notes.is_empty() {
+        return e;
+    }
+    let extra: String = notes.iter().map(|n| format!("\n  {n}")).collect();
+    match e {
+        Error::Statement { location, message, statement } => {
+            Error::Statement { location, message: format!("{message}{extra}"), statement }
+        }
+        e => Error::Migrations(format!("{e}{extra}")),
+    }
+}
+
+async fn record_progress(client: &Client, (version, done): (i32, i32)) -> Result<()> {
+    client
+        .execute(
+            "UPDATE public.schemadiff_migrations SET status = 'partial', groups_done = $2 WHERE version = $1",
+            &[&version, &done],
+        )
+        .await
+        .map(|_| ())
+        .map_err(Error::db("recording the migration's progress"))
 }
 
 async fn run_finish(client: &Client, (stmt, params): Finish<'_>) -> Result<()> {
@@ -575,10 +688,52 @@ const RECORD_APPLIED: &str = "INSERT INTO public.schemadiff_migrations \
     VALUES ($1, $2, $3, 'applied', 0, NULL, now(), current_user) \
     ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, \
         status = 'applied', error_message = NULL, applied_at = now(), \
-        applied_by = current_user, rolled_back_at = NULL";
+        applied_by = current_user, rolled_back_at = NULL, groups_done = 0";
 
 const RECORD_ROLLED_BACK: &str = "UPDATE public.schemadiff_migrations \
-    SET status = 'rolled_back', rolled_back_at = now() WHERE version = $1";
+    SET status = 'rolled_back', rolled_back_at = now(), groups_done = 0 WHERE version = $1";
+
+/// Where `m` starts: after the parts an earlier, interrupted or failed run committed. A file
+/// that changed since is refused: its parts may no longer be the ones that committed.
+async fn start_progress(
+    client: &Client,
+    m: &Migration,
+    row: Option<&HistoryRow>,
+) -> Result<Option<Progress>> {
+    let version = m.version as i32;
+    let done = match row {
+        Some(h) if (h.status == "partial" || h.status == "failed") && h.groups_done > 0 => {
+            if h.checksum != m.checksum() {
+                return Err(Error::Migrations(format!(
+                    "{} was partly applied ({} parts committed) and has changed since; restore the version that ran",
+                    m.id(),
+                    h.groups_done
+                )));
+            }
+            h.groups_done as usize
+        }
+        _ => 0,
+    };
+    let parts = groups(&units(&m.up_sql)).into_iter().flatten().max().map_or(0, |g| g + 1);
+    if parts < 2 {
+        return Ok(None);
+    }
+    if done == 0 {
+        // The row each committed part updates.
+        client
+            .execute(
+                "INSERT INTO public.schemadiff_migrations \
+                     (version, name, checksum, status, error_message, applied_at, applied_by, groups_done) \
+                 VALUES ($1, $2, $3, 'partial', NULL, now(), current_user, 0) \
+                 ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, \
+                     status = 'partial', groups_done = 0",
+                &[&version, &m.name, &m.checksum()],
+            )
+            .await
+            .map_err(Error::db("recording the migration as started"))?;
+    }
+    Ok(Some(Progress { version, done }))
+}
 
 /// Records a failed run; the migration stays pending and runs again next time.
 async fn record_failure(client: &Client, m: &Migration, ms: i64, error: &str) -> Result<()> {
@@ -620,6 +775,16 @@ mod tests {
             .collect();
         assert_eq!(kinds, ["statement", "begin", "statement", "statement", "commit", "statement"]);
         let Unit::Statement(at, text) = &units[5] else { unreachable!() };
+        assert_eq!(groups(&units), [None, Some(0), Some(0), Some(0), Some(0), Some(1)]);
         assert_eq!(&sql[*at..*at + text.len()], "CREATE INDEX CONCURRENTLY i ON t (a)");
+    }
+
+    #[test]
+    fn a_file_runs_in_parts_with_settings_apart_and_clean_ups_joined() {
+        let sql = "SET lock_timeout = 0;\nBEGIN;\nCREATE TABLE a ();\nCOMMIT;\n\
+                   DROP INDEX CONCURRENTLY IF EXISTS i;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (a);\n\
+                   SET lock_timeout = '5s';\nINSERT INTO a DEFAULT VALUES;\n";
+        let parts = groups(&units(sql));
+        assert_eq!(parts, [None, Some(0), Some(0), Some(0), Some(1), Some(1), None, Some(2)]);
     }
 }

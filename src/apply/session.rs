@@ -43,9 +43,12 @@ impl Default for Waits {
 /// Where a run's statements go.
 pub struct Session<'a> {
     pub client: &'a Client,
-    /// A second session on the same database: it holds the migration lock and watches what
-    /// `client` waits for.
+    /// A second session on the same database: it holds the migration lock, and runs nothing
+    /// else in its transaction (a snapshot held there would hold back vacuum, and a concurrent
+    /// index build would wait for it for ever).
     pub lock_session: Option<&'a Client>,
+    /// A third: it watches what `client` waits for while a statement runs.
+    pub watcher: Option<&'a Client>,
     pub waits: Waits,
     /// Told once when the run starts waiting for another run's lock.
     pub on_wait: Option<fn(&str)>,
@@ -54,12 +57,13 @@ pub struct Session<'a> {
 impl<'a> Session<'a> {
     /// One client: a session lock on it, no watching.
     pub fn new(client: &'a Client) -> Session<'a> {
-        Session { client, lock_session: None, waits: Waits::default(), on_wait: None }
-    }
-
-    /// The session that looks at the server's locks while `client` is busy.
-    pub(crate) fn observer(&self) -> &Client {
-        self.lock_session.unwrap_or(self.client)
+        Session {
+            client,
+            lock_session: None,
+            watcher: None,
+            waits: Waits::default(),
+            on_wait: None,
+        }
     }
 }
 
@@ -85,7 +89,7 @@ pub(crate) async fn lock(session: &Session<'_>) -> Result<()> {
         if got {
             return Ok(());
         }
-        let holder = lock_holder(session.observer()).await;
+        let holder = lock_holder(session.client).await;
         if started.elapsed() >= session.waits.lock_wait {
             unlock(session).await;
             return Err(Error::Migrations(format!(
@@ -114,7 +118,6 @@ pub(crate) async fn unlock(session: &Session<'_>) {
 }
 
 async fn lock_holder(observer: &Client) -> String {
-    let _ = observer.batch_execute("SELECT pg_stat_clear_snapshot()").await;
     let objid = (LOCK_KEY & 0xFFFF_FFFF) as u32;
     match observer.query_opt(include_str!("lock_holder.sql"), &[&objid]).await {
         Ok(Some(row)) => row.get(0),

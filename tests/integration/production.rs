@@ -15,6 +15,9 @@ pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
         ("eight_applies_at_once_apply_each_migration_once", eight_at_once),
         ("a_held_migration_lock_is_waited_for_and_its_holder_named", held_migration_lock),
         ("a_lock_timeout_is_retried_then_names_the_lock_and_its_holder", lock_timeout_retried),
+        // Not yet: it hangs after the kill at part 0 (the re-run's concurrent build waits on a
+        // session still to be found); fix before resolving point 3 of issue 11.
+        // ("a_run_killed_at_each_part_resumes_where_it_stopped", killed_at_each_part),
     ];
     cases
         .into_iter()
@@ -177,6 +180,113 @@ fn lock_timeout_retried(server: &TestServer) -> Result<(), Failed> {
         ensure(column.is_some(), "column c was not added")?;
         drop(holder);
         server.drop_database(db).await;
+        Ok(())
+    })
+}
+
+/// A file in four parts: a transaction, a concurrent index build (with its clean-up), a
+/// transaction, and a statement outside one. Each part writes a row (or builds the index),
+/// so a part run twice or lost shows.
+const FOUR_PARTS: &str = "SET lock_timeout = 0;\n\
+BEGIN;\nINSERT INTO log0 VALUES (0);\nCOMMIT;\n\
+DROP INDEX CONCURRENTLY IF EXISTS big_n;\n\
+CREATE INDEX CONCURRENTLY IF NOT EXISTS big_n ON big (n);\n\
+BEGIN;\nINSERT INTO log2 VALUES (2);\nALTER TABLE b ADD COLUMN c int;\nCOMMIT;\n\
+INSERT INTO log3 VALUES (3);\n";
+
+/// For each part, what another session does so that the part waits: then the run is killed.
+const STALLS: [&str; 4] = [
+    "BEGIN; LOCK TABLE log0 IN EXCLUSIVE MODE",
+    // The build has made its (invalid) index and waits for this writer to finish.
+    "BEGIN; INSERT INTO big VALUES (0)",
+    "BEGIN; LOCK TABLE b IN ACCESS SHARE MODE",
+    "BEGIN; LOCK TABLE log3 IN EXCLUSIVE MODE",
+];
+
+#[allow(dead_code)]
+fn killed_at_each_part(server: &TestServer) -> Result<(), Failed> {
+    block_on(async {
+        for (part, stall) in STALLS.iter().enumerate() {
+            let db = server.fresh_database(&format!("killed_{part}")).await;
+            db.client
+                .batch_execute(
+                    "CREATE TABLE log0 (n int); CREATE TABLE log2 (n int); CREATE TABLE log3 (n int); \
+                     CREATE TABLE b (id int); CREATE TABLE big (n int); \
+                     INSERT INTO big SELECT generate_series(1, 1000)",
+                )
+                .await?;
+            let work = Workdir::new();
+            write_migrations(&work, &[("001_parts", FOUR_PARTS, "SELECT 1;\n")]);
+            let holder = schemadiff::connect::connect_url(&db.url).await?;
+            holder.batch_execute(stall).await?;
+            let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_schemadiff"))
+                .args(["apply", "--database-url", &db.url])
+                .current_dir(work.path())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()?;
+            let waiting = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
+                           AND wait_event_type = 'Lock' AND application_name = 'schemadiff'";
+            let started = Instant::now();
+            while db.client.query(waiting, &[]).await?.is_empty() {
+                ensure(
+                    started.elapsed() < Duration::from_secs(20),
+                    format!("part {part} never waited"),
+                )?;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            child.kill()?;
+            child.wait()?;
+            // The server would notice the dead client when it next writes; end its sessions
+            // now, as a cancel or TCP keepalive would.
+            db.client
+                .batch_execute(&format!(
+                    "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity \
+                     WHERE datname = current_database() AND application_name = 'schemadiff' \
+                     AND pid NOT IN (pg_backend_pid(), {})",
+                    holder.query_one("SELECT pg_backend_pid()", &[]).await?.get::<_, i32>(0)
+                ))
+                .await?;
+            holder.batch_execute("COMMIT").await?;
+            let row = db
+                .client
+                .query_one("SELECT status, groups_done FROM public.schemadiff_migrations WHERE version = 1", &[])
+                .await?;
+            let (status, done): (String, i32) = (row.get(0), row.get(1));
+            ensure(
+                status == "partial" && done == part as i32,
+                format!("killed at part {part}: history says {status} with {done} parts done"),
+            )?;
+            let o = bin(work.path(), &["apply", "--database-url", &db.url]);
+            ensure(
+                o.status.success(),
+                format!("the re-run after a kill at part {part}: {}", text(&o)),
+            )?;
+            let counts: Vec<i64> = db
+                .client
+                .query_one(
+                    "SELECT (SELECT count(*) FROM log0), (SELECT count(*) FROM log2), (SELECT count(*) FROM log3), \
+                     (SELECT count(*) FROM pg_index WHERE indexrelid = 'big_n'::regclass AND indisvalid), \
+                     (SELECT count(*) FROM pg_attribute WHERE attrelid = 'b'::regclass AND attname = 'c')",
+                    &[],
+                )
+                .await
+                .map(|r| (0..5).map(|i| r.get(i)).collect())?;
+            ensure(
+                counts == [1, 1, 1, 1, 1],
+                format!("killed at part {part}: {counts:?} (each part once, the index valid)"),
+            )?;
+            let row = db
+                .client
+                .query_one("SELECT status, groups_done FROM public.schemadiff_migrations WHERE version = 1", &[])
+                .await?;
+            ensure(
+                row.get::<_, String>(0) == "applied",
+                format!("killed at part {part}: not recorded applied"),
+            )?;
+            drop(holder);
+            server.drop_database(db).await;
+        }
         Ok(())
     })
 }
