@@ -503,7 +503,9 @@ pub async fn run_file(
                     result = run_finish(client, f).await;
                     finished = result.is_ok();
                 }
+                // A file finished in this transaction is recorded as applied, not partial.
                 if result.is_ok()
+                    && !finished
                     && let Some(r) = record
                 {
                     result = record_progress(client, r).await;

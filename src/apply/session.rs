@@ -79,13 +79,15 @@ pub(crate) async fn lock(session: &Session<'_>) -> Result<()> {
     let started = Instant::now();
     let mut told = false;
     loop {
-        let got: bool = match session.lock_session {
-            Some(lock) => lock.query_one("SELECT pg_try_advisory_xact_lock($1)", &[&LOCK_KEY]),
-            None => session.client.query_one("SELECT pg_try_advisory_lock($1)", &[&LOCK_KEY]),
+        let got = match session.lock_session {
+            Some(lock) => try_xact_lock(lock).await,
+            None => session
+                .client
+                .query_one("SELECT pg_try_advisory_lock($1)", &[&LOCK_KEY])
+                .await
+                .map(|row| row.get(0)),
         }
-        .await
-        .map_err(Error::db("taking the schemadiff migration lock"))?
-        .get(0);
+        .map_err(Error::db("taking the schemadiff migration lock"))?;
         if got {
             return Ok(());
         }
@@ -104,6 +106,17 @@ pub(crate) async fn lock(session: &Session<'_>) -> Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// `pg_try_advisory_xact_lock` over the simple protocol: an extended-protocol query would
+/// leave its portal, and the portal's snapshot, open in the transaction until the next one,
+/// and a concurrent index build waits for every such snapshot to go.
+async fn try_xact_lock(lock: &Client) -> std::result::Result<bool, tokio_postgres::Error> {
+    let messages =
+        lock.simple_query(&format!("SELECT pg_try_advisory_xact_lock({LOCK_KEY})")).await?;
+    Ok(messages.iter().any(
+        |m| matches!(m, tokio_postgres::SimpleQueryMessage::Row(row) if row.get(0) == Some("t")),
+    ))
 }
 
 pub(crate) async fn unlock(session: &Session<'_>) {

@@ -15,9 +15,7 @@ pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
         ("eight_applies_at_once_apply_each_migration_once", eight_at_once),
         ("a_held_migration_lock_is_waited_for_and_its_holder_named", held_migration_lock),
         ("a_lock_timeout_is_retried_then_names_the_lock_and_its_holder", lock_timeout_retried),
-        // Not yet: it hangs after the kill at part 0 (the re-run's concurrent build waits on a
-        // session still to be found); fix before resolving point 3 of issue 11.
-        // ("a_run_killed_at_each_part_resumes_where_it_stopped", killed_at_each_part),
+        ("a_run_killed_at_each_part_resumes_where_it_stopped", killed_at_each_part),
     ];
     cases
         .into_iter()
@@ -203,7 +201,6 @@ const STALLS: [&str; 4] = [
     "BEGIN; LOCK TABLE log3 IN EXCLUSIVE MODE",
 ];
 
-#[allow(dead_code)]
 fn killed_at_each_part(server: &TestServer) -> Result<(), Failed> {
     block_on(async {
         for (part, stall) in STALLS.iter().enumerate() {

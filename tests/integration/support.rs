@@ -2,6 +2,7 @@
 //! cluster schemadiff itself uses, or the server `SCHEMADIFF_TEST_DATABASE_URL` names.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use schemadiff::shadow::EphemeralCluster;
@@ -179,13 +180,52 @@ impl TestServer {
 
 /// Runs the `schemadiff` binary in `dir`, with no database from the environment.
 pub fn bin(dir: &Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_schemadiff"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("SCHEMADIFF_DEV_URL")
-        .output()
-        .expect("run schemadiff")
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_schemadiff"));
+    command.args(args).current_dir(dir).env_remove("DATABASE_URL").env_remove("SCHEMADIFF_DEV_URL");
+    output_within(command, BIN_DEADLINE)
+}
+
+/// Longer than any command of the suite takes on a busy machine: a command still running then
+/// hangs, and is killed so that its test fails instead of the whole run never ending.
+pub const BIN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(180);
+
+/// Runs `command` to its end, or kills it at `deadline` (its output then says so).
+pub fn output_within(
+    mut command: std::process::Command,
+    deadline: std::time::Duration,
+) -> std::process::Output {
+    use std::sync::atomic::AtomicBool;
+    let child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run schemadiff");
+    let pid = child.id().to_string();
+    let done = Arc::new(AtomicBool::new(false));
+    let killed = Arc::new(AtomicBool::new(false));
+    let watchdog = {
+        let (done, killed) = (done.clone(), killed.clone());
+        std::thread::spawn(move || {
+            let started = std::time::Instant::now();
+            while !done.load(Ordering::SeqCst) {
+                if started.elapsed() > deadline {
+                    killed.store(true, Ordering::SeqCst);
+                    let _ = std::process::Command::new("kill").args(["-9", &pid]).status();
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        })
+    };
+    let mut output = child.wait_with_output().expect("wait for schemadiff");
+    done.store(true, Ordering::SeqCst);
+    let _ = watchdog.join();
+    if killed.load(Ordering::SeqCst) {
+        output.stderr.extend_from_slice(
+            format!("\n[killed by the test after {}s: it hung]\n", deadline.as_secs()).as_bytes(),
+        );
+    }
+    output
 }
 
 /// A command's standard output, then its standard error.
