@@ -65,6 +65,10 @@ pub enum Error {
 
     #[error("{0}")]
     Usage(String),
+
+    /// The user asked the run to stop (Ctrl-C) before this point.
+    #[error("{0}")]
+    Interrupted(String),
 }
 
 impl Error {

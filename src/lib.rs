@@ -11,6 +11,7 @@ pub mod config;
 pub mod connect;
 pub mod diff;
 pub mod error;
+pub mod interrupt;
 pub mod introspect;
 pub mod migrations;
 pub mod plan;

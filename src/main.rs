@@ -97,8 +97,9 @@ fn config(common: Common) -> Result<Config, Error> {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    // Ctrl-C (or a TERM) drops the running command, and with it any ephemeral cluster it
-    // started. The handlers are installed before the command starts: a signal that came
+    // Ctrl-C (or a TERM) asks the server to cancel what runs and the run to stop at its next
+    // statement, then waits for the run to say what committed; its ephemeral cluster goes
+    // with it. The handlers are installed before the command starts: a signal that came
     // before would kill the process and leave the cluster behind.
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut interrupt), Ok(mut terminate)) =
@@ -107,18 +108,38 @@ async fn main() -> ExitCode {
         eprintln!("error: cannot install signal handlers");
         return ExitCode::FAILURE;
     };
-    let result = tokio::select! {
+    let run = run(cli.command);
+    tokio::pin!(run);
+    let signalled = tokio::select! {
         biased;
-        _ = interrupt.recv() => {
-            eprintln!("interrupted: a plan writes nothing until it is verified; migrations already applied stay recorded, the one running was rolled back");
-            return ExitCode::from(130);
-        }
-        _ = terminate.recv() => {
-            eprintln!("terminated: a plan writes nothing until it is verified; migrations already applied stay recorded, the one running was rolled back");
-            return ExitCode::from(143);
-        }
-        r = run(cli.command) => r,
+        _ = interrupt.recv() => ("interrupted", 130),
+        _ = terminate.recv() => ("terminated", 143),
+        r = &mut run => return exit(r),
     };
+    let (what, code) = signalled;
+    eprintln!("{what}: cancelling what runs on the server; the run stops at its next statement");
+    schemadiff::interrupt::request().await;
+    let stopped = tokio::select! {
+        r = &mut run => Some(r),
+        _ = interrupt.recv() => None,
+        _ = terminate.recv() => None,
+        _ = tokio::time::sleep(std::time::Duration::from_secs(30)) => None,
+    };
+    match stopped {
+        Some(Ok(())) => eprintln!("{what}: the run had finished"),
+        Some(Err(e)) => {
+            eprintln!("error: {e}");
+            eprintln!(
+                "{what}: nothing of it runs on the server now; what it was running was rolled back, \
+                 and what was committed is recorded (a plan writes nothing it did not verify)"
+            );
+        }
+        None => eprintln!("{what}: exiting without waiting for the run to stop"),
+    }
+    ExitCode::from(code)
+}
+
+fn exit(result: Result<(), Error>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

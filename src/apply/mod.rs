@@ -245,6 +245,7 @@ async fn apply_locked(
         if history.get(&m.version).is_some_and(|h| h.status == "applied") {
             continue;
         }
+        stop_if_interrupted(&report, m)?;
         if !may_run(client, m, contracts).await? {
             report.waiting = Some(m.id());
             break;
@@ -274,7 +275,17 @@ async fn apply_locked(
             Err(e) => {
                 let ms = started.elapsed().as_millis() as i64;
                 record_failure(client, m, ms, &e.to_string()).await?;
-                return Err(e);
+                let before: Vec<&str> = report.done.iter().map(|(id, _)| id.as_str()).collect();
+                return Err(match before.is_empty() {
+                    true => e,
+                    false => with_notes(
+                        e,
+                        &[format!(
+                            "this run applied {} before it, and they are recorded",
+                            before.join(", ")
+                        )],
+                    ),
+                });
             }
         }
     }
@@ -352,6 +363,7 @@ async fn down_checked(
         return Ok(report);
     }
     for m in chosen {
+        stop_if_interrupted(&report, m)?;
         let (Some(sql), Some(path)) = (&m.down_sql, &m.down_path) else { continue };
         let started = Instant::now();
         let version = m.version as i32;
@@ -362,6 +374,22 @@ async fn down_checked(
         report.done.push((m.id(), ms));
     }
     Ok(report)
+}
+
+/// Stops a run before `next` when the user asked it to, saying what this run completed.
+fn stop_if_interrupted(report: &RunReport, next: &Migration) -> Result<()> {
+    if !crate::interrupt::requested() {
+        return Ok(());
+    }
+    let done: Vec<&str> = report.done.iter().map(|(id, _)| id.as_str()).collect();
+    Err(Error::Interrupted(match done.as_slice() {
+        [] => format!("interrupted before {} started; this run completed nothing", next.id()),
+        done => format!(
+            "interrupted before {} started; this run completed {}, and they are recorded",
+            next.id(),
+            done.join(", ")
+        ),
+    }))
 }
 
 /// A statement to run in the same transaction as a file's last part, such as its history row.
@@ -489,6 +517,11 @@ pub async fn run_file(
             .filter(|_| ends_group)
             .map(|p| (p.version, group_of[i].unwrap_or(0) as i32 + 1));
         let (result, blocked_by, gave_up_waiting) = match units[i] {
+            // Asked to stop: what runs now is rolled back, what committed stays.
+            _ if crate::interrupt::requested() => {
+                let message = format!("{}: interrupted before this part ran", path.display());
+                (Err(Error::Interrupted(message)), None, false)
+            }
             Unit::Begin => {
                 in_transaction = true;
                 let r = client.batch_execute("BEGIN").await;

@@ -55,9 +55,11 @@ pub async fn connect_info(info: &ConnInfo) -> Result<Client> {
     let (config, mode) = tokio_config(&full).map_err(failed)?;
     let tls = tls::connector(&full, mode).map_err(failed)?;
     let (client, connection) =
-        config.connect(tls).await.map_err(|e| failed(describe_db_error(&e)))?;
+        config.connect(tls.clone()).await.map_err(|e| failed(describe_db_error(&e)))?;
+    let id = crate::interrupt::opened(client.cancel_token(), Some(tls));
     tokio::spawn(async move {
         let _ = connection.await;
+        crate::interrupt::closed(id);
     });
     Ok(client)
 }
@@ -88,8 +90,10 @@ pub async fn connect(config: &Config, shown_as: &str) -> Result<Client> {
         .connect(NoTls)
         .await
         .map_err(|e| Error::Connect { url: shown_as.to_string(), cause: describe_db_error(&e) })?;
+    let id = crate::interrupt::opened(client.cancel_token(), None);
     tokio::spawn(async move {
         let _ = connection.await;
+        crate::interrupt::closed(id);
     });
     Ok(client)
 }

@@ -16,6 +16,7 @@ pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
         ("a_held_migration_lock_is_waited_for_and_its_holder_named", held_migration_lock),
         ("a_lock_timeout_is_retried_then_names_the_lock_and_its_holder", lock_timeout_retried),
         ("a_run_killed_at_each_part_resumes_where_it_stopped", killed_at_each_part),
+        ("ctrl_c_cancels_on_the_server_and_says_what_committed", ctrl_c_cancels),
     ];
     cases
         .into_iter()
@@ -284,6 +285,73 @@ fn killed_at_each_part(server: &TestServer) -> Result<(), Failed> {
             drop(holder);
             server.drop_database(db).await;
         }
+        Ok(())
+    })
+}
+
+/// Ctrl-C while a part waits for a lock: the server cancels the statement (nothing of the run
+/// is left running), the message says what committed, and a re-run resumes after it.
+fn ctrl_c_cancels(server: &TestServer) -> Result<(), Failed> {
+    block_on(async {
+        let db = server.fresh_database("ctrl_c").await;
+        db.client.batch_execute("CREATE TABLE log (n int); CREATE TABLE gate (n int)").await?;
+        let work = Workdir::new();
+        write_migrations(
+            &work,
+            &[
+                ("001_first", "CREATE TABLE first (n int);\n", "DROP TABLE first;\n"),
+                (
+                    "002_gated",
+                    "SET lock_timeout = 0;\nBEGIN;\nINSERT INTO log VALUES (1);\nCOMMIT;\n\
+                     BEGIN;\nINSERT INTO log VALUES (2);\nLOCK TABLE gate IN ACCESS EXCLUSIVE MODE;\nCOMMIT;\n",
+                    "DELETE FROM log;\n",
+                ),
+            ],
+        );
+        let holder = schemadiff::connect::connect_url(&db.url).await?;
+        holder.batch_execute("BEGIN; LOCK TABLE gate IN ACCESS SHARE MODE").await?;
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_schemadiff"))
+            .args(["apply", "--database-url", &db.url])
+            .current_dir(work.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()?;
+        let running = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                       AND state = 'active' AND application_name = 'schemadiff' AND pid <> pg_backend_pid()";
+        let waiting = format!("{running} AND wait_event_type = 'Lock'");
+        let started = Instant::now();
+        while db.client.query_one(&waiting, &[]).await?.get::<_, i64>(0) == 0 {
+            ensure(started.elapsed() < Duration::from_secs(20), "the run never waited")?;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status()?;
+        let o = child.wait_with_output()?;
+        let out = text(&o);
+        // The server was asked to cancel: nothing of the run is still running on it.
+        let left = db.client.query_one(running, &[]).await?.get::<_, i64>(0);
+        ensure(
+            left == 0,
+            format!("{left} statement(s) of the run still run after it exited\n{out}"),
+        )?;
+        ensure(o.status.code() == Some(130), format!("exit {:?}: {out}", o.status.code()))?;
+        for said in [
+            "canceling statement due to user request",
+            "002_gated.up.sql:",
+            "1 of its 2 parts committed",
+            "this run applied 001_first before it",
+        ] {
+            ensure(out.contains(said), format!("the message lacks {said:?}:\n{out}"))?;
+        }
+        holder.batch_execute("COMMIT").await?;
+        let o = bin(work.path(), &["apply", "--database-url", &db.url]);
+        ensure(o.status.success(), text(&o))?;
+        let rows: Vec<i32> = (db.client.query("SELECT n FROM log ORDER BY n", &[]).await?)
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        ensure(rows == [1, 2], format!("log {rows:?}: each part once"))?;
+        drop(holder);
+        server.drop_database(db).await;
         Ok(())
     })
 }
