@@ -81,8 +81,7 @@ pub async fn plan(req: &PlanRequest) -> Result<PlanOutcome> {
     let statements = source::load_schema_dir(&cfg.schema_dir)?;
     let renames = source::load_renames(&cfg.schema_dir)?;
     let data_note = source::data_note(&statements, cfg.refuse_data)?;
-    let existing = migrations::read_dir(&cfg.migrations_dir)?;
-    migrations::verify_sum(&cfg.migrations_dir, &existing)?;
+    let existing = migrations::read_checked(&cfg.migrations_dir)?;
 
     let live = match &cfg.database_url {
         Some(url) => Some(connect::connect_info(url).await?),
@@ -324,12 +323,37 @@ fn ignored_note(dir: &Path) -> Option<String> {
     Some(format!("only .sql files are read as schema; not read: {}", names.join(", ")))
 }
 
+/// `schemadiff rebase`: after a merge, takes this branch's new migrations (the files `onto`
+/// lacks) out of the migrations folder and plans again from the ones merged first to the
+/// merged `schema/`. Returns the migrations taken out and the new plan; when planning fails,
+/// the folder is put back as it was.
+pub async fn rebase(req: &PlanRequest, onto: &str) -> Result<(Vec<String>, PlanOutcome)> {
+    let dir = &req.config.migrations_dir;
+    let moved = migrations::rebase_files(dir, onto)?;
+    let mut again = req.clone();
+    // Planned from the folder, never from a database that may have run the old files.
+    again.config.database_url = None;
+    if again.name.is_none() && moved.ids.len() == 1 {
+        again.name = moved.ids[0].split_once('_').map(|(_, name)| name.to_string());
+    }
+    match plan(&again).await {
+        Ok(outcome) if !req.dry_run => Ok((moved.ids, outcome)),
+        Ok(outcome) => {
+            moved.restore(dir)?;
+            Ok((moved.ids, outcome))
+        }
+        Err(e) => {
+            moved.restore(dir)?;
+            Err(e)
+        }
+    }
+}
+
 /// Why `generated/` is out of step with `schema/`, or the notes worth showing when they agree.
 pub async fn check(config: &Config) -> Result<Vec<String>> {
     let statements = source::load_schema_dir(&config.schema_dir)?;
     let data_note = source::data_note(&statements, config.refuse_data)?;
-    let existing = migrations::read_dir(&config.migrations_dir)?;
-    migrations::verify_sum(&config.migrations_dir, &existing)?;
+    let existing = migrations::read_checked(&config.migrations_dir)?;
     let shadow = Shadow::start(config.dev_url.as_ref())?;
     let (mut current, current_unmanaged) = replayed(&shadow, &existing).await?;
     let (mut desired, desired_unmanaged) = loaded(&shadow, &statements, "").await?;

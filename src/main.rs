@@ -72,6 +72,21 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// After a merge: move this branch's new migrations after the ones merged first, and
+    /// plan them again from the merged schema/.
+    Rebase {
+        #[command(flatten)]
+        common: Common,
+        /// The branch merged first (a git revision): its migrations stay as they are.
+        #[arg(long, default_value = "main")]
+        onto: String,
+        /// Hazard codes to accept, comma separated (DELETES_DATA, TABLE_REWRITE).
+        #[arg(long, value_delimiter = ',')]
+        allow_hazards: Vec<String>,
+        /// Show and verify the new plan, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Show which migrations the database has applied.
     Status {
         #[command(flatten)]
@@ -149,6 +164,70 @@ fn exit(result: Result<(), Error>) -> ExitCode {
     }
 }
 
+/// The hazard codes asked for. An unknown code allows nothing, so the plan still stops at
+/// the hazard it meant; a warning names it (a tool that copies every code-like word of a
+/// refusal, SQL included, may pass one).
+fn allowed_hazards(codes: &[String]) -> BTreeSet<HazardCode> {
+    let mut allowed = BTreeSet::new();
+    for code in codes {
+        match HazardCode::parse(code) {
+            Some(hazard) => {
+                allowed.insert(hazard);
+            }
+            None => {
+                let known: Vec<&str> = HazardCode::ALL.iter().map(|h| h.as_str()).collect();
+                eprintln!(
+                    "warning: unknown hazard code {code:?} allows nothing; known codes: {}",
+                    known.join(", ")
+                );
+            }
+        }
+    }
+    allowed
+}
+
+/// What a plan did, as a reviewer reads it: each step with its hazards, then the files.
+fn print_plan(req: &PlanRequest, outcome: &schemadiff::PlanOutcome) {
+    for note in &outcome.notes {
+        eprintln!("note: {note}");
+    }
+    if outcome.is_empty() {
+        println!("No changes: the schema matches {}.", req.config.schema_dir.display());
+        return;
+    }
+    for m in &outcome.migrations {
+        let kind = if m.contract { ", the contract: apply --contract runs it" } else { "" };
+        println!("Plan {} ({} steps{kind}):", m.id, m.up.steps.len());
+        for step in &m.up.steps {
+            for h in &step.hazards {
+                println!("  -- hazard {}: {}", h.code, h.reason);
+            }
+            if let Some(lock) =
+                schemadiff::plan::lock_of(&step.change).filter(|_| !step.hazards.is_empty())
+            {
+                println!("  -- takes {lock}");
+            }
+            for stmt in schemadiff::render::step_sql(step) {
+                println!("  {}", stmt.replace('\n', "\n  "));
+            }
+        }
+    }
+    println!(
+        "Verified in a shadow database: up reaches the schema, down returns to the current state."
+    );
+    if req.dry_run {
+        println!("Dry run: nothing written.");
+        return;
+    }
+    for m in outcome.migrations.iter().filter_map(|m| m.written.as_ref()) {
+        println!("Wrote {}", m.up_path.display());
+        if let Some(d) = &m.down_path {
+            println!("Wrote {}", d.display());
+        }
+    }
+    println!("Updated {}", req.config.migrations_dir.join(migrations::SUM_FILE).display());
+}
+
 /// The sessions `apply` and `down` run through: the migration, one that holds the lock and
 /// one that watches what the first waits for.
 fn run_session<'a>(
@@ -169,71 +248,33 @@ fn run_session<'a>(
 async fn run(command: Command) -> Result<(), Error> {
     match command {
         Command::Plan { common, name, allow_hazards, dry_run } => {
-            let mut allowed = BTreeSet::new();
-            // An unknown code allows nothing, so the plan still stops at the hazard it meant;
-            // a warning names it (a tool that copies every code-like word of a refusal, SQL
-            // included, may pass one).
-            for code in &allow_hazards {
-                match HazardCode::parse(code) {
-                    Some(hazard) => {
-                        allowed.insert(hazard);
-                    }
-                    None => {
-                        let known: Vec<&str> = HazardCode::ALL.iter().map(|h| h.as_str()).collect();
-                        eprintln!(
-                            "warning: unknown hazard code {code:?} allows nothing; known codes: {}",
-                            known.join(", ")
-                        );
-                    }
-                }
-            }
-            let req =
-                PlanRequest { config: config(common)?, name, allow_hazards: allowed, dry_run };
+            let allow_hazards = allowed_hazards(&allow_hazards);
+            let req = PlanRequest { config: config(common)?, name, allow_hazards, dry_run };
             let outcome = schemadiff::plan(&req).await?;
-            for note in &outcome.notes {
-                eprintln!("note: {note}");
-            }
-            if outcome.is_empty() {
-                println!("No changes: the schema matches {}.", req.config.schema_dir.display());
-                return Ok(());
-            }
-            for m in &outcome.migrations {
-                let kind = if m.contract { ", the contract: apply --contract runs it" } else { "" };
-                println!("Plan {} ({} steps{kind}):", m.id, m.up.steps.len());
-                for step in &m.up.steps {
-                    for h in &step.hazards {
-                        println!("  -- hazard {}: {}", h.code, h.reason);
-                    }
-                    if let Some(lock) =
-                        schemadiff::plan::lock_of(&step.change).filter(|_| !step.hazards.is_empty())
-                    {
-                        println!("  -- takes {lock}");
-                    }
-                    for stmt in schemadiff::render::step_sql(step) {
-                        println!("  {}", stmt.replace('\n', "\n  "));
-                    }
-                }
-            }
+            print_plan(&req, &outcome);
+            Ok(())
+        }
+        Command::Rebase { common, onto, allow_hazards, dry_run } => {
+            let allow_hazards = allowed_hazards(&allow_hazards);
+            let req = PlanRequest { config: config(common)?, name: None, allow_hazards, dry_run };
+            let (moved, outcome) = schemadiff::rebase(&req, &onto).await?;
             println!(
-                "Verified in a shadow database: up reaches the schema, down returns to the current state."
+                "{} {} (not on {onto}); planning again after the migrations from {onto}.",
+                if dry_run { "Would take out" } else { "Took out" },
+                moved.join(", ")
             );
-            if req.dry_run {
-                println!("Dry run: nothing written.");
-                return Ok(());
+            print_plan(&req, &outcome);
+            if !dry_run {
+                println!(
+                    "Next: `git add {}` and commit the merge.",
+                    req.config.migrations_dir.display()
+                );
             }
-            for m in outcome.migrations.iter().filter_map(|m| m.written.as_ref()) {
-                println!("Wrote {}", m.up_path.display());
-                if let Some(d) = &m.down_path {
-                    println!("Wrote {}", d.display());
-                }
-            }
-            println!("Updated {}", req.config.migrations_dir.join(migrations::SUM_FILE).display());
             Ok(())
         }
         Command::Apply { common, contract, dry_run } => {
             let cfg = config(common)?;
-            let all = migrations::read_dir(&cfg.migrations_dir)?;
-            migrations::verify_sum(&cfg.migrations_dir, &all)?;
+            let all = migrations::read_checked(&cfg.migrations_dir)?;
             let client = schemadiff::connect_target(&cfg).await?;
             let contracts =
                 apply::Contracts { run: contract, after: cfg.contract_after.clone(), dry_run };
@@ -266,8 +307,7 @@ async fn run(command: Command) -> Result<(), Error> {
         }
         Command::Down { common, count, dry_run } => {
             let cfg = config(common)?;
-            let all = migrations::read_dir(&cfg.migrations_dir)?;
-            migrations::verify_sum(&cfg.migrations_dir, &all)?;
+            let all = migrations::read_checked(&cfg.migrations_dir)?;
             let client = schemadiff::connect_target(&cfg).await?;
             let options = apply::DownOptions { dry_run };
             let (lock_session, watcher) =
@@ -287,7 +327,7 @@ async fn run(command: Command) -> Result<(), Error> {
         }
         Command::Status { common } => {
             let cfg = config(common)?;
-            let all = migrations::read_dir(&cfg.migrations_dir)?;
+            let all = migrations::read_checked(&cfg.migrations_dir)?;
             let client = schemadiff::connect_target(&cfg).await?;
             let history = apply::history(&client).await?;
             let states = apply::states(&all, &history);

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+mod folder;
 mod naming;
+pub use folder::{read_checked, rebase_files};
 pub use naming::describe;
 
 use crate::error::{Error, Result};
@@ -44,8 +46,10 @@ impl Migration {
     }
 }
 
+/// The SHA-256 of a migration's text with its line endings as LF: a checkout that turns
+/// them into CRLF (`core.autocrlf`) has not edited the file.
 pub fn sha256(text: &str) -> String {
-    hex::encode(Sha256::digest(text.as_bytes()))
+    hex::encode(Sha256::digest(text.replace("\r\n", "\n").as_bytes()))
 }
 
 /// Reads every migration in `dir` (none when it does not exist), in version order.
@@ -89,11 +93,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<Migration>> {
             downs.insert(version, path.clone())
         };
         if let Some(other) = slot {
-            return Err(Error::Migrations(format!(
-                "{} and {} have the same number {version:03}; renumber one of them",
-                other.display(),
-                path.display()
-            )));
+            return Err(folder::same_number(version, &other, &path));
         }
     }
     if let Some((version, path)) = downs.iter().find(|(v, _)| !ups.contains_key(v)) {
@@ -158,6 +158,8 @@ pub fn verify_sum(dir: &Path, migrations: &[Migration]) -> Result<()> {
         )));
     }
     let recorded = std::fs::read_to_string(&sum_path).map_err(Error::io(&sum_path))?;
+    folder::refuse_conflict_markers(&sum_path, &recorded)?;
+    let recorded = recorded.replace("\r\n", "\n");
     let expected = sum_text(migrations);
     if recorded == expected {
         return Ok(());
@@ -180,7 +182,10 @@ pub fn verify_sum(dir: &Path, migrations: &[Migration]) -> Result<()> {
         }
     }
     for file in recorded.keys().filter(|f| !expected.contains_key(*f)) {
-        problems.push(format!("  {file}: listed in {SUM_FILE} but missing"));
+        problems.push(format!(
+            "  {file}: listed in {SUM_FILE} but missing; restore it (`git checkout -- {}`)",
+            dir.join(file).display()
+        ));
     }
     if problems.is_empty() {
         problems.push(format!("  {SUM_FILE} is not in its canonical form"));

@@ -4,6 +4,7 @@
 mod behaviour;
 mod conformance;
 mod fixtures;
+mod folder;
 mod online;
 mod production;
 mod renames;
@@ -22,6 +23,7 @@ fn main() {
     trials.extend(online::trials(&server));
     trials.extend(tls::trials());
     trials.extend(production::trials(&server));
+    trials.extend(folder::trials(&server));
     let conclusion = libtest_mimic::run(&args, trials);
     drop(server);
     conclusion.exit();
