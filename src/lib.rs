@@ -349,6 +349,39 @@ pub async fn rebase(req: &PlanRequest, onto: &str) -> Result<(Vec<String>, PlanO
     }
 }
 
+/// How a live database differs from what its applied migrations produce: someone changed
+/// it by hand.
+#[derive(Debug)]
+pub struct Drift {
+    /// The differing facts: `-` what the database has and the migrations do not make, `+`
+    /// what they make and it lacks.
+    pub facts: String,
+    /// The statements that would bring the database back to its migrations.
+    pub sql: Vec<String>,
+}
+
+/// Replays the migrations `client`'s database has applied into a shadow and compares: None
+/// when the database is what they produce.
+pub async fn drift(
+    config: &Config,
+    client: &tokio_postgres::Client,
+    applied: &[Migration],
+) -> Result<Option<Drift>> {
+    let shadow = Shadow::start(config.dev_url.as_ref())?;
+    let (mut expected, _) = replayed(&shadow, applied).await?;
+    let mut live = introspect::introspect(client).await?;
+    expected.restrict_to(config.manage);
+    live.restrict_to(config.manage);
+    if live == expected {
+        return Ok(None);
+    }
+    let back = plan::plan(&live, &expected)?;
+    Ok(Some(Drift {
+        facts: residual(&live, &expected),
+        sql: back.steps.iter().flat_map(render::step_sql).collect(),
+    }))
+}
+
 /// Why `generated/` is out of step with `schema/`, or the notes worth showing when they agree.
 pub async fn check(config: &Config) -> Result<Vec<String>> {
     let statements = source::load_schema_dir(&config.schema_dir)?;

@@ -68,6 +68,10 @@ enum Command {
         common: Common,
         #[arg(default_value_t = 1)]
         count: usize,
+        /// Hazard codes to accept: DELETES_DATA lets down drop tables and columns that hold
+        /// data (without it, down stops before such a step and says what it holds).
+        #[arg(long, value_delimiter = ',')]
+        allow_hazards: Vec<String>,
         /// Print the SQL that would run, and run nothing.
         #[arg(long)]
         dry_run: bool,
@@ -91,6 +95,10 @@ enum Command {
     Status {
         #[command(flatten)]
         common: Common,
+        /// Skip comparing the database with what its applied migrations make (which needs a
+        /// shadow: --dev-url, or local PostgreSQL binaries).
+        #[arg(long)]
+        no_drift: bool,
     },
     /// Fail when generated/ is not in sync with schema/ or schemadiff.sum (the CI gate).
     Check {
@@ -305,11 +313,13 @@ async fn run(command: Command) -> Result<(), Error> {
             }
             Ok(())
         }
-        Command::Down { common, count, dry_run } => {
+        Command::Down { common, count, allow_hazards, dry_run } => {
             let cfg = config(common)?;
             let all = migrations::read_checked(&cfg.migrations_dir)?;
             let client = schemadiff::connect_target(&cfg).await?;
-            let options = apply::DownOptions { dry_run };
+            let allow_deleting_data =
+                allowed_hazards(&allow_hazards).contains(&HazardCode::DeletesData);
+            let options = apply::DownOptions { dry_run, allow_deleting_data };
             let (lock_session, watcher) =
                 (schemadiff::connect_target(&cfg).await?, schemadiff::connect_target(&cfg).await?);
             let session = run_session(&cfg, &client, &lock_session, &watcher);
@@ -325,41 +335,93 @@ async fn run(command: Command) -> Result<(), Error> {
             }
             Ok(())
         }
-        Command::Status { common } => {
+        Command::Status { common, no_drift } => {
             let cfg = config(common)?;
-            let all = migrations::read_checked(&cfg.migrations_dir)?;
+            // Read as it is, mistakes and all: status reports, it does not refuse.
+            let all = migrations::read_dir(&cfg.migrations_dir)?;
             let client = schemadiff::connect_target(&cfg).await?;
             let history = apply::history(&client).await?;
             let states = apply::states(&all, &history);
             if states.is_empty() {
                 println!("No migrations in {}.", cfg.migrations_dir.display());
             }
-            for (version, id, state) in states {
-                let when = history
-                    .get(&version)
+            let mut troubles = Vec::new();
+            for (version, id, state) in &states {
+                let row = history.get(version);
+                let when = row
                     .map(|h| format!("  {} ({} ms)", h.applied_at, h.execution_ms))
                     .unwrap_or_default();
                 let label = match state {
                     apply::State::Pending
-                        if all.iter().any(|m| m.version == version && m.is_contract()) =>
+                        if all.iter().any(|m| m.version == *version && m.is_contract()) =>
                     {
                         "pending contract: waits for `apply --contract`".to_string()
                     }
                     apply::State::Pending => "pending".to_string(),
                     apply::State::Applied => format!("applied{when}"),
                     apply::State::Failed(msg) => {
+                        troubles.push(format!("{id} failed"));
                         format!("FAILED{when}: {}", msg.lines().next().unwrap_or(""))
                     }
-                    apply::State::RolledBack => "rolled back".to_string(),
+                    apply::State::RolledBack => match row.and_then(|h| h.rolled_back_at.as_ref()) {
+                        Some(at) => format!("rolled back  {at}"),
+                        None => "rolled back".to_string(),
+                    },
                     apply::State::Partial(n) => format!(
-                        "partly applied: {n} part(s) committed; `schemadiff apply` resumes after them"
+                        "partly applied{when}: {n} part(s) committed; `schemadiff apply` resumes after them"
                     ),
-                    apply::State::Modified => "applied, but the file changed since".to_string(),
-                    apply::State::Missing => "applied, but the file is missing".to_string(),
+                    apply::State::Modified => {
+                        troubles.push(format!("{id} changed after it was applied"));
+                        format!("applied{when}, but the file changed since")
+                    }
+                    apply::State::Missing => {
+                        troubles.push(format!("{id}'s file is missing"));
+                        format!("applied{when}, but the file is missing")
+                    }
                 };
                 println!("{id}  {label}");
             }
-            Ok(())
+            if !no_drift {
+                let applied: Vec<migrations::Migration> = (all.iter())
+                    .filter(|m| {
+                        states
+                            .iter()
+                            .any(|(v, _, s)| *v == m.version && *s == apply::State::Applied)
+                    })
+                    .cloned()
+                    .collect();
+                let unsure = states.iter().any(|(_, _, s)| {
+                    matches!(
+                        s,
+                        apply::State::Partial(_) | apply::State::Modified | apply::State::Missing
+                    )
+                });
+                if unsure {
+                    println!(
+                        "Drift not checked: the applied migrations above are not all whole and present."
+                    );
+                } else {
+                    match schemadiff::drift(&cfg, &client, &applied).await {
+                        Ok(None) => {
+                            println!("No drift: the database is what its applied migrations make.")
+                        }
+                        Ok(Some(drift)) => {
+                            troubles.push("the database drifted from its migrations".into());
+                            println!(
+                                "DRIFT: the database differs from what its applied migrations make (changed by hand?):\n{}\
+                                 To bring it back (or put the change in schema/ and plan it):\n  {}",
+                                drift.facts,
+                                drift.sql.join("\n  ")
+                            );
+                        }
+                        Err(e) => println!("Drift not checked: {e}"),
+                    }
+                }
+            }
+            match troubles.is_empty() {
+                true => Ok(()),
+                false => Err(Error::Migrations(format!("status: {}", troubles.join("; ")))),
+            }
         }
         Command::Check { common } => {
             let cfg = config(common)?;

@@ -8,7 +8,8 @@ CREATE TABLE IF NOT EXISTS public.schemadiff_migrations (
     status text NOT NULL CHECK (status IN ('applied', 'failed', 'rolled_back', 'partial')),
     error_message text,
     rolled_back_at timestamptz,
-    groups_done integer NOT NULL DEFAULT 0
+    groups_done integer NOT NULL DEFAULT 0,
+    applied_xid bigint
 );
 -- A table from before per-group progress: the column, and 'partial' among the states.
 DO $$
@@ -24,3 +25,6 @@ BEGIN
     END IF;
 END
 $$;
+-- A table from before the down guard: the transaction that applied each migration, so that
+-- `down` tells rows written since from those the migration itself made.
+ALTER TABLE public.schemadiff_migrations ADD COLUMN IF NOT EXISTS applied_xid bigint;

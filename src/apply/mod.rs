@@ -4,6 +4,7 @@
 //! declares (one, unless a step cannot run inside one), so a failing file leaves none of a
 //! transaction half-applied and is recorded as failed, not applied.
 
+mod guard;
 mod session;
 
 use std::collections::BTreeMap;
@@ -29,6 +30,10 @@ pub struct HistoryRow {
     pub error_message: Option<String>,
     /// Of a file that runs in parts, the parts that committed (until it is applied).
     pub groups_done: i32,
+    /// When `down` reverted it.
+    pub rolled_back_at: Option<String>,
+    /// The transaction that recorded it applied (`txid_current()`), when known.
+    pub applied_xid: Option<i64>,
 }
 
 /// Where one migration stands on a database.
@@ -59,7 +64,8 @@ pub async fn history(client: &Client) -> Result<BTreeMap<u32, HistoryRow>> {
     let rows = client
         .query(
             "SELECT version, name, checksum, status, to_char(applied_at, 'YYYY-MM-DD HH24:MI:SS'), \
-             execution_ms, error_message, groups_done FROM public.schemadiff_migrations ORDER BY version",
+             execution_ms, error_message, groups_done, to_char(rolled_back_at, 'YYYY-MM-DD HH24:MI:SS'), \
+             applied_xid FROM public.schemadiff_migrations ORDER BY version",
             &[],
         )
         .await
@@ -79,6 +85,8 @@ pub async fn history(client: &Client) -> Result<BTreeMap<u32, HistoryRow>> {
                     execution_ms: r.get(5),
                     error_message: r.get(6),
                     groups_done: r.get(7),
+                    rolled_back_at: r.get(8),
+                    applied_xid: r.get(9),
                 },
             )
         })
@@ -164,6 +172,9 @@ pub struct RunReport {
 pub struct DownOptions {
     /// Say what would run and run nothing.
     pub dry_run: bool,
+    /// Run the steps marked `DELETES_DATA` even when the data they delete is there
+    /// (`down --allow-hazards DELETES_DATA`); without it `down` stops before such a step.
+    pub allow_deleting_data: bool,
 }
 
 /// Which of a rename's contract migrations `apply` runs.
@@ -368,8 +379,23 @@ async fn down_checked(
         let started = Instant::now();
         let version = m.version as i32;
         let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&version];
-        let run = RunContext::of(session).await?;
-        run_file(client, &run, sql, path, Some((RECORD_ROLLED_BACK, &params)), None).await?;
+        let mut run = RunContext::of(session).await?;
+        let since = history.get(&m.version).and_then(|h| h.applied_xid);
+        run.guard_data = (!options.allow_deleting_data).then_some(since);
+        let finish = Some((RECORD_ROLLED_BACK, &params[..]));
+        if let Err(e) = run_file(client, &run, sql, path, finish, None).await {
+            let before: Vec<&str> = report.done.iter().map(|(id, _)| id.as_str()).collect();
+            return Err(match before.is_empty() {
+                true => e,
+                false => with_notes(
+                    e,
+                    &[format!(
+                        "this run reverted {} before it, and they are recorded",
+                        before.join(", ")
+                    )],
+                ),
+            });
+        }
         let ms = started.elapsed().as_millis() as i64;
         report.done.push((m.id(), ms));
     }
@@ -408,6 +434,9 @@ pub struct RunContext<'a> {
     watch: Option<(&'a Client, i32)>,
     retries: u32,
     retry_delay: Duration,
+    /// Stop before a step marked `DELETES_DATA` when the data it deletes is there (`down`):
+    /// data written after the transaction given, or any when none is.
+    guard_data: Option<Option<i64>>,
 }
 
 impl<'a> RunContext<'a> {
@@ -425,6 +454,7 @@ impl<'a> RunContext<'a> {
             watch,
             retries: session.waits.lock_retries,
             retry_delay: session.waits.retry_delay,
+            guard_data: None,
         })
     }
 }
@@ -551,6 +581,14 @@ pub async fn run_file(
                     in_transaction = false;
                 }
                 (result, None, false)
+            }
+            Unit::Statement(at, statement)
+                if let Some(since) = run.guard_data
+                    && let Err(e) =
+                        guard::check(client, sql, at, statement, since, locate(path, sql, at))
+                            .await =>
+            {
+                (Err(e), None, false)
             }
             Unit::Statement(at, statement) => {
                 let (r, blocked_by) = session::watched(client, run.watch, statement).await;
@@ -719,11 +757,12 @@ pub fn statement_error(
 
 /// The history row of a migration that just ran, written in its last transaction.
 const RECORD_APPLIED: &str = "INSERT INTO public.schemadiff_migrations \
-        (version, name, checksum, status, execution_ms, error_message, applied_at, applied_by) \
-    VALUES ($1, $2, $3, 'applied', 0, NULL, now(), current_user) \
+        (version, name, checksum, status, execution_ms, error_message, applied_at, applied_by, applied_xid) \
+    VALUES ($1, $2, $3, 'applied', 0, NULL, now(), current_user, txid_current()) \
     ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, \
         status = 'applied', error_message = NULL, applied_at = now(), \
-        applied_by = current_user, rolled_back_at = NULL, groups_done = 0";
+        applied_by = current_user, rolled_back_at = NULL, groups_done = 0, \
+        applied_xid = txid_current()";
 
 const RECORD_ROLLED_BACK: &str = "UPDATE public.schemadiff_migrations \
     SET status = 'rolled_back', rolled_back_at = now(), groups_done = 0 WHERE version = $1";

@@ -3,6 +3,7 @@
 mod access;
 mod columns;
 mod definitions;
+pub mod guard;
 mod objects;
 
 use crate::catalog::QualifiedName;

@@ -41,6 +41,7 @@ pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
             "apply_and_down_dry_runs_print_the_sql_and_after_a_failure_down_says_what_it_reverts",
             apply_down_dry_run,
         ),
+        ("down_stops_before_deleting_data_unless_allowed", down_guards_data),
         ("trigger_function_trigger_per_table_and_view_plan_apply_revert_check", updated_at_pattern),
         ("statement_order_in_schema_does_not_matter", schema_order_free),
         ("a_role_the_target_lacks_is_an_error_naming_it", role_missing_on_target),
@@ -762,7 +763,8 @@ fn updated_at_pattern(server: &TestServer) -> Result<(), Failed> {
             .await?
             .get(0);
         ensure(touched, "the trigger must set updated_at")?;
-        let o = bin(d, &["down", "--database-url", &db.url]);
+        // The row is the test's own: let down drop it with its table.
+        let o = bin(d, &["down", "--database-url", &db.url, "--allow-hazards", "DELETES_DATA"]);
         ensure(o.status.success(), text(&o))?;
         let left = introspect::introspect(&db.client).await?;
         ensure(left.objects.is_empty() && left.tables.is_empty(), format!("{:?}", left.facts()))?;
@@ -1013,6 +1015,63 @@ fn role_missing_on_target(server: &TestServer) -> Result<(), Failed> {
             text(&o),
         )?;
         ensure(!work.migrations_dir().exists(), "nothing may be written")?;
+        Ok(())
+    })
+}
+
+/// `down` of a step its plan marked DELETES_DATA runs only when the data is not there, or
+/// when allowed; a column holding only its default loses nothing.
+fn down_guards_data(server: &TestServer) -> Result<(), Failed> {
+    block_on(async {
+        let work = Workdir::new();
+        let db = server.fresh_database("down_guard").await;
+        let d = work.path();
+        work.write_schema("contacts.sql", CONTACTS_V1);
+        plan_ok(&work, server)?;
+        work.write_schema("contacts.sql", CONTACTS_V2);
+        plan_ok(&work, server)?;
+        work.write_schema(
+            "contacts.sql",
+            &format!(
+                "{CONTACTS_V2}ALTER TABLE contacts ADD COLUMN tier text NOT NULL DEFAULT 'free';\n"
+            ),
+        );
+        plan_ok(&work, server)?;
+        db.client.batch_execute("CREATE TABLE bystander (n int)").await?;
+        let o = bin(d, &["apply", "--database-url", &db.url]);
+        ensure(o.status.success(), text(&o))?;
+        db.client
+            .batch_execute(
+                "INSERT INTO contacts (id, name, email) VALUES (1, 'Ada', 'ada@example.com')",
+            )
+            .await?;
+        // 003's column holds only its default: nothing is lost, so it goes.
+        let o = bin(d, &["down", "--database-url", &db.url]);
+        ensure(o.status.success() && text(&o).contains("Reverted 003_"), text(&o))?;
+        // 002's column holds a value someone wrote.
+        let o = bin(d, &["down", "--database-url", &db.url]);
+        let out = text(&o);
+        ensure(!o.status.success(), format!("down deleted data: {out}"))?;
+        for said in [
+            "002_add_email_to_contacts.down.sql:11:1: down stopped before deleting data: public.contacts.email holds 1 value",
+            "down stopped before deleting data: public.contacts.email holds 1 value",
+            "--allow-hazards DELETES_DATA",
+        ] {
+            ensure(out.contains(said), format!("the message lacks {said:?}:\n{out}"))?;
+        }
+        let email: i64 =
+            db.client.query_one("SELECT count(email) FROM contacts", &[]).await?.get(0);
+        ensure(email == 1, "the value is gone")?;
+        let o = bin(d, &["down", "--database-url", &db.url, "--allow-hazards", "DELETES_DATA"]);
+        ensure(o.status.success() && text(&o).contains("Reverted 002_"), text(&o))?;
+        // 001 would drop a table with a row; `down 1` on a two-row table names the count.
+        db.client.batch_execute("INSERT INTO contacts (id, name) VALUES (2, 'Grace')").await?;
+        let o = bin(d, &["down", "--database-url", &db.url]);
+        ensure(!o.status.success() && text(&o).contains("public.contacts holds 2 rows"), text(&o))?;
+        db.client.batch_execute("DELETE FROM contacts").await?;
+        let o = bin(d, &["down", "--database-url", &db.url]);
+        ensure(o.status.success() && text(&o).contains("Reverted 001_"), text(&o))?;
+        server.drop_database(db).await;
         Ok(())
     })
 }

@@ -11,6 +11,9 @@ use crate::support::{TestServer, Workdir, bin, block_on, ensure, text};
 
 type Case = fn(&TestServer) -> Result<(), Failed>;
 
+/// A folder mistake: what it is, how to make it, and what the error must say.
+type Mistake<'a> = (&'a str, Box<dyn Fn(&Path) + 'a>, Vec<String>);
+
 pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
     let cases: Vec<(&str, Case)> = vec![
         ("a_crlf_checkout_is_not_an_edit", crlf_checkout),
@@ -86,7 +89,7 @@ fn folder_mistakes(server: &TestServer) -> Result<(), Failed> {
         let ups = up_files(&good.migrations_dir());
         ensure(ups.len() == 3, format!("{ups:?}"))?;
         let id = |i: usize| ups[i].trim_end_matches(".up.sql").to_string();
-        let mistakes: Vec<(&str, Box<dyn Fn(&Path)>, Vec<String>)> = vec![
+        let mistakes: Vec<Mistake> = vec![
             (
                 "a gap",
                 Box::new(|dir| {
