@@ -42,6 +42,7 @@ pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
             apply_down_dry_run,
         ),
         ("down_stops_before_deleting_data_unless_allowed", down_guards_data),
+        ("status_shows_times_failures_and_drift_with_its_fix", status_and_drift),
         ("trigger_function_trigger_per_table_and_view_plan_apply_revert_check", updated_at_pattern),
         ("statement_order_in_schema_does_not_matter", schema_order_free),
         ("a_role_the_target_lacks_is_an_error_naming_it", role_missing_on_target),
@@ -1071,6 +1072,85 @@ fn down_guards_data(server: &TestServer) -> Result<(), Failed> {
         db.client.batch_execute("DELETE FROM contacts").await?;
         let o = bin(d, &["down", "--database-url", &db.url]);
         ensure(o.status.success() && text(&o).contains("Reverted 001_"), text(&o))?;
+        server.drop_database(db).await;
+        Ok(())
+    })
+}
+
+/// `status` lists each migration with its time, fails on a failed migration, and names the
+/// objects changed by hand with the SQL that brings them back.
+fn status_and_drift(server: &TestServer) -> Result<(), Failed> {
+    block_on(async {
+        let work = Workdir::new();
+        let db = server.fresh_database("status_drift").await;
+        let d = work.path();
+        let dev = server.admin_url();
+        work.write_schema("contacts.sql", CONTACTS_V1);
+        plan_ok(&work, server)?;
+        work.write_schema("contacts.sql", CONTACTS_V2);
+        plan_ok(&work, server)?;
+        let o = bin(d, &["apply", "--database-url", &db.url]);
+        ensure(o.status.success(), text(&o))?;
+        let status = |d: &Path| bin(d, &["status", "--database-url", &db.url, "--dev-url", dev]);
+        let o = status(d);
+        let out = text(&o);
+        ensure(o.status.success(), out.clone())?;
+        let dated =
+            regex::Regex::new(r"applied  \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(\d+ ms\)").unwrap();
+        ensure(dated.find_iter(&out).count() == 2 && out.contains("No drift"), out.clone())?;
+
+        // Someone changes production by hand.
+        db.client
+            .batch_execute("ALTER TABLE contacts ADD COLUMN hack int; CREATE INDEX contacts_name ON contacts (name)")
+            .await?;
+        let o = status(d);
+        let out = text(&o);
+        ensure(!o.status.success(), format!("drift must fail status: {out}"))?;
+        for said in [
+            "DRIFT: the database differs from what its applied migrations make",
+            "hack",
+            "contacts_name",
+            "DROP INDEX",
+            "ALTER TABLE public.contacts DROP COLUMN hack;",
+        ] {
+            ensure(out.contains(said), format!("status lacks {said:?}:\n{out}"))?;
+        }
+        db.client
+            .batch_execute("ALTER TABLE contacts DROP COLUMN hack; DROP INDEX contacts_name")
+            .await?;
+
+        // A migration that fails, then one reverted: both listed with what and when.
+        let dir = work.migrations_dir();
+        std::fs::write(
+            dir.join("003_broken.up.sql"),
+            "ALTER TABLE contacts ADD COLUMN c no_such_type;\n",
+        )?;
+        std::fs::write(dir.join("003_broken.down.sql"), "SELECT 1;\n")?;
+        let all = schemadiff::migrations::read_dir(&dir)?;
+        std::fs::write(dir.join("schemadiff.sum"), schemadiff::migrations::sum_text(&all))?;
+        let o = bin(d, &["apply", "--database-url", &db.url]);
+        ensure(!o.status.success(), text(&o))?;
+        let o = status(d);
+        let out = text(&o);
+        ensure(
+            !o.status.success()
+                && out.contains("003_broken  FAILED")
+                && out.contains("no_such_type"),
+            out.clone(),
+        )?;
+        std::fs::remove_file(dir.join("003_broken.up.sql"))?;
+        std::fs::remove_file(dir.join("003_broken.down.sql"))?;
+        let all = schemadiff::migrations::read_dir(&dir)?;
+        std::fs::write(dir.join("schemadiff.sum"), schemadiff::migrations::sum_text(&all))?;
+        let o = bin(d, &["down", "--database-url", &db.url]);
+        ensure(o.status.success(), text(&o))?;
+        let o = status(d);
+        let out = text(&o);
+        let reverted = regex::Regex::new(r"rolled back  \d{4}-\d\d-\d\d \d\d:\d\d:\d\d").unwrap();
+        ensure(
+            o.status.success() && reverted.is_match(&out) && out.contains("No drift"),
+            out.clone(),
+        )?;
         server.drop_database(db).await;
         Ok(())
     })
