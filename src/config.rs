@@ -40,6 +40,9 @@ pub struct FileConfig {
     pub lock_wait: Option<String>,
     /// Times a transaction that gave up waiting for a table's lock is tried again (3).
     pub lock_retries: Option<u32>,
+    /// The history table, `schema.table` (`public.schemadiff_migrations`); a schema other
+    /// than `public` is created when missing.
+    pub history_table: Option<String>,
 }
 
 /// The timeouts a generated file sets: a statement that waits longer than `lock` for its lock
@@ -129,6 +132,8 @@ pub struct Config {
     pub contract_after: Option<String>,
     /// How `apply` and `down` wait for locks.
     pub waits: Waits,
+    /// Where `apply` records what it ran.
+    pub history_table: crate::apply::HistoryTable,
 }
 
 /// What the command line gave.
@@ -182,7 +187,12 @@ impl Config {
         if let Some(n) = from_file.lock_retries {
             waits.lock_retries = n;
         }
+        let history_table = match &from_file.history_table {
+            Some(name) => crate::apply::HistoryTable::parse(name)?,
+            None => crate::apply::HistoryTable::default(),
+        };
         Ok(Config {
+            history_table,
             database_url: parsed(flags.database_url.or_else(|| env("DATABASE_URL")))?,
             dev_url: parsed(
                 flags.dev_url.or_else(|| env("SCHEMADIFF_DEV_URL")).or(from_file.dev_url),

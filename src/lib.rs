@@ -88,7 +88,7 @@ pub async fn plan(req: &PlanRequest) -> Result<PlanOutcome> {
         None => None,
     };
     if let Some(client) = &live {
-        let history = apply::history(client).await?;
+        let history = apply::history(client, &cfg.history_table).await?;
         apply::check_consistent(&existing, &history)?;
         let behind: Vec<String> = apply::states(&existing, &history)
             .into_iter()
@@ -361,15 +361,17 @@ pub struct Drift {
 }
 
 /// Replays the migrations `client`'s database has applied into a shadow and compares: None
-/// when the database is what they produce.
+/// when the database is what they produce. The tables in `leave_out` are not compared.
 pub async fn drift(
     config: &Config,
     client: &tokio_postgres::Client,
     applied: &[Migration],
+    leave_out: &[catalog::QualifiedName],
 ) -> Result<Option<Drift>> {
     let shadow = Shadow::start(config.dev_url.as_ref())?;
     let (mut expected, _) = replayed(&shadow, applied).await?;
     let mut live = introspect::introspect(client).await?;
+    leave_out.iter().for_each(|t| live.forget_table(t));
     expected.restrict_to(config.manage);
     live.restrict_to(config.manage);
     if live == expected {

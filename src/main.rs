@@ -91,6 +91,17 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Record an existing database as being at VERSION (default: the last migration) without
+    /// running anything; reports the migration tables of other tools it finds.
+    Baseline {
+        #[command(flatten)]
+        common: Common,
+        version: Option<u32>,
+        /// Record it without first checking that the database is what the migrations up to
+        /// VERSION make.
+        #[arg(long)]
+        no_verify: bool,
+    },
     /// Show which migrations the database has applied.
     Status {
         #[command(flatten)]
@@ -250,6 +261,7 @@ fn run_session<'a>(
         watcher: Some(watcher),
         waits: cfg.waits.clone(),
         on_wait: Some(|message| eprintln!("{message}")),
+        history: cfg.history_table.clone(),
     }
 }
 
@@ -340,7 +352,7 @@ async fn run(command: Command) -> Result<(), Error> {
             // Read as it is, mistakes and all: status reports, it does not refuse.
             let all = migrations::read_dir(&cfg.migrations_dir)?;
             let client = schemadiff::connect_target(&cfg).await?;
-            let history = apply::history(&client).await?;
+            let history = apply::history(&client, &cfg.history_table).await?;
             let states = apply::states(&all, &history);
             if states.is_empty() {
                 println!("No migrations in {}.", cfg.migrations_dir.display());
@@ -401,7 +413,7 @@ async fn run(command: Command) -> Result<(), Error> {
                         "Drift not checked: the applied migrations above are not all whole and present."
                     );
                 } else {
-                    match schemadiff::drift(&cfg, &client, &applied).await {
+                    match schemadiff::drift(&cfg, &client, &applied, &[]).await {
                         Ok(None) => {
                             println!("No drift: the database is what its applied migrations make.")
                         }
@@ -422,6 +434,62 @@ async fn run(command: Command) -> Result<(), Error> {
                 true => Ok(()),
                 false => Err(Error::Migrations(format!("status: {}", troubles.join("; ")))),
             }
+        }
+        Command::Baseline { common, version, no_verify } => {
+            let cfg = config(common)?;
+            let all = migrations::read_checked(&cfg.migrations_dir)?;
+            let Some(upto) = version.or(all.last().map(|m| m.version)) else {
+                return Err(Error::Usage(format!(
+                    "no migrations in {} to baseline: run `schemadiff plan` first (it writes the first one from schema/)",
+                    cfg.migrations_dir.display()
+                )));
+            };
+            if !all.iter().any(|m| m.version == upto) {
+                return Err(Error::Usage(format!(
+                    "baseline {upto}: {} has no migration {upto:03}",
+                    cfg.migrations_dir.display()
+                )));
+            }
+            let chosen: Vec<migrations::Migration> =
+                all.iter().filter(|m| m.version <= upto).cloned().collect();
+            let last = chosen.last().map(|m| m.id()).unwrap_or_default();
+            let client = schemadiff::connect_target(&cfg).await?;
+            let tracking = apply::tracking_tables(&client).await?;
+            for t in &tracking {
+                println!(
+                    "Found {} ({}): {} migration(s) applied{}. Left as it is; drop it once {} no longer runs (a plan then proposes it).",
+                    schemadiff::render::qualified(&t.table),
+                    t.tool,
+                    t.applied,
+                    t.latest.as_ref().map(|v| format!(", the latest {v}")).unwrap_or_default(),
+                    t.tool
+                );
+            }
+            if !no_verify {
+                let theirs: Vec<_> = tracking.iter().map(|t| t.table.clone()).collect();
+                match schemadiff::drift(&cfg, &client, &chosen, &theirs).await? {
+                    None => {
+                        println!("Verified: the database is what the migrations up to {last} make.")
+                    }
+                    Some(drift) => {
+                        return Err(Error::Migrations(format!(
+                            "the database is not at {last}: it differs from what the migrations up to it make:\n{}\
+                             baseline records nothing. Bring the database there, baseline an earlier version, \
+                             or pass --no-verify if you know better",
+                            drift.facts
+                        )));
+                    }
+                }
+            }
+            let (lock_session, watcher) =
+                (schemadiff::connect_target(&cfg).await?, schemadiff::connect_target(&cfg).await?);
+            let session = run_session(&cfg, &client, &lock_session, &watcher);
+            apply::baseline(&session, &chosen).await?;
+            println!(
+                "Recorded {} migration(s), up to {last}, as applied without running them; `schemadiff apply` runs what comes after.",
+                chosen.len()
+            );
+            Ok(())
         }
         Command::Check { common } => {
             let cfg = config(common)?;

@@ -1,4 +1,4 @@
-CREATE TABLE IF NOT EXISTS public.schemadiff_migrations (
+CREATE TABLE IF NOT EXISTS {history} (
     version integer PRIMARY KEY,
     name text NOT NULL,
     checksum text NOT NULL,
@@ -15,9 +15,9 @@ CREATE TABLE IF NOT EXISTS public.schemadiff_migrations (
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_attribute
-                   WHERE attrelid = 'public.schemadiff_migrations'::regclass
+                   WHERE attrelid = {history_literal}::regclass
                      AND attname = 'groups_done') THEN
-        ALTER TABLE public.schemadiff_migrations
+        ALTER TABLE {history}
             ADD COLUMN groups_done integer NOT NULL DEFAULT 0,
             DROP CONSTRAINT IF EXISTS schemadiff_migrations_status_check,
             ADD CONSTRAINT schemadiff_migrations_status_check
@@ -27,4 +27,4 @@ END
 $$;
 -- A table from before the down guard: the transaction that applied each migration, so that
 -- `down` tells rows written since from those the migration itself made.
-ALTER TABLE public.schemadiff_migrations ADD COLUMN IF NOT EXISTS applied_xid bigint;
+ALTER TABLE {history} ADD COLUMN IF NOT EXISTS applied_xid bigint;

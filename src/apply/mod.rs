@@ -4,7 +4,9 @@
 //! declares (one, unless a step cannot run inside one), so a failing file leaves none of a
 //! transaction half-applied and is recorded as failed, not applied.
 
+mod adopt;
 mod guard;
+mod history;
 mod session;
 
 use std::collections::BTreeMap;
@@ -12,6 +14,8 @@ use std::time::{Duration, Instant};
 
 use tokio_postgres::Client;
 
+pub use adopt::{TrackingTable, baseline, tracking_tables};
+pub use history::HistoryTable;
 pub use session::{Session, Waits};
 
 use crate::error::{Error, Result, describe_db_error};
@@ -52,9 +56,9 @@ pub enum State {
 }
 
 /// Reads the history; empty when the table does not exist yet.
-pub async fn history(client: &Client) -> Result<BTreeMap<u32, HistoryRow>> {
+pub async fn history(client: &Client, table: &HistoryTable) -> Result<BTreeMap<u32, HistoryRow>> {
     let exists: bool = client
-        .query_one("SELECT to_regclass('public.schemadiff_migrations') IS NOT NULL", &[])
+        .query_one(&format!("SELECT to_regclass({}) IS NOT NULL", table.literal()), &[])
         .await
         .map_err(Error::db("looking for the history table"))?
         .get(0);
@@ -63,13 +67,13 @@ pub async fn history(client: &Client) -> Result<BTreeMap<u32, HistoryRow>> {
     }
     let rows = client
         .query(
-            "SELECT version, name, checksum, status, to_char(applied_at, 'YYYY-MM-DD HH24:MI:SS'), \
+            &table.sql("SELECT version, name, checksum, status, to_char(applied_at, 'YYYY-MM-DD HH24:MI:SS'), \
              execution_ms, error_message, groups_done, to_char(rolled_back_at, 'YYYY-MM-DD HH24:MI:SS'), \
-             applied_xid FROM public.schemadiff_migrations ORDER BY version",
+             applied_xid FROM {history} ORDER BY version"),
             &[],
         )
         .await
-        .map_err(Error::db("reading public.schemadiff_migrations"))?;
+        .map_err(Error::db(format!("reading {table}")))?;
     Ok(rows
         .iter()
         .map(|r| {
@@ -148,11 +152,22 @@ pub fn check_consistent(
     Ok(())
 }
 
-async fn ensure_history(client: &Client) -> Result<()> {
-    client
-        .batch_execute(include_str!("history.sql"))
-        .await
-        .map_err(Error::db("creating public.schemadiff_migrations"))
+async fn ensure_history(client: &Client, table: &HistoryTable) -> Result<()> {
+    let mut sql =
+        table.sql(include_str!("history.sql")).replace("{history_literal}", &table.literal());
+    if *table != HistoryTable::default() {
+        // Introspection knows it by this comment, wherever it is.
+        sql.push_str(&format!(
+            "\nCOMMENT ON TABLE {} IS 'schemadiff: migration history, written by apply';",
+            table.sql_name()
+        ));
+    }
+    // Schema `schemadiff` is schemadiff's own (never planned): made when missing. Another
+    // schema is the team's, declared in schema/ like the rest.
+    if table.0.schema == "schemadiff" {
+        sql = format!("CREATE SCHEMA IF NOT EXISTS schemadiff;\n{sql}");
+    }
+    client.batch_execute(&sql).await.map_err(Error::db(format!("creating {table}")))
 }
 
 /// What one `apply` or `down` did: the migrations run, with milliseconds each.
@@ -215,23 +230,35 @@ pub async fn apply_with(
 
 /// Whether `apply` may run `m` now: anything but a contract, and a contract when asked to or
 /// once its expand is old enough.
-async fn may_run(client: &Client, m: &Migration, contracts: &Contracts) -> Result<bool> {
+async fn may_run(
+    client: &Client,
+    table: &HistoryTable,
+    m: &Migration,
+    contracts: &Contracts,
+) -> Result<bool> {
     if !m.is_contract() || contracts.run {
         return Ok(true);
     }
     match &contracts.after {
-        Some(after) => expand_is_old(client, m, after).await,
+        Some(after) => expand_is_old(client, table, m, after).await,
         None => Ok(false),
     }
 }
 
 /// Whether the expand before contract `m` was applied at least `after` ago.
-async fn expand_is_old(client: &Client, m: &Migration, after: &str) -> Result<bool> {
+async fn expand_is_old(
+    client: &Client,
+    table: &HistoryTable,
+    m: &Migration,
+    after: &str,
+) -> Result<bool> {
     let expand = m.version as i32 - 1;
     let row = client
         .query_opt(
-            "SELECT applied_at <= now() - $2::text::interval FROM public.schemadiff_migrations \
-             WHERE version = $1 AND status = 'applied'",
+            &table.sql(
+                "SELECT applied_at <= now() - $2::text::interval FROM {history} \
+                 WHERE version = $1 AND status = 'applied'",
+            ),
             &[&expand, &after],
         )
         .await
@@ -245,11 +272,12 @@ async fn apply_locked(
     contracts: &Contracts,
 ) -> Result<RunReport> {
     let client = session.client;
+    let table = &session.history;
     let run = RunContext::of(session).await?;
     if !contracts.dry_run {
-        ensure_history(client).await?;
+        ensure_history(client, table).await?;
     }
-    let history = history(client).await?;
+    let history = history(client, table).await?;
     check_consistent(migrations, &history)?;
     let mut report = RunReport::default();
     for m in migrations {
@@ -257,7 +285,7 @@ async fn apply_locked(
             continue;
         }
         stop_if_interrupted(&report, m)?;
-        if !may_run(client, m, contracts).await? {
+        if !may_run(client, table, m, contracts).await? {
             report.waiting = Some(m.id());
             break;
         }
@@ -269,14 +297,15 @@ async fn apply_locked(
         let (version, checksum) = (m.version as i32, m.checksum());
         let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
             [&version, &m.name, &checksum];
-        let progress = start_progress(client, m, history.get(&m.version)).await?;
-        let finish = Some((RECORD_APPLIED, &params[..]));
+        let progress = start_progress(client, table, m, history.get(&m.version)).await?;
+        let record = table.sql(RECORD_APPLIED);
+        let finish = Some((record.as_str(), &params[..]));
         match run_file(client, &run, &m.up_sql, &m.up_path, finish, progress).await {
             Ok(()) => {
                 let ms = started.elapsed().as_millis() as i64;
                 client
                     .execute(
-                        "UPDATE public.schemadiff_migrations SET execution_ms = $2 WHERE version = $1",
+                        &table.sql("UPDATE {history} SET execution_ms = $2 WHERE version = $1"),
                         &[&version, &ms],
                     )
                     .await
@@ -285,7 +314,7 @@ async fn apply_locked(
             }
             Err(e) => {
                 let ms = started.elapsed().as_millis() as i64;
-                record_failure(client, m, ms, &e.to_string()).await?;
+                record_failure(client, table, m, ms, &e.to_string()).await?;
                 let before: Vec<&str> = report.done.iter().map(|(id, _)| id.as_str()).collect();
                 return Err(match before.is_empty() {
                     true => e,
@@ -331,7 +360,7 @@ async fn down_checked(
     options: &DownOptions,
 ) -> Result<RunReport> {
     let client = session.client;
-    let history = history(client).await?;
+    let history = history(client, &session.history).await?;
     check_consistent(migrations, &history)?;
     let applied: Vec<&Migration> = (migrations.iter().rev())
         .filter(|m| history.get(&m.version).is_some_and(|h| h.status == "applied"))
@@ -382,7 +411,8 @@ async fn down_checked(
         let mut run = RunContext::of(session).await?;
         let since = history.get(&m.version).and_then(|h| h.applied_xid);
         run.guard_data = (!options.allow_deleting_data).then_some(since);
-        let finish = Some((RECORD_ROLLED_BACK, &params[..]));
+        let record = session.history.sql(RECORD_ROLLED_BACK);
+        let finish = Some((record.as_str(), &params[..]));
         if let Err(e) = run_file(client, &run, sql, path, finish, None).await {
             let before: Vec<&str> = report.done.iter().map(|(id, _)| id.as_str()).collect();
             return Err(match before.is_empty() {
@@ -434,6 +464,8 @@ pub struct RunContext<'a> {
     watch: Option<(&'a Client, i32)>,
     retries: u32,
     retry_delay: Duration,
+    /// Where each committed part of a file is recorded.
+    history: HistoryTable,
     /// Stop before a step marked `DELETES_DATA` when the data it deletes is there (`down`):
     /// data written after the transaction given, or any when none is.
     guard_data: Option<Option<i64>>,
@@ -454,6 +486,7 @@ impl<'a> RunContext<'a> {
             watch,
             retries: session.waits.lock_retries,
             retry_delay: session.waits.retry_delay,
+            history: session.history.clone(),
             guard_data: None,
         })
     }
@@ -571,7 +604,7 @@ pub async fn run_file(
                     && !finished
                     && let Some(r) = record
                 {
-                    result = record_progress(client, r).await;
+                    result = record_progress(client, &run.history, r).await;
                 }
                 if result.is_ok() {
                     result = client
@@ -599,7 +632,7 @@ pub async fn run_file(
                     && !in_transaction
                     && let Some(rec) = record
                 {
-                    r = record_progress(client, rec).await;
+                    r = record_progress(client, &run.history, rec).await;
                 }
                 (r, blocked_by, lock_timeout)
             }
@@ -673,10 +706,16 @@ fn with_notes(e: Error, notes: &[String]) -> Error {
     }
 }
 
-async fn record_progress(client: &Client, (version, done): (i32, i32)) -> Result<()> {
+async fn record_progress(
+    client: &Client,
+    table: &HistoryTable,
+    (version, done): (i32, i32),
+) -> Result<()> {
     client
         .execute(
-            "UPDATE public.schemadiff_migrations SET status = 'partial', groups_done = $2 WHERE version = $1",
+            &table.sql(
+                "UPDATE {history} SET status = 'partial', groups_done = $2 WHERE version = $1",
+            ),
             &[&version, &done],
         )
         .await
@@ -756,7 +795,7 @@ pub fn statement_error(
 }
 
 /// The history row of a migration that just ran, written in its last transaction.
-const RECORD_APPLIED: &str = "INSERT INTO public.schemadiff_migrations \
+const RECORD_APPLIED: &str = "INSERT INTO {history} \
         (version, name, checksum, status, execution_ms, error_message, applied_at, applied_by, applied_xid) \
     VALUES ($1, $2, $3, 'applied', 0, NULL, now(), current_user, txid_current()) \
     ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, \
@@ -764,13 +803,14 @@ const RECORD_APPLIED: &str = "INSERT INTO public.schemadiff_migrations \
         applied_by = current_user, rolled_back_at = NULL, groups_done = 0, \
         applied_xid = txid_current()";
 
-const RECORD_ROLLED_BACK: &str = "UPDATE public.schemadiff_migrations \
+const RECORD_ROLLED_BACK: &str = "UPDATE {history} \
     SET status = 'rolled_back', rolled_back_at = now(), groups_done = 0 WHERE version = $1";
 
 /// Where `m` starts: after the parts an earlier, interrupted or failed run committed. A file
 /// that changed since is refused: its parts may no longer be the ones that committed.
 async fn start_progress(
     client: &Client,
+    table: &HistoryTable,
     m: &Migration,
     row: Option<&HistoryRow>,
 ) -> Result<Option<Progress>> {
@@ -796,11 +836,13 @@ async fn start_progress(
         // The row each committed part updates.
         client
             .execute(
-                "INSERT INTO public.schemadiff_migrations \
+                &table.sql(
+                    "INSERT INTO {history} \
                      (version, name, checksum, status, error_message, applied_at, applied_by, groups_done) \
                  VALUES ($1, $2, $3, 'partial', NULL, now(), current_user, 0) \
                  ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, \
                      status = 'partial', groups_done = 0",
+                ),
                 &[&version, &m.name, &m.checksum()],
             )
             .await
@@ -810,18 +852,24 @@ async fn start_progress(
 }
 
 /// Records a failed run; the migration stays pending and runs again next time.
-async fn record_failure(client: &Client, m: &Migration, ms: i64, error: &str) -> Result<()> {
+async fn record_failure(
+    client: &Client,
+    table: &HistoryTable,
+    m: &Migration,
+    ms: i64,
+    error: &str,
+) -> Result<()> {
     client
         .execute(
-            "INSERT INTO public.schemadiff_migrations \
+            &table.sql("INSERT INTO {history} \
                  (version, name, checksum, status, execution_ms, error_message, applied_at, applied_by) \
              VALUES ($1, $2, $3, 'failed', $4, $5, now(), current_user) \
              ON CONFLICT (version) DO UPDATE SET status = 'failed', execution_ms = EXCLUDED.execution_ms, \
-                 error_message = EXCLUDED.error_message, applied_at = now(), applied_by = current_user",
+                 error_message = EXCLUDED.error_message, applied_at = now(), applied_by = current_user"),
             &[&(m.version as i32), &m.name, &m.checksum(), &ms, &error],
         )
         .await
-        .map_err(Error::db("recording the failure in public.schemadiff_migrations"))?;
+        .map_err(Error::db(format!("recording the failure in {table}")))?;
     Ok(())
 }
 

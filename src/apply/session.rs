@@ -52,6 +52,8 @@ pub struct Session<'a> {
     pub waits: Waits,
     /// Told once when the run starts waiting for another run's lock.
     pub on_wait: Option<fn(&str)>,
+    /// Where the run records what it did.
+    pub history: super::HistoryTable,
 }
 
 impl<'a> Session<'a> {
@@ -63,6 +65,7 @@ impl<'a> Session<'a> {
             watcher: None,
             waits: Waits::default(),
             on_wait: None,
+            history: super::HistoryTable::default(),
         }
     }
 }

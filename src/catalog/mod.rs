@@ -129,6 +129,16 @@ impl Catalog {
         self.indexes.values().filter(|i| !i.valid).map(|i| &i.name).collect()
     }
 
+    /// Forgets a table with its indexes and grants (another tool's history table, say).
+    pub fn forget_table(&mut self, name: &QualifiedName) {
+        self.tables.remove(name);
+        self.indexes.retain(|_, i| i.table != *name);
+        self.access.retain(|id, _| match id {
+            ObjectId::Table(t) | ObjectId::Column(t, _) => t != name,
+            _ => true,
+        });
+    }
+
     /// Forgets what the project does not manage, on both sides of a diff alike.
     pub fn restrict_to(&mut self, manage: Manage) {
         if !manage.privileges {

@@ -120,6 +120,7 @@ pub async fn round_trip_sql(
             timeouts: Default::default(),
             contract_after: None,
             waits: Default::default(),
+            history_table: Default::default(),
         };
         let mut req = PlanRequest {
             config: config.clone(),

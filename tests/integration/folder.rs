@@ -19,6 +19,8 @@ pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
         ("a_crlf_checkout_is_not_an_edit", crlf_checkout),
         ("folder_mistakes_are_refused_with_their_fix_and_change_nothing", folder_mistakes),
         ("rebase_moves_a_branchs_migration_after_the_one_merged_first", rebase_after_merge),
+        ("baseline_records_a_verified_database_and_names_other_tools_tables", baseline_adopts),
+        ("the_history_table_may_live_in_a_schema_of_its_own", history_elsewhere),
     ];
     cases
         .into_iter()
@@ -279,6 +281,94 @@ fn rebase_after_merge(server: &TestServer) -> Result<(), Failed> {
             .await?
             .get(0);
         ensure(tables == 3, format!("{tables} of the three tables"))?;
+        server.drop_database(db).await;
+        Ok(())
+    })
+}
+
+/// A database made by hand (and by another tool, whose tables say where it stands) is
+/// baselined at the last migration: nothing runs, apply then has nothing to do.
+fn baseline_adopts(server: &TestServer) -> Result<(), Failed> {
+    block_on(async {
+        let work = Workdir::new();
+        let d = work.path();
+        let dev = server.admin_url();
+        planned(&work, server, &[V1, V2])?;
+        let db = server.fresh_database("baseline").await;
+        db.client
+            .batch_execute(
+                "CREATE TABLE contacts (id bigint PRIMARY KEY, name text NOT NULL); \
+                 INSERT INTO contacts VALUES (1, 'Ada'); \
+                 CREATE TABLE schema_versions (version int, is_active boolean, rolled_back_at timestamptz); \
+                 INSERT INTO schema_versions VALUES (1, true, NULL), (2, true, now()), (3, false, NULL); \
+                 CREATE TABLE flyway_schema_history (installed_rank int, version text, success boolean); \
+                 INSERT INTO flyway_schema_history VALUES (1, '1', true), (2, '9', true), (3, '10', true), (4, '11', false)",
+            )
+            .await?;
+        // At 001, not 002: baseline of 002 refuses and records nothing.
+        let o = bin(d, &["baseline", "--database-url", &db.url, "--dev-url", dev]);
+        let out = text(&o);
+        ensure(!o.status.success(), format!("baseline of the wrong version: {out}"))?;
+        ensure(out.contains("the database is not at 002_") && out.contains("email"), out.clone())?;
+        let recorded: bool = db
+            .client
+            .query_one("SELECT to_regclass('public.schemadiff_migrations') IS NOT NULL", &[])
+            .await?
+            .get(0);
+        ensure(!recorded, "a refused baseline made the history table")?;
+        let o = bin(d, &["baseline", "1", "--database-url", &db.url, "--dev-url", dev]);
+        let out = text(&o);
+        ensure(o.status.success(), out.clone())?;
+        for said in [
+            "Found public.flyway_schema_history (Flyway): 3 migration(s) applied, the latest 10.",
+            "Found public.schema_versions (a hand-written runner): 1 migration(s) applied, the latest 1.",
+            "Recorded 1 migration(s), up to 001_",
+        ] {
+            ensure(out.contains(said), format!("baseline lacks {said:?}:\n{out}"))?;
+        }
+        let o = bin(d, &["apply", "--database-url", &db.url]);
+        ensure(o.status.success() && text(&o).contains("Applied 002_"), text(&o))?;
+        let rows: i64 = db.client.query_one("SELECT count(*) FROM contacts", &[]).await?.get(0);
+        ensure(rows == 1, "the baseline ran something")?;
+        let o = bin(d, &["baseline", "--database-url", &db.url, "--dev-url", dev]);
+        ensure(!o.status.success() && text(&o).contains("already records migrations"), text(&o))?;
+        server.drop_database(db).await;
+        Ok(())
+    })
+}
+
+/// `history_table = "schemadiff.migrations"`: the history is kept there, public holds
+/// nothing of schemadiff's, and plan, status and drift do not see it as a change.
+fn history_elsewhere(server: &TestServer) -> Result<(), Failed> {
+    block_on(async {
+        let work = Workdir::new();
+        let d = work.path();
+        let dev = server.admin_url();
+        std::fs::write(d.join("schemadiff.toml"), "history_table = \"schemadiff.migrations\"\n")?;
+        planned(&work, server, &[V1])?;
+        let db = server.fresh_database("history_elsewhere").await;
+        let o = bin(d, &["apply", "--database-url", &db.url]);
+        ensure(o.status.success(), text(&o))?;
+        let (public, ours): (bool, i64) = {
+            let r = db
+                .client
+                .query_one(
+                    "SELECT to_regclass('public.schemadiff_migrations') IS NOT NULL, \
+                     (SELECT count(*) FROM schemadiff.migrations WHERE status = 'applied')",
+                    &[],
+                )
+                .await?;
+            (r.get(0), r.get(1))
+        };
+        ensure(!public && ours == 1, format!("public table: {public}, rows in ours: {ours}"))?;
+        work.write_schema("schema.sql", V2);
+        let o = bin(d, &["plan", "--database-url", &db.url, "--dev-url", dev, "--dry-run"]);
+        ensure(o.status.success() && !text(&o).contains("migrations"), text(&o))?;
+        let o = bin(d, &["status", "--database-url", &db.url, "--dev-url", dev]);
+        ensure(o.status.success() && text(&o).contains("No drift"), text(&o))?;
+        std::fs::write(d.join("schemadiff.toml"), "history_table = \"no such; table\"\n")?;
+        let o = bin(d, &["status", "--database-url", &db.url]);
+        ensure(!o.status.success() && text(&o).contains("is not a table name"), text(&o))?;
         server.drop_database(db).await;
         Ok(())
     })

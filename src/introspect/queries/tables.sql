@@ -1,5 +1,5 @@
 -- Ordinary and partitioned tables and partitions in user schemas ($1), but the history
--- table ($2), with their parents: the partitioned table and bound of a partition, the
+-- table ($2, or one marked so), with their parents: the partitioned table and bound of a partition, the
 -- tables a table INHERITS from.
 SELECT n.nspname, c.relname, obj_description(c.oid, 'pg_class') AS comment, c.oid, c.reltype,
        c.relrowsecurity, c.relforcerowsecurity, c.relpersistence = 'u' AS unlogged,
@@ -23,6 +23,8 @@ JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p')
   AND c.relnamespace = ANY($1::oid[])
   AND c.oid IS DISTINCT FROM to_regclass($2)
+  -- A history table kept elsewhere (`history_table`) is marked by its comment.
+  AND coalesce(obj_description(c.oid, 'pg_class'), '') NOT LIKE 'schemadiff: migration history%'
   AND NOT EXISTS (SELECT 1 FROM pg_depend d
                   WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
 ORDER BY 1, 2
