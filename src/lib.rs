@@ -33,6 +33,28 @@ use migrations::Migration;
 use plan::{HazardCode, Plan};
 use shadow::Shadow;
 
+/// Applies every pending migration at an application's start-up: the same checks and
+/// history as `schemadiff apply`, waiting (up to 5 minutes) while another replica's run holds
+/// the lock, and stopping before a rename's contract as the CLI does without `--contract`.
+///
+/// ```no_run
+/// # async fn start(client: tokio_postgres::Client) -> schemadiff::Result<()> {
+/// static MIGRATIONS: include_dir::Dir = include_dir::include_dir!("$CARGO_MANIFEST_DIR/generated");
+/// let report = schemadiff::apply(&client, schemadiff::migrations::Source::Embedded(&MIGRATIONS)).await?;
+/// for (id, ms) in &report.done {
+///     println!("applied {id} in {ms} ms");
+/// }
+/// # Ok(()) }
+/// ```
+pub async fn apply(
+    client: &tokio_postgres::Client,
+    source: migrations::Source<'_>,
+) -> Result<apply::RunReport> {
+    let all = source.load()?;
+    let contracts = apply::Contracts { run: false, after: None, dry_run: false };
+    apply::apply_with(&apply::Session::new(client), &all, &contracts).await
+}
+
 /// What `plan` is asked to do.
 #[derive(Debug, Clone)]
 pub struct PlanRequest {

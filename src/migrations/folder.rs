@@ -5,13 +5,23 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use super::{Migration, SUM_FILE, read_dir, verify_sum};
+use super::{Migration, SUM_FILE, read_dir, verify_sum_text};
 use crate::error::{Error, Result};
 
 /// Reads the folder and refuses what `apply`, `plan` and `check` must not run on: every
 /// number once, no gap, each up file with its down file, and `schemadiff.sum` agreeing.
 pub fn read_checked(dir: &Path) -> Result<Vec<Migration>> {
     let all = read_dir(dir)?;
+    let sum_path = dir.join(SUM_FILE);
+    let sum = match sum_path.exists() {
+        true => Some(std::fs::read_to_string(&sum_path).map_err(Error::io(&sum_path))?),
+        false => None,
+    };
+    checked(dir, all, sum.as_deref())
+}
+
+/// `read_checked` of migrations already read, with the text of their `schemadiff.sum`.
+pub fn checked(dir: &Path, all: Vec<Migration>, sum: Option<&str>) -> Result<Vec<Migration>> {
     for pair in all.windows(2) {
         if pair[1].version != pair[0].version + 1 {
             let missing = pair[0].version + 1;
@@ -35,7 +45,7 @@ pub fn read_checked(dir: &Path) -> Result<Vec<Migration>> {
             dir.join(format!("{}.down.sql", m.id())).display()
         )));
     }
-    verify_sum(dir, &all)?;
+    verify_sum_text(dir, sum, &all)?;
     Ok(all)
 }
 

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 mod folder;
 mod naming;
-pub use folder::{read_checked, rebase_files};
+pub use folder::{checked, read_checked, rebase_files};
 pub use naming::describe;
 
 use crate::error::{Error, Result};
@@ -52,19 +52,71 @@ pub fn sha256(text: &str) -> String {
     hex::encode(Sha256::digest(text.replace("\r\n", "\n").as_bytes()))
 }
 
+/// Where a program's migrations come from: a directory read at run time, or the files of
+/// one embedded at compile time with `include_dir::include_dir!`.
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    Dir(&'a Path),
+    Embedded(&'a include_dir::Dir<'a>),
+}
+
+impl Source<'_> {
+    /// The migrations, refused as `apply` refuses a folder with a mistake in it.
+    pub fn load(&self) -> Result<Vec<Migration>> {
+        match self {
+            Source::Dir(dir) => read_checked(dir),
+            Source::Embedded(embedded) => {
+                let shown = Path::new("(embedded)");
+                let named = |name: &str| {
+                    embedded
+                        .files()
+                        .find(|f| f.path().file_name().and_then(|n| n.to_str()) == Some(name))
+                };
+                let text = |name: &str| match named(name).map(|f| f.contents_utf8()) {
+                    Some(Some(text)) => Ok(text.to_string()),
+                    Some(None) => {
+                        Err(Error::Migrations(format!("{name}: embedded, but not UTF-8 text")))
+                    }
+                    None => Err(Error::Migrations(format!("{name}: not embedded"))),
+                };
+                let names: Vec<String> = (embedded.files())
+                    .filter_map(|f| f.path().file_name()?.to_str().map(str::to_string))
+                    .collect();
+                let all = from_files(shown, &names, |path| text(&file_name(path)))?;
+                let sum = named(SUM_FILE).map(|_| text(SUM_FILE)).transpose()?;
+                checked(shown, all, sum.as_deref())
+            }
+        }
+    }
+}
+
 /// Reads every migration in `dir` (none when it does not exist), in version order.
 pub fn read_dir(dir: &Path) -> Result<Vec<Migration>> {
     if !dir.exists() {
         return Ok(Vec::new());
     }
-    let mut ups: BTreeMap<u32, (String, PathBuf)> = BTreeMap::new();
-    let mut downs: BTreeMap<u32, PathBuf> = BTreeMap::new();
+    let mut names = Vec::new();
     let entries = std::fs::read_dir(dir).map_err(Error::io(dir))?;
     for entry in entries {
         let path = entry.map_err(Error::io(dir))?.path();
-        let Some(file) = path.file_name().and_then(|f| f.to_str()).map(str::to_string) else {
-            continue;
-        };
+        if let Some(file) = path.file_name().and_then(|f| f.to_str()) {
+            names.push(file.to_string());
+        }
+    }
+    from_files(dir, &names, |path| std::fs::read_to_string(path).map_err(Error::io(path)))
+}
+
+/// The migrations among the files `names` of `dir`, each read with `read`: the files of a
+/// directory, or those embedded in a program.
+pub fn from_files(
+    dir: &Path,
+    names: &[String],
+    read: impl Fn(&Path) -> Result<String>,
+) -> Result<Vec<Migration>> {
+    let mut ups: BTreeMap<u32, (String, PathBuf)> = BTreeMap::new();
+    let mut downs: BTreeMap<u32, PathBuf> = BTreeMap::new();
+    for file in names {
+        let path = dir.join(file);
         if file == SUM_FILE || file.starts_with('.') {
             continue;
         }
@@ -104,7 +156,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<Migration>> {
     }
     let mut out = Vec::new();
     for (version, (name, up_path)) in ups {
-        let up_sql = std::fs::read_to_string(&up_path).map_err(Error::io(&up_path))?;
+        let up_sql = read(&up_path)?;
         let down_path = downs.remove(&version);
         if let Some(down) = &down_path {
             let stem = |p: &Path, suffix: &str| file_name(p).trim_end_matches(suffix).to_string();
@@ -117,7 +169,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<Migration>> {
             }
         }
         let down_sql = match &down_path {
-            Some(p) => Some(std::fs::read_to_string(p).map_err(Error::io(p))?),
+            Some(p) => Some(read(p)?),
             None => None,
         };
         out.push(Migration { version, name, up_path, up_sql, down_path, down_sql });
@@ -147,7 +199,17 @@ fn file_name(p: &Path) -> String {
 /// Checks `schemadiff.sum` against the files; the error names each file that differs.
 pub fn verify_sum(dir: &Path, migrations: &[Migration]) -> Result<()> {
     let sum_path = dir.join(SUM_FILE);
-    if !sum_path.exists() {
+    let recorded = match sum_path.exists() {
+        true => Some(std::fs::read_to_string(&sum_path).map_err(Error::io(&sum_path))?),
+        false => None,
+    };
+    verify_sum_text(dir, recorded.as_deref(), migrations)
+}
+
+/// Checks the text of `dir`'s `schemadiff.sum` (None: there is none) against the files.
+pub fn verify_sum_text(dir: &Path, recorded: Option<&str>, migrations: &[Migration]) -> Result<()> {
+    let sum_path = dir.join(SUM_FILE);
+    let Some(recorded) = recorded else {
         if migrations.is_empty() {
             return Ok(());
         }
@@ -156,9 +218,8 @@ pub fn verify_sum(dir: &Path, migrations: &[Migration]) -> Result<()> {
              restore it from version control",
             sum_path.display()
         )));
-    }
-    let recorded = std::fs::read_to_string(&sum_path).map_err(Error::io(&sum_path))?;
-    folder::refuse_conflict_markers(&sum_path, &recorded)?;
+    };
+    folder::refuse_conflict_markers(&sum_path, recorded)?;
     let recorded = recorded.replace("\r\n", "\n");
     let expected = sum_text(migrations);
     if recorded == expected {

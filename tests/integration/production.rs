@@ -17,6 +17,7 @@ pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
         ("a_lock_timeout_is_retried_then_names_the_lock_and_its_holder", lock_timeout_retried),
         ("a_run_killed_at_each_part_resumes_where_it_stopped", killed_at_each_part),
         ("ctrl_c_cancels_on_the_server_and_says_what_committed", ctrl_c_cancels),
+        ("an_application_applies_embedded_or_directory_migrations_at_start_up", library_apply),
     ];
     cases
         .into_iter()
@@ -351,6 +352,53 @@ fn ctrl_c_cancels(server: &TestServer) -> Result<(), Failed> {
             .collect();
         ensure(rows == [1, 2], format!("log {rows:?}: each part once"))?;
         drop(holder);
+        server.drop_database(db).await;
+        Ok(())
+    })
+}
+
+/// The repository's own example, embedded in this test binary at compile time.
+static EXAMPLE: include_dir::Dir = include_dir::include_dir!("$CARGO_MANIFEST_DIR/generated");
+
+/// `schemadiff::apply` as an application calls it at start-up: embedded migrations run up
+/// to the rename's contract, a second start finds nothing, and a directory works alike.
+fn library_apply(server: &TestServer) -> Result<(), Failed> {
+    use schemadiff::migrations::Source;
+    block_on(async {
+        let db = server.fresh_database("library").await;
+        let report = schemadiff::apply(&db.client, Source::Embedded(&EXAMPLE)).await?;
+        let done: Vec<&str> = report.done.iter().map(|(id, _)| &id[..3]).collect();
+        ensure(done == ["001", "002", "003", "004"], format!("{:?}", report.done))?;
+        ensure(
+            report.waiting.as_deref().is_some_and(|w| w.starts_with("005_contract")),
+            format!("{:?}", report.waiting),
+        )?;
+        let again = schemadiff::apply(&db.client, Source::Embedded(&EXAMPLE)).await?;
+        ensure(again.done.is_empty(), format!("{:?}", again.done))?;
+        let applied: i64 = db
+            .client
+            .query_one(
+                "SELECT count(*) FROM public.schemadiff_migrations WHERE status = 'applied'",
+                &[],
+            )
+            .await?
+            .get(0);
+        ensure(applied == 4, format!("{applied} applied"))?;
+        server.drop_database(db).await;
+
+        let db = server.fresh_database("library_dir").await;
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("generated");
+        let report = schemadiff::apply(&db.client, Source::Dir(&dir)).await?;
+        ensure(report.done.len() == 4, format!("{:?}", report.done))?;
+        // A folder with a mistake is refused before anything runs.
+        let work = Workdir::new();
+        write_migrations(&work, &[("001_a", "CREATE TABLE a ();\n", "DROP TABLE a;\n")]);
+        std::fs::remove_file(work.migrations_dir().join("001_a.down.sql"))?;
+        let refused = schemadiff::apply(&db.client, Source::Dir(&work.migrations_dir())).await;
+        ensure(
+            refused.as_ref().is_err_and(|e| e.to_string().contains("001_a.down.sql is missing")),
+            format!("{refused:?}"),
+        )?;
         server.drop_database(db).await;
         Ok(())
     })
