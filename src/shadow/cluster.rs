@@ -29,25 +29,18 @@ impl EphemeralCluster {
                     .into(),
             )
         })?;
+        let run_as = server_user()?;
+        super::leftovers::remove_dead_clusters(&bindir, run_as);
         let dir = tempfile::Builder::new()
             .prefix("schemadiff-pg-")
             .tempdir()
             .map_err(|e| Error::Shadow(format!("cannot make a temp dir: {e}")))?;
-        let run_as = if nix::unistd::geteuid().is_root() {
-            let user =
-                nix::unistd::User::from_name("postgres").ok().flatten().ok_or_else(|| {
-                    Error::Shadow(
-                        "running as root, and PostgreSQL refuses to run as root, but there is no \
-                         `postgres` user to run it as; create one or pass --dev-url"
-                            .into(),
-                    )
-                })?;
-            std::os::unix::fs::chown(dir.path(), Some(user.uid.as_raw()), Some(user.gid.as_raw()))
+        super::leftovers::mark(dir.path())
+            .map_err(|e| Error::Shadow(format!("cannot write in {}: {e}", dir.path().display())))?;
+        if let Some((uid, gid)) = run_as {
+            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid))
                 .map_err(|e| Error::Shadow(format!("cannot hand the temp dir to postgres: {e}")))?;
-            Some((user.uid.as_raw(), user.gid.as_raw()))
-        } else {
-            None
-        };
+        }
         let cluster = EphemeralCluster { dir, bindir, run_as };
         let data = cluster.data_dir();
         cluster.run(
@@ -146,6 +139,21 @@ impl Drop for EphemeralCluster {
             ],
         );
     }
+}
+
+/// The user the server runs as: `postgres` when we are root (PostgreSQL refuses root).
+fn server_user() -> Result<Option<(u32, u32)>> {
+    if !nix::unistd::geteuid().is_root() {
+        return Ok(None);
+    }
+    let user = nix::unistd::User::from_name("postgres").ok().flatten().ok_or_else(|| {
+        Error::Shadow(
+            "running as root, and PostgreSQL refuses to run as root, but there is no \
+             `postgres` user to run it as; create one or pass --dev-url"
+                .into(),
+        )
+    })?;
+    Ok(Some((user.uid.as_raw(), user.gid.as_raw())))
 }
 
 /// The directory holding initdb and pg_ctl: pg_config's, the newest Debian one, or PATH's.

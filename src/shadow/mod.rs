@@ -2,6 +2,7 @@
 //! cluster that schemadiff starts and removes itself.
 
 mod cluster;
+mod leftovers;
 
 pub use cluster::{EphemeralCluster, find_bindir};
 
@@ -21,6 +22,9 @@ pub enum Shadow {
 }
 
 static SCRATCH_COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether this process has removed what dead runs left on the dev server.
+static DEV_SERVER_SWEPT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// A database created for one purpose and dropped by `Shadow::drop_database`.
 pub struct ScratchDatabase {
@@ -88,6 +92,9 @@ impl Shadow {
         let n = SCRATCH_COUNTER.fetch_add(1, Ordering::Relaxed);
         let name = format!("schemadiff_{purpose}_{}_{n}", std::process::id());
         let admin = self.admin_client().await?;
+        if matches!(self, Shadow::Dev { .. }) && !DEV_SERVER_SWEPT.swap(true, Ordering::Relaxed) {
+            leftovers::drop_dead_scratch(&admin).await;
+        }
         admin
             .batch_execute(&format!("CREATE DATABASE \"{name}\" TEMPLATE template0"))
             .await

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use libtest_mimic::{Failed, Trial};
 use schemadiff::{introspect, migrations};
 
-use crate::support::{TestServer, Workdir, bin, block_on, ensure, text};
+use crate::support::{
+    BIN_DEADLINE, TestServer, Workdir, bin, block_on, ensure, output_within, text,
+};
 
 type TestFn = fn(&TestServer) -> Result<(), Failed>;
 
@@ -36,6 +38,7 @@ pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
         ("plan_with_no_database_at_all_uses_an_ephemeral_cluster", ephemeral_default),
         ("ephemeral_cluster_is_removed_when_dropped", ephemeral_cluster_removed),
         ("ctrl_c_stops_and_removes_the_ephemeral_cluster", ctrl_c_cleans_up),
+        ("what_a_killed_run_left_is_removed_by_the_next_run", killed_run_leftovers),
         ("dry_run_verifies_and_writes_nothing", dry_run),
         (
             "apply_and_down_dry_runs_print_the_sql_and_after_a_failure_down_says_what_it_reverts",
@@ -1152,6 +1155,106 @@ fn status_and_drift(server: &TestServer) -> Result<(), Failed> {
             out.clone(),
         )?;
         server.drop_database(db).await;
+        Ok(())
+    })
+}
+
+/// `kill -9` of `plan` leaves its cluster running in its temp directory, and a dev server's
+/// scratch databases of a dead run stay; the next run removes both, and nothing a live run
+/// owns.
+fn killed_run_leftovers(server: &TestServer) -> Result<(), Failed> {
+    use std::os::unix::fs::PermissionsExt;
+    block_on(async {
+        let work = Workdir::new();
+        // The shadow sleeps while it loads this, so the run can be killed with its cluster up.
+        work.write_schema("contacts.sql", &format!("{CONTACTS_V1}SELECT pg_sleep(30);\n"));
+        let tmp = tempfile::tempdir()?;
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755))?;
+        let plan = || {
+            let mut command = Command::new(env!("CARGO_BIN_EXE_schemadiff"));
+            command
+                .args(["plan"])
+                .current_dir(work.path())
+                .env("TMPDIR", tmp.path())
+                .env_remove("DATABASE_URL")
+                .env_remove("SCHEMADIFF_DEV_URL");
+            command
+        };
+        let mut child = plan()
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()?;
+        // The server's pid file, once it accepts connections (initdb's single-user runs
+        // write one too, with a negative pid).
+        let postmaster = |dir: &Path| {
+            std::fs::read_to_string(dir.join("data/postmaster.pid"))
+                .ok()
+                .filter(|text| text.contains("ready") && !text.starts_with('-'))
+        };
+        let started = std::time::Instant::now();
+        let cluster = loop {
+            let found = std::fs::read_dir(tmp.path())?
+                .flatten()
+                .map(|e| e.path())
+                .find(|p| postmaster(p).is_some());
+            if let Some(dir) = found {
+                break dir;
+            }
+            ensure(started.elapsed().as_secs() < 60, "the run never started its cluster")?;
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        let server_pid: i32 =
+            postmaster(&cluster).unwrap().lines().next().unwrap().trim().parse()?;
+        child.kill()?;
+        child.wait()?;
+        let running =
+            |pid: i32| nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok();
+        ensure(
+            running(server_pid) && cluster.exists(),
+            format!(
+                "kill -9 should leave the cluster (the case this cleans): {} {server_pid} {}",
+                cluster.display(),
+                running(server_pid)
+            ),
+        )?;
+
+        // A dead run's scratch database on the dev server, and one of a live run (this one).
+        let dead = {
+            let mut gone = Command::new("true").spawn()?;
+            gone.wait()?;
+            gone.id()
+        };
+        let admin = schemadiff::connect::connect_url(server.admin_url()).await?;
+        let (dead_db, live_db) = (
+            format!("schemadiff_desired_{dead}_0"),
+            format!("schemadiff_desired_{}_999", std::process::id()),
+        );
+        for db in [&dead_db, &live_db] {
+            admin.batch_execute(&format!("CREATE DATABASE {db}")).await?;
+        }
+
+        work.write_schema("contacts.sql", CONTACTS_V1);
+        let o = output_within(plan(), BIN_DEADLINE);
+        ensure(o.status.success(), text(&o))?;
+        let o = bin(work.path(), &["check", "--dev-url", server.admin_url()]);
+        ensure(o.status.success(), text(&o))?;
+        ensure(!cluster.exists(), format!("{} is left", cluster.display()))?;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while running(server_pid) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        ensure(!running(server_pid), "the dead run's server still runs")?;
+        let left: Vec<String> = (admin
+            .query(
+                "SELECT datname FROM pg_database WHERE datname IN ($1, $2)",
+                &[&dead_db, &live_db],
+            )
+            .await?)
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        ensure(left == [live_db.clone()], format!("scratch databases left: {left:?}"))?;
+        admin.batch_execute(&format!("DROP DATABASE {live_db}")).await?;
         Ok(())
     })
 }
