@@ -9,12 +9,19 @@ use clap::{Args, Parser, Subcommand};
 use schemadiff::config::{Config, Flags};
 use schemadiff::plan::HazardCode;
 use schemadiff::{Error, PlanRequest, apply, migrations};
+use serde_json::json;
+
+mod out;
+use out::{Format, Out};
 
 #[derive(Parser)]
 #[command(name = "schemadiff", version, about = "Declarative schema migrations for PostgreSQL")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// `json` prints one JSON document on standard output with what the text says.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    format: Format,
 }
 
 #[derive(Args, Clone)]
@@ -118,6 +125,20 @@ enum Command {
     },
 }
 
+impl Command {
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Plan { .. } => "plan",
+            Command::Apply { .. } => "apply",
+            Command::Down { .. } => "down",
+            Command::Rebase { .. } => "rebase",
+            Command::Baseline { .. } => "baseline",
+            Command::Status { .. } => "status",
+            Command::Check { .. } => "check",
+        }
+    }
+}
+
 fn config(common: Common) -> Result<Config, Error> {
     let flags = Flags {
         database_url: common.database_url,
@@ -142,51 +163,54 @@ async fn main() -> ExitCode {
         eprintln!("error: cannot install signal handlers");
         return ExitCode::FAILURE;
     };
-    let run = run(cli.command);
-    tokio::pin!(run);
-    let signalled = tokio::select! {
-        biased;
-        _ = interrupt.recv() => ("interrupted", 130),
-        _ = terminate.recv() => ("terminated", 143),
-        r = &mut run => return exit(r),
-    };
-    let (what, code) = signalled;
-    eprintln!("{what}: cancelling what runs on the server; the run stops at its next statement");
-    schemadiff::interrupt::request().await;
-    let stopped = tokio::select! {
-        r = &mut run => Some(r),
-        _ = interrupt.recv() => None,
-        _ = terminate.recv() => None,
-        _ = tokio::time::sleep(std::time::Duration::from_secs(30)) => None,
-    };
-    match stopped {
-        Some(Ok(())) => eprintln!("{what}: the run had finished"),
-        Some(Err(e)) => {
-            eprintln!("error: {e}");
-            eprintln!(
-                "{what}: nothing of it runs on the server now; what it was running was rolled back, \
-                 and what was committed is recorded (a plan writes nothing it did not verify)"
-            );
+    let mut out = Out::new(cli.format, cli.command.name());
+    let (result, signalled) = {
+        let run = run(cli.command, &mut out);
+        tokio::pin!(run);
+        let signalled = tokio::select! {
+            biased;
+            _ = interrupt.recv() => Err(("interrupted", 130u8)),
+            _ = terminate.recv() => Err(("terminated", 143u8)),
+            r = &mut run => Ok(r),
+        };
+        match signalled {
+            Ok(r) => (r, None),
+            Err((what, code)) => {
+                eprintln!(
+                    "{what}: cancelling what runs on the server; the run stops at its next statement"
+                );
+                schemadiff::interrupt::request().await;
+                let stopped = tokio::select! {
+                    r = &mut run => Some(r),
+                    _ = interrupt.recv() => None,
+                    _ = terminate.recv() => None,
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(30)) => None,
+                };
+                match stopped {
+                    Some(Ok(())) => eprintln!("{what}: the run had finished"),
+                    Some(Err(_)) => eprintln!(
+                        "{what}: nothing of it runs on the server now; what it was running was rolled back, \
+                         and what was committed is recorded (a plan writes nothing it did not verify)"
+                    ),
+                    None => eprintln!("{what}: exiting without waiting for the run to stop"),
+                }
+                (stopped.unwrap_or(Ok(())), Some((what, code)))
+            }
         }
-        None => eprintln!("{what}: exiting without waiting for the run to stop"),
-    }
+    };
+    let code = match (&result, signalled) {
+        (_, Some((_, code))) => code,
+        (Ok(()), None) => 0,
+        (Err(e), None) => e.exit_code() as u8,
+    };
+    out.finish(result.as_ref().err().map(|e| (e, code)), signalled.map(|(what, _)| what));
     ExitCode::from(code)
-}
-
-fn exit(result: Result<(), Error>) -> ExitCode {
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(e.exit_code() as u8)
-        }
-    }
 }
 
 /// The hazard codes asked for. An unknown code allows nothing, so the plan still stops at
 /// the hazard it meant; a warning names it (a tool that copies every code-like word of a
 /// refusal, SQL included, may pass one).
-fn allowed_hazards(codes: &[String]) -> BTreeSet<HazardCode> {
+fn allowed_hazards(codes: &[String], out: &mut Out) -> BTreeSet<HazardCode> {
     let mut allowed = BTreeSet::new();
     for code in codes {
         match HazardCode::parse(code) {
@@ -195,10 +219,10 @@ fn allowed_hazards(codes: &[String]) -> BTreeSet<HazardCode> {
             }
             None => {
                 let known: Vec<&str> = HazardCode::ALL.iter().map(|h| h.as_str()).collect();
-                eprintln!(
-                    "warning: unknown hazard code {code:?} allows nothing; known codes: {}",
+                out.warn(format!(
+                    "unknown hazard code {code:?} allows nothing; known codes: {}",
                     known.join(", ")
-                );
+                ));
             }
         }
     }
@@ -206,45 +230,123 @@ fn allowed_hazards(codes: &[String]) -> BTreeSet<HazardCode> {
 }
 
 /// What a plan did, as a reviewer reads it: each step with its hazards, then the files.
-fn print_plan(req: &PlanRequest, outcome: &schemadiff::PlanOutcome) {
+fn print_plan(req: &PlanRequest, outcome: &schemadiff::PlanOutcome, out: &mut Out) {
     for note in &outcome.notes {
-        eprintln!("note: {note}");
+        out.note(note);
     }
+    out.set(
+        "migrations",
+        json!(outcome.migrations.iter().map(|m| plan_json(m, req)).collect::<Vec<_>>()),
+    );
+    out.set("dry_run", json!(req.dry_run));
     if outcome.is_empty() {
-        println!("No changes: the schema matches {}.", req.config.schema_dir.display());
+        out.say(format!("No changes: the schema matches {}.", req.config.schema_dir.display()));
         return;
     }
     for m in &outcome.migrations {
         let kind = if m.contract { ", the contract: apply --contract runs it" } else { "" };
-        println!("Plan {} ({} steps{kind}):", m.id, m.up.steps.len());
+        out.say(format!("Plan {} ({} steps{kind}):", m.id, m.up.steps.len()));
         for step in &m.up.steps {
             for h in &step.hazards {
-                println!("  -- hazard {}: {}", h.code, h.reason);
+                out.say(format!("  -- hazard {}: {}", h.code, h.reason));
             }
             if let Some(lock) =
                 schemadiff::plan::lock_of(&step.change).filter(|_| !step.hazards.is_empty())
             {
-                println!("  -- takes {lock}");
+                out.say(format!("  -- takes {lock}"));
             }
             for stmt in schemadiff::render::step_sql(step) {
-                println!("  {}", stmt.replace('\n', "\n  "));
+                out.say(format!("  {}", stmt.replace('\n', "\n  ")));
             }
         }
     }
-    println!(
-        "Verified in a shadow database: up reaches the schema, down returns to the current state."
+    out.say(
+        "Verified in a shadow database: up reaches the schema, down returns to the current state.",
     );
     if req.dry_run {
-        println!("Dry run: nothing written.");
+        out.say("Dry run: nothing written.");
         return;
     }
     for m in outcome.migrations.iter().filter_map(|m| m.written.as_ref()) {
-        println!("Wrote {}", m.up_path.display());
+        out.say(format!("Wrote {}", m.up_path.display()));
         if let Some(d) = &m.down_path {
-            println!("Wrote {}", d.display());
+            out.say(format!("Wrote {}", d.display()));
         }
     }
-    println!("Updated {}", req.config.migrations_dir.join(migrations::SUM_FILE).display());
+    out.say(format!("Updated {}", req.config.migrations_dir.join(migrations::SUM_FILE).display()));
+}
+
+/// Migrations run, with their milliseconds, for `--format json`.
+fn run_json(done: &[(String, i64)]) -> serde_json::Value {
+    json!(done.iter().map(|(id, ms)| json!({"id": id, "ms": ms})).collect::<Vec<_>>())
+}
+
+/// What a dry run would run, for `--format json`.
+fn would_json(would_run: &[(String, String)]) -> serde_json::Value {
+    json!(would_run.iter().map(|(id, sql)| json!({"id": id, "sql": sql})).collect::<Vec<_>>())
+}
+
+/// One planned migration for `--format json`: its steps with their SQL, hazards and locks,
+/// and the files written.
+fn plan_json(m: &schemadiff::PlannedMigration, req: &PlanRequest) -> serde_json::Value {
+    let steps: Vec<_> = (m.up.steps.iter())
+        .map(|step| {
+            json!({
+                "sql": schemadiff::render::step_sql(step),
+                "hazards": step.hazards.iter().map(|h| json!({"code": h.code.to_string(), "reason": h.reason})).collect::<Vec<_>>(),
+                "lock": schemadiff::plan::lock_of(&step.change).map(|l| l.to_string()),
+            })
+        })
+        .collect();
+    let written = m.written.as_ref().filter(|_| !req.dry_run);
+    json!({
+        "id": m.id,
+        "contract": m.contract,
+        "steps": steps,
+        "up_sql": m.up_sql,
+        "down_sql": m.down_sql,
+        "up_path": written.map(|w| w.up_path.display().to_string()),
+        "down_path": written.and_then(|w| w.down_path.as_ref()).map(|p| p.display().to_string()),
+    })
+}
+
+/// A spinner on standard error while `apply` or `down` runs, naming the migration and its
+/// committed parts; nothing when the output is JSON or not a terminal.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    verb: &'static str,
+    current: std::sync::Mutex<String>,
+}
+
+impl Progress {
+    fn new(out: &Out, verb: &'static str) -> Progress {
+        let bar = out.progress().then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        Progress { bar, verb, current: std::sync::Mutex::new(String::new()) }
+    }
+
+    fn tell(&self, event: apply::Event<'_>) {
+        let Some(bar) = &self.bar else { return };
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        match event {
+            apply::Event::Started(id) => {
+                *current = id.to_string();
+                bar.set_message(format!("{} {id}", self.verb));
+            }
+            apply::Event::Part { done, total } => bar
+                .set_message(format!("{} {current}: {done} of {total} parts committed", self.verb)),
+            apply::Event::Finished(_) => bar.set_message(String::new()),
+        }
+    }
+
+    fn done(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 /// The sessions `apply` and `down` run through: the migration, one that holds the lock and
@@ -262,33 +364,35 @@ fn run_session<'a>(
         waits: cfg.waits.clone(),
         on_wait: Some(|message| eprintln!("{message}")),
         history: cfg.history_table.clone(),
+        on_event: None,
     }
 }
 
-async fn run(command: Command) -> Result<(), Error> {
+async fn run(command: Command, out: &mut Out) -> Result<(), Error> {
     match command {
         Command::Plan { common, name, allow_hazards, dry_run } => {
-            let allow_hazards = allowed_hazards(&allow_hazards);
+            let allow_hazards = allowed_hazards(&allow_hazards, out);
             let req = PlanRequest { config: config(common)?, name, allow_hazards, dry_run };
             let outcome = schemadiff::plan(&req).await?;
-            print_plan(&req, &outcome);
+            print_plan(&req, &outcome, out);
             Ok(())
         }
         Command::Rebase { common, onto, allow_hazards, dry_run } => {
-            let allow_hazards = allowed_hazards(&allow_hazards);
+            let allow_hazards = allowed_hazards(&allow_hazards, out);
             let req = PlanRequest { config: config(common)?, name: None, allow_hazards, dry_run };
             let (moved, outcome) = schemadiff::rebase(&req, &onto).await?;
-            println!(
+            out.set("taken_out", json!(moved));
+            out.say(format!(
                 "{} {} (not on {onto}); planning again after the migrations from {onto}.",
                 if dry_run { "Would take out" } else { "Took out" },
                 moved.join(", ")
-            );
-            print_plan(&req, &outcome);
+            ));
+            print_plan(&req, &outcome, out);
             if !dry_run {
-                println!(
+                out.say(format!(
                     "Next: `git add {}` and commit the merge.",
                     req.config.migrations_dir.display()
-                );
+                ));
             }
             Ok(())
         }
@@ -300,28 +404,36 @@ async fn run(command: Command) -> Result<(), Error> {
                 apply::Contracts { run: contract, after: cfg.contract_after.clone(), dry_run };
             let (lock_session, watcher) =
                 (schemadiff::connect_target(&cfg).await?, schemadiff::connect_target(&cfg).await?);
-            let session = run_session(&cfg, &client, &lock_session, &watcher);
-            let report = apply::apply_with(&session, &all, &contracts).await?;
+            let mut session = run_session(&cfg, &client, &lock_session, &watcher);
+            let progress = Progress::new(out, "applying");
+            let tell = |event: apply::Event<'_>| progress.tell(event);
+            session.on_event = Some(&tell);
+            let report = apply::apply_with(&session, &all, &contracts).await;
+            progress.done();
+            let report = report?;
+            out.set("applied", run_json(&report.done));
+            out.set("would_run", would_json(&report.would_run));
+            out.set("waiting_contract", json!(report.waiting));
             for (id, sql) in &report.would_run {
-                println!("-- would apply {id}\n{sql}");
+                out.say(format!("-- would apply {id}\n{sql}"));
             }
             let nothing =
                 if dry_run { report.would_run.is_empty() } else { report.done.is_empty() };
             if nothing && report.waiting.is_none() {
-                println!("Nothing to apply: the database is up to date.");
+                out.say("Nothing to apply: the database is up to date.");
             }
             for (id, ms) in &report.done {
-                println!("Applied {id} ({ms} ms)");
+                out.say(format!("Applied {id} ({ms} ms)"));
             }
             if let Some(id) = &report.waiting {
-                println!(
+                out.say(format!(
                     "Waiting: {id} is a rename's contract; it drops what code from before the rename still uses. \
                      Once no such code runs, apply it with `schemadiff apply --contract`{}.",
                     match &cfg.contract_after {
                         Some(after) => format!(" (or it runs by itself {after} after its expand)"),
                         None => String::new(),
                     }
-                );
+                ));
             }
             Ok(())
         }
@@ -330,20 +442,27 @@ async fn run(command: Command) -> Result<(), Error> {
             let all = migrations::read_checked(&cfg.migrations_dir)?;
             let client = schemadiff::connect_target(&cfg).await?;
             let allow_deleting_data =
-                allowed_hazards(&allow_hazards).contains(&HazardCode::DeletesData);
+                allowed_hazards(&allow_hazards, out).contains(&HazardCode::DeletesData);
             let options = apply::DownOptions { dry_run, allow_deleting_data };
             let (lock_session, watcher) =
                 (schemadiff::connect_target(&cfg).await?, schemadiff::connect_target(&cfg).await?);
-            let session = run_session(&cfg, &client, &lock_session, &watcher);
-            let report = apply::down_with(&session, &all, count, &options).await?;
+            let mut session = run_session(&cfg, &client, &lock_session, &watcher);
+            let progress = Progress::new(out, "reverting");
+            let tell = |event: apply::Event<'_>| progress.tell(event);
+            session.on_event = Some(&tell);
+            let report = apply::down_with(&session, &all, count, &options).await;
+            progress.done();
+            let report = report?;
+            out.set("reverted", run_json(&report.done));
+            out.set("would_run", would_json(&report.would_run));
             for note in &report.notes {
-                eprintln!("note: {note}");
+                out.note(note);
             }
             for (id, sql) in &report.would_run {
-                println!("-- would revert {id}\n{sql}");
+                out.say(format!("-- would revert {id}\n{sql}"));
             }
             for (id, ms) in &report.done {
-                println!("Reverted {id} ({ms} ms)");
+                out.say(format!("Reverted {id} ({ms} ms)"));
             }
             Ok(())
         }
@@ -355,7 +474,7 @@ async fn run(command: Command) -> Result<(), Error> {
             let history = apply::history(&client, &cfg.history_table).await?;
             let states = apply::states(&all, &history);
             if states.is_empty() {
-                println!("No migrations in {}.", cfg.migrations_dir.display());
+                out.say(format!("No migrations in {}.", cfg.migrations_dir.display()));
             }
             let mut troubles = Vec::new();
             for (version, id, state) in &states {
@@ -391,7 +510,29 @@ async fn run(command: Command) -> Result<(), Error> {
                         format!("applied{when}, but the file is missing")
                     }
                 };
-                println!("{id}  {label}");
+                out.say(format!("{id}  {label}"));
+                let (state_name, error) = match state {
+                    apply::State::Pending => ("pending", None),
+                    apply::State::Applied => ("applied", None),
+                    apply::State::Failed(msg) => ("failed", Some(msg.clone())),
+                    apply::State::Partial(_) => ("partial", None),
+                    apply::State::RolledBack => ("rolled_back", None),
+                    apply::State::Modified => ("modified", None),
+                    apply::State::Missing => ("missing", None),
+                };
+                out.push(
+                    "migrations",
+                    json!({
+                        "version": version,
+                        "id": id,
+                        "state": state_name,
+                        "error": error,
+                        "parts_done": row.map(|h| h.groups_done),
+                        "applied_at": row.map(|h| h.applied_at.clone()),
+                        "execution_ms": row.map(|h| h.execution_ms),
+                        "rolled_back_at": row.and_then(|h| h.rolled_back_at.clone()),
+                    }),
+                );
             }
             if !no_drift {
                 let applied: Vec<migrations::Migration> = (all.iter())
@@ -409,24 +550,29 @@ async fn run(command: Command) -> Result<(), Error> {
                     )
                 });
                 if unsure {
-                    println!(
+                    out.say(
                         "Drift not checked: the applied migrations above are not all whole and present."
                     );
                 } else {
                     match schemadiff::drift(&cfg, &client, &applied, &[]).await {
                         Ok(None) => {
-                            println!("No drift: the database is what its applied migrations make.")
+                            out.set("drift", json!(null));
+                            out.say("No drift: the database is what its applied migrations make.")
                         }
                         Ok(Some(drift)) => {
+                            out.set("drift", json!({"facts": drift.facts.lines().map(str::trim).collect::<Vec<_>>(), "sql": drift.sql}));
                             troubles.push("the database drifted from its migrations".into());
-                            println!(
+                            out.say(format!(
                                 "DRIFT: the database differs from what its applied migrations make (changed by hand?):\n{}\
                                  To bring it back (or put the change in schema/ and plan it):\n  {}",
                                 drift.facts,
                                 drift.sql.join("\n  ")
-                            );
+                            ));
                         }
-                        Err(e) => println!("Drift not checked: {e}"),
+                        Err(e) => {
+                            out.set("drift_not_checked", json!(e.to_string()));
+                            out.say(format!("Drift not checked: {e}"))
+                        }
                     }
                 }
             }
@@ -456,21 +602,25 @@ async fn run(command: Command) -> Result<(), Error> {
             let client = schemadiff::connect_target(&cfg).await?;
             let tracking = apply::tracking_tables(&client).await?;
             for t in &tracking {
-                println!(
+                out.push(
+                    "tracking_tables",
+                    json!({"table": schemadiff::render::qualified(&t.table), "tool": t.tool, "applied": t.applied, "latest": t.latest}),
+                );
+                out.say(format!(
                     "Found {} ({}): {} migration(s) applied{}. Left as it is; drop it once {} no longer runs (a plan then proposes it).",
                     schemadiff::render::qualified(&t.table),
                     t.tool,
                     t.applied,
                     t.latest.as_ref().map(|v| format!(", the latest {v}")).unwrap_or_default(),
                     t.tool
-                );
+                ));
             }
             if !no_verify {
                 let theirs: Vec<_> = tracking.iter().map(|t| t.table.clone()).collect();
                 match schemadiff::drift(&cfg, &client, &chosen, &theirs).await? {
-                    None => {
-                        println!("Verified: the database is what the migrations up to {last} make.")
-                    }
+                    None => out.say(format!(
+                        "Verified: the database is what the migrations up to {last} make."
+                    )),
                     Some(drift) => {
                         return Err(Error::Migrations(format!(
                             "the database is not at {last}: it differs from what the migrations up to it make:\n{}\
@@ -485,22 +635,24 @@ async fn run(command: Command) -> Result<(), Error> {
                 (schemadiff::connect_target(&cfg).await?, schemadiff::connect_target(&cfg).await?);
             let session = run_session(&cfg, &client, &lock_session, &watcher);
             apply::baseline(&session, &chosen).await?;
-            println!(
+            out.set("recorded", json!(chosen.iter().map(|m| m.id()).collect::<Vec<_>>()));
+            out.say(format!(
                 "Recorded {} migration(s), up to {last}, as applied without running them; `schemadiff apply` runs what comes after.",
                 chosen.len()
-            );
+            ));
             Ok(())
         }
         Command::Check { common } => {
             let cfg = config(common)?;
             for note in schemadiff::check(&cfg).await? {
-                eprintln!("note: {note}");
+                out.note(note);
             }
-            println!(
+            out.set("in_sync", json!(true));
+            out.say(format!(
                 "{} is in sync with {}.",
                 cfg.migrations_dir.display(),
                 cfg.schema_dir.display()
-            );
+            ));
             Ok(())
         }
     }

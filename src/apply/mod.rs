@@ -16,7 +16,7 @@ use tokio_postgres::Client;
 
 pub use adopt::{TrackingTable, baseline, tracking_tables};
 pub use history::HistoryTable;
-pub use session::{Session, Waits};
+pub use session::{Event, Session, Waits};
 
 use crate::error::{Error, Result, describe_db_error};
 use crate::migrations::Migration;
@@ -294,6 +294,10 @@ async fn apply_locked(
             continue;
         }
         let started = Instant::now();
+        let id = m.id();
+        if let Some(tell) = session.on_event {
+            tell(Event::Started(&id));
+        }
         let (version, checksum) = (m.version as i32, m.checksum());
         let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
             [&version, &m.name, &checksum];
@@ -310,6 +314,9 @@ async fn apply_locked(
                     )
                     .await
                     .map_err(Error::db("recording the migration's duration"))?;
+                if let Some(tell) = session.on_event {
+                    tell(Event::Finished(&id));
+                }
                 report.done.push((m.id(), ms));
             }
             Err(e) => {
@@ -406,6 +413,9 @@ async fn down_checked(
         stop_if_interrupted(&report, m)?;
         let (Some(sql), Some(path)) = (&m.down_sql, &m.down_path) else { continue };
         let started = Instant::now();
+        if let Some(tell) = session.on_event {
+            tell(Event::Started(&m.id()));
+        }
         let version = m.version as i32;
         let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&version];
         let mut run = RunContext::of(session).await?;
@@ -466,6 +476,8 @@ pub struct RunContext<'a> {
     retry_delay: Duration,
     /// Where each committed part of a file is recorded.
     history: HistoryTable,
+    /// Told when a part commits.
+    on_event: Option<&'a (dyn Fn(Event<'_>) + Sync)>,
     /// Stop before a step marked `DELETES_DATA` when the data it deletes is there (`down`):
     /// data written after the transaction given, or any when none is.
     guard_data: Option<Option<i64>>,
@@ -487,6 +499,7 @@ impl<'a> RunContext<'a> {
             retries: session.waits.lock_retries,
             retry_delay: session.waits.retry_delay,
             history: session.history.clone(),
+            on_event: session.on_event,
             guard_data: None,
         })
     }
@@ -642,6 +655,9 @@ pub async fn run_file(
                 if ends_group {
                     attempt = 0;
                     committed = group_of[i].map_or(committed, |g| g + 1);
+                    if let Some(tell) = run.on_event.filter(|_| total > 1) {
+                        tell(Event::Part { done: committed, total });
+                    }
                 }
                 i += 1;
             }

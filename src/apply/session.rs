@@ -54,6 +54,19 @@ pub struct Session<'a> {
     pub on_wait: Option<fn(&str)>,
     /// Where the run records what it did.
     pub history: super::HistoryTable,
+    /// Told as the run goes: for a progress bar.
+    pub on_event: Option<&'a (dyn Fn(Event<'_>) + Sync)>,
+}
+
+/// How far a run has got.
+#[derive(Debug, Clone, Copy)]
+pub enum Event<'e> {
+    /// A migration starts (`apply`) or starts being reverted (`down`).
+    Started(&'e str),
+    /// Of a file that runs in parts, `done` of `total` have committed.
+    Part { done: usize, total: usize },
+    /// The migration is done.
+    Finished(&'e str),
 }
 
 impl<'a> Session<'a> {
@@ -66,6 +79,7 @@ impl<'a> Session<'a> {
             waits: Waits::default(),
             on_wait: None,
             history: super::HistoryTable::default(),
+            on_event: None,
         }
     }
 }

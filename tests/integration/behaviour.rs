@@ -46,6 +46,7 @@ pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
         ),
         ("down_stops_before_deleting_data_unless_allowed", down_guards_data),
         ("status_shows_times_failures_and_drift_with_its_fix", status_and_drift),
+        ("every_command_prints_json_when_asked_with_its_exit_code", json_output),
         ("trigger_function_trigger_per_table_and_view_plan_apply_revert_check", updated_at_pattern),
         ("statement_order_in_schema_does_not_matter", schema_order_free),
         ("a_role_the_target_lacks_is_an_error_naming_it", role_missing_on_target),
@@ -1255,6 +1256,98 @@ fn killed_run_leftovers(server: &TestServer) -> Result<(), Failed> {
             .collect();
         ensure(left == [live_db.clone()], format!("scratch databases left: {left:?}"))?;
         admin.batch_execute(&format!("DROP DATABASE {live_db}")).await?;
+        Ok(())
+    })
+}
+
+/// `--format json`: one JSON document on standard output per command, with the facts the
+/// text gives and, on failure, the error and exit code; no escape codes, no progress when
+/// standard error is not a terminal.
+fn json_output(server: &TestServer) -> Result<(), Failed> {
+    block_on(async {
+        let work = Workdir::new();
+        let db = server.fresh_database("json").await;
+        let d = work.path();
+        let dev = server.admin_url();
+        let json = |o: &std::process::Output| -> Result<serde_json::Value, Failed> {
+            ensure(!text(o).contains('\u{1b}'), format!("escape codes in {}", text(o)))?;
+            serde_json::from_slice(&o.stdout)
+                .map_err(|e| format!("not JSON ({e}): {}", text(o)).into())
+        };
+        work.write_schema("contacts.sql", CONTACTS_V1);
+        let o = bin(d, &["plan", "--dev-url", dev, "--format", "json"]);
+        let plan = json(&o)?;
+        ensure(
+            o.status.success() && plan["ok"] == true && plan["command"] == "plan",
+            plan.to_string(),
+        )?;
+        let m = &plan["migrations"][0];
+        ensure(
+            m["id"] == "001_create_contacts"
+                && m["steps"][0]["sql"][0]
+                    .as_str()
+                    .is_some_and(|s| s.starts_with("CREATE TABLE public.contacts"))
+                && m["up_path"].as_str().is_some_and(|p| p.ends_with("001_create_contacts.up.sql")),
+            plan.to_string(),
+        )?;
+        work.write_schema("contacts.sql", CONTACTS_V2);
+        let o = bin(d, &["plan", "--dev-url", dev, "--format", "json", "--dry-run"]);
+        let plan = json(&o)?;
+        ensure(
+            plan["dry_run"] == true && plan["migrations"][0]["up_path"].is_null(),
+            plan.to_string(),
+        )?;
+
+        let o = bin(d, &["apply", "--database-url", &db.url, "--format", "json"]);
+        let applied = json(&o)?;
+        ensure(
+            o.status.success() && applied["applied"][0]["id"] == "001_create_contacts",
+            applied.to_string(),
+        )?;
+        ensure(
+            String::from_utf8_lossy(&o.stderr).trim().is_empty(),
+            format!("progress without a terminal: {}", text(&o)),
+        )?;
+        let o =
+            bin(d, &["status", "--database-url", &db.url, "--dev-url", dev, "--format", "json"]);
+        let status = json(&o)?;
+        ensure(
+            status["migrations"][0]["state"] == "applied"
+                && status["drift"].is_null()
+                && status["ok"] == true,
+            status.to_string(),
+        )?;
+        let o = bin(d, &["down", "--database-url", &db.url, "--dry-run", "--format", "json"]);
+        let down = json(&o)?;
+        ensure(down["would_run"][0]["id"] == "001_create_contacts", down.to_string())?;
+        work.write_schema("contacts.sql", CONTACTS_V1);
+        let o = bin(d, &["check", "--dev-url", dev, "--format", "json"]);
+        let check = json(&o)?;
+        ensure(check["in_sync"] == true, check.to_string())?;
+
+        // A failure: the document says so, with the exit code the process exits with.
+        db.client.batch_execute("ALTER TABLE contacts ADD COLUMN hack int").await?;
+        let o =
+            bin(d, &["status", "--database-url", &db.url, "--dev-url", dev, "--format", "json"]);
+        let status = json(&o)?;
+        ensure(
+            o.status.code() == Some(1)
+                && status["ok"] == false
+                && status["exit_code"] == 1
+                && status["drift"]["sql"][0] == "ALTER TABLE public.contacts DROP COLUMN hack;",
+            status.to_string(),
+        )?;
+        let o = bin(
+            d,
+            &["apply", "--database-url", "postgresql://nobody@127.0.0.1:1/x", "--format", "json"],
+        );
+        let failed = json(&o)?;
+        ensure(
+            o.status.code() == Some(1)
+                && failed["error"].as_str().is_some_and(|e| e.starts_with("cannot connect to")),
+            failed.to_string(),
+        )?;
+        server.drop_database(db).await;
         Ok(())
     })
 }
