@@ -549,7 +549,12 @@ async fn run(command: Command, out: &mut Out) -> Result<(), Error> {
                         apply::State::Partial(_) | apply::State::Modified | apply::State::Missing
                     )
                 });
-                if unsure {
+                if applied.is_empty() {
+                    // Nothing is under schemadiff yet: there is no state to drift from.
+                    out.say(
+                        "Drift not checked: no migration is applied yet (`schemadiff baseline` records an existing database).",
+                    );
+                } else if unsure {
                     out.say(
                         "Drift not checked: the applied migrations above are not all whole and present."
                     );

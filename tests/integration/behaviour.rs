@@ -1093,9 +1093,14 @@ fn status_and_drift(server: &TestServer) -> Result<(), Failed> {
         plan_ok(&work, server)?;
         work.write_schema("contacts.sql", CONTACTS_V2);
         plan_ok(&work, server)?;
+        let status = |d: &Path| bin(d, &["status", "--database-url", &db.url, "--dev-url", dev]);
+        // Nothing applied yet, on a database with tables of its own: nothing to drift from.
+        db.client.batch_execute("CREATE TABLE before_schemadiff (id int)").await?;
+        let o = status(d);
+        ensure(o.status.success() && text(&o).contains("no migration is applied yet"), text(&o))?;
+        db.client.batch_execute("DROP TABLE before_schemadiff").await?;
         let o = bin(d, &["apply", "--database-url", &db.url]);
         ensure(o.status.success(), text(&o))?;
-        let status = |d: &Path| bin(d, &["status", "--database-url", &db.url, "--dev-url", dev]);
         let o = status(d);
         let out = text(&o);
         ensure(o.status.success(), out.clone())?;

@@ -18,6 +18,7 @@ pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
         ("a_run_killed_at_each_part_resumes_where_it_stopped", killed_at_each_part),
         ("ctrl_c_cancels_on_the_server_and_says_what_committed", ctrl_c_cancels),
         ("an_application_applies_embedded_or_directory_migrations_at_start_up", library_apply),
+        ("a_permission_problem_shows_postgresqls_message", permission_message_shown),
     ];
     cases
         .into_iter()
@@ -398,6 +399,34 @@ fn library_apply(server: &TestServer) -> Result<(), Failed> {
         ensure(
             refused.as_ref().is_err_and(|e| e.to_string().contains("001_a.down.sql is missing")),
             format!("{refused:?}"),
+        )?;
+        server.drop_database(db).await;
+        Ok(())
+    })
+}
+
+/// A role without `CREATE` on `public` (PostgreSQL 15's default): the error carries
+/// PostgreSQL's own message, not just "db error".
+fn permission_message_shown(server: &TestServer) -> Result<(), Failed> {
+    block_on(async {
+        let db = server.fresh_database("permission").await;
+        db.client
+            .batch_execute(
+                "DO $$ BEGIN CREATE ROLE schemadiff_plain_app LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$; \
+                 REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+            )
+            .await?;
+        let work = Workdir::new();
+        write_migrations(&work, &[("001_t", "CREATE TABLE t (id int);\n", "DROP TABLE t;\n")]);
+        let url =
+            schemadiff::connect::parse(&db.url)?.with("user", "schemadiff_plain_app").to_string();
+        let o = bin(work.path(), &["apply", "--database-url", &url]);
+        ensure(
+            o.status.code() == Some(1)
+                && text(&o).contains(
+                    "creating public.schemadiff_migrations: permission denied for schema public",
+                ),
+            text(&o),
         )?;
         server.drop_database(db).await;
         Ok(())
