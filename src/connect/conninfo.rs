@@ -35,7 +35,7 @@ impl std::fmt::Display for Secret {
 }
 
 /// The keywords libpq reads that schemadiff passes on; others are refused, as libpq does.
-const KEYWORDS: &[&str] = &[
+pub(crate) const KEYWORDS: &[&str] = &[
     "host",
     "hostaddr",
     "port",

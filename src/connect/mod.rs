@@ -16,24 +16,10 @@ use crate::error::{Error, Result, describe_db_error};
 /// Who the server sees connecting, unless the string or `PGAPPNAME` names another.
 pub const APPLICATION_NAME: &str = "schemadiff";
 
-/// The options tokio-postgres reads itself; the others (`sslmode` and the files) are ours.
-const PASSED_ON: &[&str] = &[
-    "host",
-    "hostaddr",
-    "port",
-    "dbname",
-    "user",
-    "password",
-    "sslnegotiation",
-    "application_name",
-    "connect_timeout",
-    "options",
-    "target_session_attrs",
-    "channel_binding",
-    "keepalives",
-    "keepalives_idle",
-    "load_balance_hosts",
-];
+/// The keywords schemadiff reads itself (TLS and the password file); tokio-postgres is given
+/// the others.
+const OURS: &[&str] =
+    &["passfile", "sslmode", "sslrootcert", "sslcert", "sslkey", "fallback_application_name"];
 
 /// Reads a connection string; the error never quotes it.
 pub fn parse(text: &str) -> Result<ConnInfo> {
@@ -67,8 +53,8 @@ pub async fn connect_info(info: &ConnInfo) -> Result<Client> {
 /// The tokio-postgres configuration of a completed string, and the `sslmode` asked for.
 fn tokio_config(info: &ConnInfo) -> std::result::Result<(Config, SslMode), String> {
     let quoted = |v: &str| format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"));
-    let mut text: Vec<String> = PASSED_ON
-        .iter()
+    let mut text: Vec<String> = (conninfo::KEYWORDS.iter())
+        .filter(|key| !OURS.contains(key))
         .filter_map(|key| info.get(key).map(|value| format!("{key}={}", quoted(value))))
         .collect();
     if info.get("application_name").is_none() {
