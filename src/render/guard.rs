@@ -38,7 +38,8 @@ pub fn values_query(
 ) -> String {
     let column = ident(column);
     let kept = match default {
-        Some(default) => format!("{column} IS DISTINCT FROM ({default})"),
+        // As text: not every type has an equality (json has none).
+        Some(default) => format!("{column}::text IS DISTINCT FROM ({default})::text"),
         None => format!("{column} IS NOT NULL"),
     };
     format!(

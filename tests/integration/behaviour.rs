@@ -1038,7 +1038,7 @@ fn down_guards_data(server: &TestServer) -> Result<(), Failed> {
         work.write_schema(
             "contacts.sql",
             &format!(
-                "{CONTACTS_V2}ALTER TABLE contacts ADD COLUMN tier text NOT NULL DEFAULT 'free';\n"
+                "{CONTACTS_V2}ALTER TABLE contacts ADD COLUMN tier text NOT NULL DEFAULT 'free';\nALTER TABLE contacts ADD COLUMN prefs json NOT NULL DEFAULT '{{}}';\n"
             ),
         );
         plan_ok(&work, server)?;
@@ -1050,7 +1050,8 @@ fn down_guards_data(server: &TestServer) -> Result<(), Failed> {
                 "INSERT INTO contacts (id, name, email) VALUES (1, 'Ada', 'ada@example.com')",
             )
             .await?;
-        // 003's column holds only its default: nothing is lost, so it goes.
+        // 003's columns hold only their defaults (the json one has no equality operator):
+        // nothing is lost, so they go.
         let o = bin(d, &["down", "--database-url", &db.url]);
         ensure(o.status.success() && text(&o).contains("Reverted 003_"), text(&o))?;
         // 002's column holds a value someone wrote.
