@@ -1,0 +1,279 @@
+//! `cargo bench --bench speed [-- --tables 100,1000,10000] [--skip-migra]`: schemadiff's
+//! speed and memory beside PostgreSQL's own load of the same schema, `pg_dump -s` and migra,
+//! all in one run on one server. Prints one table per size and the ratios the goals are
+//! stated in; nothing here asserts a time.
+
+mod measure;
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use measure::{Measured, Runner};
+use schemadiff::catalog::Manage;
+use schemadiff::shadow::{EphemeralCluster, Shadow};
+
+const ALL_HAZARDS: &str = "DELETES_DATA,TABLE_REWRITE,ACCESS_EXCLUSIVE_LOCK,SHARE_LOCK,INDEX_BUILD,INDEX_DROPPED,TABLE_SCAN,AUTHZ_UPDATE,CORRECTNESS,FAILS_ON_ROWS,EXTENSION_VERSION,UNTRACKABLE_DEPENDENCIES,DATA_BACKFILL";
+
+struct Args {
+    sizes: Vec<usize>,
+    migra: bool,
+}
+
+fn args() -> Args {
+    let mut sizes = vec![100, 1000];
+    let mut migra = true;
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--tables" => {
+                let list = it.next().expect("--tables takes a list, e.g. 100,1000,10000");
+                sizes = list.split(',').map(|n| n.parse().expect("a number of tables")).collect();
+            }
+            "--skip-migra" => migra = false,
+            // Writes the schemas of the first size as from.sql and to.sql, to look at or
+            // profile with, and measures nothing.
+            "--write-schemas" => {
+                let dir = PathBuf::from(it.next().expect("--write-schemas takes a directory"));
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(dir.join("from.sql"), schema::generate(sizes[0], false)).unwrap();
+                std::fs::write(dir.join("to.sql"), schema::generate(sizes[0], true)).unwrap();
+                std::process::exit(0);
+            }
+            // cargo bench passes --bench; anything else is a filter we do not have.
+            _ => {}
+        }
+    }
+    Args { sizes, migra }
+}
+
+fn main() {
+    let mut argv = std::env::args().skip(1);
+    if argv.next().as_deref() == Some("--in-process") {
+        let (from, to) = (argv.next().unwrap(), argv.next().unwrap());
+        return in_process(&from, &to);
+    }
+    let args = args();
+    let cluster = EphemeralCluster::start().expect("a local PostgreSQL to measure on");
+    let runner = Runner::new(env!("CARGO_BIN_EXE_schemadiff"), &cluster);
+    let migra = args.migra.then(measure::find_migra).flatten();
+    println!("machine: {}", measure::machine());
+    println!("server: {}", runner.server_version());
+    if migra.is_none() {
+        println!("migra: not installed (pip install migra psycopg2-binary), its rows are left out");
+    }
+    let mut results = Vec::new();
+    for &tables in &args.sizes {
+        let r = measure_size(&runner, &cluster, tables, migra.as_deref());
+        r.print();
+        results.push(r);
+    }
+    print_growth(&results);
+}
+
+struct SizeResult {
+    tables: usize,
+    rows: Vec<(String, Measured)>,
+}
+
+impl SizeResult {
+    fn get(&self, name: &str) -> Option<&Measured> {
+        self.rows.iter().find(|(n, _)| n == name).map(|(_, m)| m)
+    }
+
+    fn print(&self) {
+        let load = self.get(LOAD).map(|m| m.time).unwrap_or_default();
+        println!("\n{} tables, about 5% of the objects changed", self.tables);
+        println!("{:<44} {:>9} {:>9} {:>9}", "", "seconds", "x load", "peak MB");
+        for (name, m) in &self.rows {
+            let mb = m.peak_kb.map_or("".into(), |kb| format!("{:.0}", kb as f64 / 1024.0));
+            println!(
+                "{name:<44} {:>9.2} {:>9.2} {mb:>9}",
+                m.time.as_secs_f64(),
+                m.time.as_secs_f64() / load.as_secs_f64()
+            );
+        }
+        let ratio = |a: &str, b: &str| {
+            Some(self.get(a)?.time.as_secs_f64() / self.get(b)?.time.as_secs_f64())
+        };
+        println!("goals:");
+        let show = |what: &str, value: Option<f64>, goal: &str| {
+            if let Some(v) = value {
+                println!("  {what:<52} {v:>7.2}  (goal {goal})");
+            }
+        };
+        show("plan (live) / PostgreSQL load", ratio(PLAN_LIVE, LOAD), "<= 1.5");
+        show("check (in sync) / PostgreSQL load", ratio(CHECK, LOAD), "<= 1.5");
+        show("introspect / pg_dump -s", ratio(INTROSPECT, DUMP), "<= 0.5");
+        show(
+            "introspect seconds",
+            self.get(INTROSPECT).map(|m| m.time.as_secs_f64()),
+            "< 1 s at 10,000",
+        );
+        show("migra / plan (live)", ratio(MIGRA, PLAN_LIVE), ">= 5");
+        show(
+            "plan again, nothing changed: seconds",
+            self.get(PLAN_AGAIN).map(|m| m.time.as_secs_f64()),
+            "< 2 s at 1,000",
+        );
+        let peak = self
+            .rows
+            .iter()
+            .filter(|(n, _)| n.starts_with("schemadiff"))
+            .filter_map(|(_, m)| m.peak_kb)
+            .max();
+        show("schemadiff peak MB", peak.map(|kb| kb as f64 / 1024.0), "< 200 at 10,000");
+    }
+}
+
+const LOAD: &str = "PostgreSQL: psql -f desired schema";
+const DUMP: &str = "PostgreSQL: pg_dump -s desired";
+const INTROSPECT: &str = "introspect (in process)";
+const DIFF: &str = "diff and order (in process)";
+const RENDER: &str = "render (in process)";
+const VERIFY: &str = "verify (in process, dev server)";
+const PLAN_INITIAL: &str = "schemadiff plan: empty -> schema";
+const PLAN_LIVE: &str = "schemadiff plan: live database";
+const PLAN_GENERATED: &str = "schemadiff plan: from generated/";
+const CHECK: &str = "schemadiff check: in sync";
+const PLAN_AGAIN: &str = "schemadiff plan: again, nothing changed";
+const MIGRA: &str = "migra: live -> desired";
+
+fn measure_size(
+    runner: &Runner,
+    cluster: &EphemeralCluster,
+    tables: usize,
+    migra: Option<&Path>,
+) -> SizeResult {
+    let work = tempfile::tempdir().unwrap();
+    let from_sql = work.path().join("from.sql");
+    let to_sql = work.path().join("to.sql");
+    std::fs::write(&from_sql, schema::generate(tables, false)).unwrap();
+    std::fs::write(&to_sql, schema::generate(tables, true)).unwrap();
+    let tag = format!("n{tables}");
+    let (db_from, db_to, db_floor) =
+        (format!("{tag}_from"), format!("{tag}_to"), format!("{tag}_floor"));
+    for db in [&db_from, &db_to, &db_floor] {
+        runner.recreate_database(db);
+    }
+    runner.psql_file(&db_from, &from_sql);
+    runner.psql_file(&db_to, &to_sql);
+    let mut rows = Vec::new();
+    rows.push((LOAD.to_string(), runner.psql_file(&db_floor, &to_sql)));
+    rows.push((DUMP.to_string(), runner.measure(runner.pg_dump(&db_to))));
+
+    // The steps inside a plan, in a process of their own: what they hold would otherwise
+    // count in the peak memory of every command started after them.
+    let inner = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--in-process", &cluster.url(&db_from), &cluster.url(&db_to)])
+        .output()
+        .unwrap();
+    assert!(inner.status.success(), "{}", String::from_utf8_lossy(&inner.stderr));
+    for line in String::from_utf8_lossy(&inner.stdout).lines() {
+        let (name, secs) = line.rsplit_once('\t').unwrap();
+        rows.push((
+            name.to_string(),
+            Measured::time(Duration::from_secs_f64(secs.parse().unwrap())),
+        ));
+    }
+
+    // The commands a team runs, each its own process: time and peak memory.
+    let live_repo = repo(work.path(), "live", &to_sql);
+    rows.push((
+        PLAN_LIVE.into(),
+        runner.schemadiff(
+            &live_repo,
+            &["plan", "--allow-hazards", ALL_HAZARDS, "--database-url", &cluster.url(&db_from)],
+        ),
+    ));
+    let folder_repo = repo(work.path(), "folder", &from_sql);
+    rows.push((
+        PLAN_INITIAL.into(),
+        runner.schemadiff(&folder_repo, &["plan", "--name", "initial"]),
+    ));
+    std::fs::copy(&to_sql, folder_repo.join("schema/schema.sql")).unwrap();
+    rows.push((
+        PLAN_GENERATED.into(),
+        runner.schemadiff(&folder_repo, &["plan", "--allow-hazards", ALL_HAZARDS]),
+    ));
+    rows.push((CHECK.into(), runner.schemadiff(&folder_repo, &["check"])));
+    rows.push((PLAN_AGAIN.into(), runner.schemadiff(&folder_repo, &["plan"])));
+    if let Some(migra) = migra {
+        rows.push((MIGRA.into(), runner.migra(migra, &db_from, &db_to)));
+    }
+    for db in [&db_from, &db_to, &db_floor] {
+        runner.drop_database(db);
+    }
+    SizeResult { tables, rows }
+}
+
+/// A repository with `schema_sql` as its schema and an empty migrations folder.
+fn repo(work: &Path, name: &str, schema_sql: &Path) -> PathBuf {
+    let dir = work.join(name);
+    std::fs::create_dir_all(dir.join("schema")).unwrap();
+    std::fs::create_dir_all(dir.join("generated")).unwrap();
+    std::fs::copy(schema_sql, dir.join("schema/schema.sql")).unwrap();
+    dir
+}
+
+/// How each figure grows from one size to the next: a linear step grows with the tables.
+fn print_growth(results: &[SizeResult]) {
+    for pair in results.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        println!(
+            "\ngrowth from {} to {} tables ({}x the tables; goal: at most {:.0}x)",
+            a.tables,
+            b.tables,
+            b.tables / a.tables,
+            b.tables as f64 / a.tables as f64 * 1.1
+        );
+        for (name, m) in &a.rows {
+            let Some(n) = b.get(name) else { continue };
+            let mem = match (m.peak_kb, n.peak_kb) {
+                (Some(x), Some(y)) => format!("  memory {:.1}x", y as f64 / x as f64),
+                _ => String::new(),
+            };
+            println!(
+                "  {name:<44} time {:>6.1}x{mem}",
+                n.time.as_secs_f64() / m.time.as_secs_f64().max(1e-6)
+            );
+        }
+    }
+}
+
+/// Introspection, diff, render and verification of the plan from `from`'s schema to `to`'s,
+/// each timed; prints `name<TAB>seconds` lines.
+fn in_process(from: &str, to: &str) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let print = |name: &str, t: Instant| println!("{name}\t{}", t.elapsed().as_secs_f64());
+        let from_client = schemadiff::connect::connect_url(from).await.unwrap();
+        let to_client = schemadiff::connect::connect_url(to).await.unwrap();
+        let t = Instant::now();
+        let current = schemadiff::introspect::introspect(&from_client).await.unwrap();
+        print(INTROSPECT, t);
+        let desired = schemadiff::introspect::introspect(&to_client).await.unwrap();
+        let t = Instant::now();
+        let up = schemadiff::plan::plan(&current, &desired).unwrap();
+        let down = schemadiff::plan::plan(&desired, &current).unwrap();
+        print(DIFF, t);
+        let t = Instant::now();
+        let up_sql = schemadiff::render::migration_file("up", &up, &Default::default());
+        let down_sql = schemadiff::render::migration_file("down", &down, &Default::default());
+        print(RENDER, t);
+        let dev = schemadiff::connect::parse(from).unwrap().with_database("postgres");
+        let shadow = Shadow::start(Some(&dev)).unwrap();
+        let chain = [schemadiff::verify::Planned {
+            up_sql: &up_sql,
+            down_sql: &down_sql,
+            reaches: &desired,
+            name: "schema/",
+        }];
+        let t = Instant::now();
+        let live = schemadiff::verify::Current::Live;
+        schemadiff::verify::verify(&shadow, live, &current, &chain, Manage::default())
+            .await
+            .unwrap();
+        print(VERIFY, t);
+    });
+}
