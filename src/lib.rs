@@ -6,6 +6,7 @@
 //! `apply` runs and records. This module is the public API the CLI and applications use.
 
 pub mod apply;
+pub mod cache;
 pub mod catalog;
 pub mod config;
 pub mod connect;
@@ -31,7 +32,7 @@ pub use verify::residual;
 use catalog::Catalog;
 use migrations::Migration;
 use plan::{HazardCode, Plan};
-use shadow::Shadow;
+use shadow::{Prepared, Shadow};
 
 /// Applies every pending migration at an application's start-up: the same checks and
 /// history as `schemadiff apply`, waiting (up to 5 minutes) while another replica's run holds
@@ -126,9 +127,16 @@ pub async fn plan(req: &PlanRequest) -> Result<PlanOutcome> {
         }
     }
 
-    let shadow = Shadow::start(cfg.dev_url.as_ref())?;
     let mut notes = ignored_note(&cfg.schema_dir).into_iter().collect::<Vec<_>>();
     notes.extend(data_note);
+    // Planned from `generated/` alone, the outcome depends on the files and settings only: a
+    // state found in sync before is in sync now.
+    let sync_key = cfg.database_url.is_none().then(|| cache::sync_key(cfg)).flatten();
+    if sync_key.as_deref().is_some_and(cache::known_in_sync) {
+        return Ok(PlanOutcome { migrations: Vec::new(), notes });
+    }
+    let shadow = Shadow::start(cfg.dev_url.as_ref())?;
+    let notes_before = notes.len();
     if let Some(client) = &live {
         shadow.ensure_roles(&introspect::roles(client).await?).await?;
         let (target, local) =
@@ -142,6 +150,12 @@ pub async fn plan(req: &PlanRequest) -> Result<PlanOutcome> {
     let source = Source { statements: &statements, renames: &renames };
     let result = plan_in_shadow(req, &shadow, live.as_ref(), source, &existing, notes).await;
     drop(shadow);
+    if let (Some(key), Ok(outcome)) = (&sync_key, &result)
+        && outcome.is_empty()
+        && outcome.notes.len() == notes_before
+    {
+        cache::remember_in_sync(key);
+    }
     result
 }
 
@@ -161,13 +175,43 @@ async fn plan_in_shadow(
     notes: Vec<String>,
 ) -> Result<PlanOutcome> {
     let cfg = &req.config;
-    let (mut current, current_unmanaged) = match live {
-        Some(client) => {
-            (introspect::introspect(client).await?, introspect::unmanaged(client).await?)
+    // The current state (rebuilt from the live catalog, or `generated/` replayed) and the
+    // desired one are built at once, on two sessions of the shadow; the current one is kept
+    // to verify the plan on a copy of it.
+    let current_state = async {
+        match live {
+            Some(client) => {
+                let mut current = introspect::introspect(client).await?;
+                let unmanaged = introspect::unmanaged(client).await?;
+                current.restrict_to(cfg.manage);
+                let state = verify::rebuilt(shadow, &current, cfg.manage).await?;
+                Ok(((current, unmanaged), state))
+            }
+            None => replayed(shadow, existing).await,
         }
-        None => replayed(shadow, existing).await?,
     };
-    let (mut desired, desired_unmanaged) = loaded(shadow, source.statements, "").await?;
+    let (current, state, desired) =
+        both(shadow, current_state, loaded(shadow, source.statements, "")).await?;
+    let result =
+        plan_from(req, shadow, live, source, existing, notes, current, desired, &state).await;
+    shadow.discard(state).await?;
+    result
+}
+
+/// The plan from the current state, kept in the shadow as `state`, to the desired one.
+#[allow(clippy::too_many_arguments)]
+async fn plan_from(
+    req: &PlanRequest,
+    shadow: &Shadow,
+    live: Option<&tokio_postgres::Client>,
+    source: Source<'_>,
+    existing: &[Migration],
+    notes: Vec<String>,
+    (mut current, current_unmanaged): State,
+    (mut desired, desired_unmanaged): State,
+    state: &Prepared,
+) -> Result<PlanOutcome> {
+    let cfg = &req.config;
     let pinned = source::pinned_extensions(source.statements);
     desired.pin_extensions(&pinned);
     current.restrict_to(cfg.manage);
@@ -188,10 +232,6 @@ async fn plan_in_shadow(
             "extension {name} is at version {here} in the database and {wanted} in the shadow; versions are not managed: run ALTER EXTENSION {name} UPDATE where you want it"
         ));
     }
-    let from = match live {
-        Some(_) => verify::Current::Live,
-        None => verify::Current::Replayed(existing),
-    };
 
     // Plain renames run first; the rest is planned from the state they leave, which the
     // shadow makes. A column rename goes through an expand state between two migrations.
@@ -204,7 +244,7 @@ async fn plan_in_shadow(
                 &Plan::default().then(renames.plain.clone()),
                 &cfg.timeouts,
             );
-            verify::state_after(shadow, from, &current, &sql, cfg.manage).await?
+            verify::state_after(shadow, state, &sql, cfg.manage).await?
         }
     };
     let mut stages: Vec<(Catalog, &str)> = Vec::new();
@@ -278,7 +318,7 @@ async fn plan_in_shadow(
             name,
         })
         .collect();
-    let rewritten = verify::verify(shadow, from, &current, &chain, cfg.manage).await?;
+    let rewritten = verify::verify(shadow, state, &current, &chain, cfg.manage).await?;
     drop(chain);
     // What the shadow measured replaces what was guessed; the files say it.
     for (m, rewritten) in migrations.iter_mut().zip(&rewritten) {
@@ -313,13 +353,32 @@ async fn plan_in_shadow(
 /// A schema's catalog and the objects in it that schemadiff does not manage yet.
 type State = (Catalog, BTreeSet<String>);
 
-/// The state `generated/` replays to, in a scratch database.
-async fn replayed(shadow: &Shadow, existing: &[Migration]) -> Result<State> {
-    shadow::in_scratch(shadow, "current", |db| async move {
-        shadow::replay(&db.client, existing).await?;
-        Ok((introspect::introspect(&db.client).await?, introspect::unmanaged(&db.client).await?))
-    })
-    .await
+/// The current state, kept in the shadow, and the desired one, built at the same time; when
+/// either fails, nothing is kept.
+async fn both(
+    shadow: &Shadow,
+    current: impl std::future::Future<Output = Result<(State, Prepared)>>,
+    desired: impl std::future::Future<Output = Result<State>>,
+) -> Result<(State, Prepared, State)> {
+    match tokio::join!(current, desired) {
+        (Ok((current, state)), Ok(desired)) => Ok((current, state, desired)),
+        (Ok((_, state)), Err(e)) => {
+            let _ = shadow.discard(state).await;
+            Err(e)
+        }
+        (Err(e), _) => Err(e),
+    }
+}
+
+/// The state `generated/` replays to, kept in the shadow.
+async fn replayed(shadow: &Shadow, existing: &[Migration]) -> Result<(State, Prepared)> {
+    shadow
+        .prepare("current", |db| async move {
+            shadow::replay(&db.client, existing).await?;
+            let catalog = introspect::introspect(&db.client).await?;
+            Ok((catalog, introspect::unmanaged(&db.client).await?))
+        })
+        .await
 }
 
 /// The state `schema/` describes, loaded into a scratch database, with `extra` (what a
@@ -391,7 +450,8 @@ pub async fn drift(
     leave_out: &[catalog::QualifiedName],
 ) -> Result<Option<Drift>> {
     let shadow = Shadow::start(config.dev_url.as_ref())?;
-    let (mut expected, _) = replayed(&shadow, applied).await?;
+    let ((mut expected, _), state) = replayed(&shadow, applied).await?;
+    shadow.discard(state).await?;
     let mut live = introspect::introspect(client).await?;
     leave_out.iter().for_each(|t| live.forget_table(t));
     expected.restrict_to(config.manage);
@@ -411,15 +471,24 @@ pub async fn check(config: &Config) -> Result<Vec<String>> {
     let statements = source::load_schema_dir(&config.schema_dir)?;
     let data_note = source::data_note(&statements, config.refuse_data)?;
     let existing = migrations::read_checked(&config.migrations_dir)?;
+    let notes = ignored_note(&config.schema_dir).into_iter().chain(data_note).collect();
+    let sync_key = cache::sync_key(config);
+    if sync_key.as_deref().is_some_and(cache::known_in_sync) {
+        return Ok(notes);
+    }
     let shadow = Shadow::start(config.dev_url.as_ref())?;
-    let (mut current, current_unmanaged) = replayed(&shadow, &existing).await?;
-    let (mut desired, desired_unmanaged) = loaded(&shadow, &statements, "").await?;
+    let ((mut current, current_unmanaged), state, (mut desired, desired_unmanaged)) =
+        both(&shadow, replayed(&shadow, &existing), loaded(&shadow, &statements, "")).await?;
+    shadow.discard(state).await?;
     current.restrict_to(config.manage);
     desired.restrict_to(config.manage);
     diff::refuse_unmanaged(config, &current_unmanaged, &desired_unmanaged)?;
     let pending = plan::plan(&current, &desired)?;
     if pending.is_empty() {
-        return Ok(ignored_note(&config.schema_dir).into_iter().chain(data_note).collect());
+        if let Some(key) = &sync_key {
+            cache::remember_in_sync(key);
+        }
+        return Ok(notes);
     }
     let sql: Vec<String> = pending.steps.iter().flat_map(render::step_sql).collect();
     Err(Error::Migrations(format!(

@@ -581,6 +581,8 @@ pub async fn run_file(
     let mut in_transaction = false;
     let (mut i, mut attempt, mut committed) = (0, 0u32, skip);
     let mut failed = None;
+    // The transaction that failed as a batch and runs again one statement at a time.
+    let mut unbatched = None;
     while i < units.len() {
         if group_of[i].is_some_and(|g| g < skip) {
             i += 1;
@@ -592,6 +594,22 @@ pub async fn run_file(
         let record = progress
             .filter(|_| ends_group)
             .map(|p| (p.version, group_of[i].unwrap_or(0) as i32 + 1));
+        // Where nothing watches or guards each statement (a shadow's replay and verification),
+        // a transaction's statements go many to a round trip.
+        let mut batch_end = i;
+        if in_transaction
+            && run.watch.is_none()
+            && run.guard_data.is_none()
+            && unbatched != Some(group_of[i])
+        {
+            while batch_end + 1 < units.len()
+                && batch_end + 1 - i < crate::shadow::BATCH
+                && matches!(units[batch_end + 1], Unit::Statement(..))
+                && group_of[batch_end + 1] == group_of[i]
+            {
+                batch_end += 1;
+            }
+        }
         let (result, blocked_by, gave_up_waiting) = match units[i] {
             // Asked to stop: what runs now is rolled back, what committed stays.
             _ if crate::interrupt::requested() => {
@@ -627,6 +645,25 @@ pub async fn run_file(
                     in_transaction = false;
                 }
                 (result, None, false)
+            }
+            Unit::Statement(..) if batch_end > i => {
+                let batch = units[i..=batch_end].iter().map(|u| match u {
+                    Unit::Statement(_, statement) => *statement,
+                    _ => "",
+                });
+                if client.batch_execute(&crate::shadow::joined(batch)).await.is_err() {
+                    // Nothing of the transaction stays: run it again statement by
+                    // statement, which finds the one that fails and says where.
+                    let _ = client.batch_execute("ROLLBACK").await;
+                    in_transaction = false;
+                    unbatched = Some(group_of[i]);
+                    while i > 0 && group_of[i - 1] == group_of[i] {
+                        i -= 1;
+                    }
+                    continue;
+                }
+                i = batch_end;
+                (Ok(()), None, false)
             }
             Unit::Statement(at, statement)
                 if let Some(since) = run.guard_data

@@ -2,6 +2,7 @@
 //! cluster that schemadiff starts and removes itself.
 
 mod cluster;
+mod initdb_cache;
 mod leftovers;
 
 pub use cluster::{EphemeralCluster, find_bindir};
@@ -89,6 +90,11 @@ impl Shadow {
 
     /// Creates an empty database named after `purpose` and connects to it.
     pub async fn create_database(&self, purpose: &str) -> Result<ScratchDatabase> {
+        self.create_database_from(purpose, "template0").await
+    }
+
+    /// Creates a database named after `purpose` as a copy of `template`, and connects to it.
+    async fn create_database_from(&self, purpose: &str, template: &str) -> Result<ScratchDatabase> {
         let n = SCRATCH_COUNTER.fetch_add(1, Ordering::Relaxed);
         let name = format!("schemadiff_{purpose}_{}_{n}", std::process::id());
         let admin = self.admin_client().await?;
@@ -96,30 +102,79 @@ impl Shadow {
             leftovers::drop_dead_scratch(&admin).await;
         }
         admin
-            .batch_execute(&format!("CREATE DATABASE \"{name}\" TEMPLATE template0"))
+            .batch_execute(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""))
             .await
             .map_err(|e| {
-                Error::Shadow(format!(
-                    "cannot create a scratch database on {}: {}",
-                    self.shown_as(),
-                    describe_db_error(&e)
-                ))
-            })?;
+            Error::Shadow(format!(
+                "cannot create a scratch database on {}: {}",
+                self.shown_as(),
+                describe_db_error(&e)
+            ))
+        })?;
         let client = self.connect_to(&name).await?;
         Ok(ScratchDatabase { name, client })
+    }
+
+    /// Runs `work` in a new scratch database and keeps the database, with no session left
+    /// on it, to be cloned: a state is built once and each use gets its own copy.
+    pub async fn prepare<T, F, Fut>(&self, purpose: &str, work: F) -> Result<(T, Prepared)>
+    where
+        F: FnOnce(std::sync::Arc<ScratchDatabase>) -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let db = std::sync::Arc::new(self.create_database(purpose).await?);
+        let name = db.name.clone();
+        let result = work(db.clone()).await;
+        drop(db);
+        match result {
+            Ok(value) => Ok((value, Prepared { name })),
+            Err(e) => {
+                let _ = self.drop_named(&name).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Runs `work` in a copy of `state` (CREATE DATABASE ... TEMPLATE, a copy of its files:
+    /// far cheaper than building the state again) and drops the copy afterwards.
+    pub async fn in_copy<T, F, Fut>(&self, state: &Prepared, purpose: &str, work: F) -> Result<T>
+    where
+        F: FnOnce(std::sync::Arc<ScratchDatabase>) -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let db = std::sync::Arc::new(self.create_database_from(purpose, &state.name).await?);
+        let result = work(db.clone()).await;
+        if let Ok(db) = std::sync::Arc::try_unwrap(db) {
+            self.drop_database(db).await?;
+        }
+        result
+    }
+
+    /// Drops a prepared state.
+    pub async fn discard(&self, state: Prepared) -> Result<()> {
+        self.drop_named(&state.name).await
+    }
+
+    async fn drop_named(&self, name: &str) -> Result<()> {
+        let admin = self.admin_client().await?;
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .await
+            .map_err(|e| Error::Shadow(format!("cannot drop {name}: {}", describe_db_error(&e))))
     }
 
     /// Drops a scratch database, closing its connection first.
     pub async fn drop_database(&self, db: ScratchDatabase) -> Result<()> {
         drop(db.client);
-        let admin = self.admin_client().await?;
-        admin
-            .batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", db.name))
-            .await
-            .map_err(|e| {
-                Error::Shadow(format!("cannot drop {}: {}", db.name, describe_db_error(&e)))
-            })
+        self.drop_named(&db.name).await
     }
+}
+
+/// A scratch database that holds a state and that no session uses: a template for copies.
+/// Dropped by `Shadow::discard` (or with the ephemeral cluster).
+#[derive(Debug)]
+pub struct Prepared {
+    name: String,
 }
 
 /// The major version of the connected server.
@@ -131,10 +186,17 @@ pub async fn server_major_version(client: &Client) -> Result<u32> {
     Ok((row.get::<_, i32>(0) / 10000) as u32)
 }
 
-/// Runs schema statements one by one. The order of `schema/` need not be PostgreSQL's: a
-/// statement that fails because something it names does not exist yet is tried again once
-/// the others have run, until a round makes no progress; what still fails is reported at its
-/// file:line:col.
+/// How many statements go to the server in one round trip when loading a schema.
+pub(crate) const BATCH: usize = 256;
+
+/// Runs schema statements, many to a round trip. The order of `schema/` need not be
+/// PostgreSQL's: a statement that fails because something it names does not exist yet is
+/// tried again once the others have run, until a round makes no progress; what still fails
+/// is reported at its file:line:col.
+///
+/// A batch runs as one implicit transaction, so when one of its statements fails nothing of
+/// it stays, and its statements run again one at a time: that finds the statement, defers
+/// it or says where it failed, exactly as if nothing had been batched.
 pub async fn load_statements(
     client: &Client,
     statements: &[crate::source::Statement],
@@ -144,13 +206,19 @@ pub async fn load_statements(
     loop {
         let mut deferred = Vec::new();
         let mut first_error = None;
-        for stmt in &pending {
-            let Err(e) = client.batch_execute(&stmt.sql).await else { continue };
-            if names_missing_object(&e) {
-                deferred.push(*stmt);
-                first_error.get_or_insert((*stmt, e));
-            } else {
-                return Err(statement_error(stmt, &e));
+        for batch in batches(&pending) {
+            let texts = batch.iter().map(|s| s.sql.as_str());
+            if batch.len() > 1 && client.batch_execute(&joined(texts)).await.is_ok() {
+                continue;
+            }
+            for stmt in batch {
+                let Err(e) = client.batch_execute(&stmt.sql).await else { continue };
+                if names_missing_object(&e) {
+                    deferred.push(*stmt);
+                    first_error.get_or_insert((*stmt, e));
+                } else {
+                    return Err(statement_error(stmt, &e));
+                }
             }
         }
         match first_error {
@@ -161,6 +229,44 @@ pub async fn load_statements(
             Some(_) => pending = deferred,
         }
     }
+}
+
+/// `statements` in runs of at most `BATCH`; a statement that controls transactions runs
+/// alone, since inside a batch it would change what the batch commits.
+fn batches<'s, 'a>(
+    statements: &'s [&'a crate::source::Statement],
+) -> Vec<&'s [&'a crate::source::Statement]> {
+    let alone = |s: &crate::source::Statement| {
+        let word = s.sql.trim_start().split(|c: char| !c.is_ascii_alphabetic()).next();
+        let word = word.unwrap_or("").to_ascii_uppercase();
+        ["BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE"]
+            .contains(&word.as_str())
+    };
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, stmt) in statements.iter().enumerate() {
+        if alone(stmt) {
+            out.extend((start < i).then(|| &statements[start..i]));
+            out.push(&statements[i..=i]);
+            start = i + 1;
+        } else if i + 1 - start == BATCH {
+            out.push(&statements[start..=i]);
+            start = i + 1;
+        }
+    }
+    out.extend((start < statements.len()).then(|| &statements[start..]));
+    out
+}
+
+/// Statements as one query text. Each ends on a line of its own: a statement may end in a
+/// `--` comment, which would swallow a semicolon on its line.
+pub(crate) fn joined<'a>(statements: impl IntoIterator<Item = &'a str>) -> String {
+    let mut sql = String::new();
+    for stmt in statements {
+        sql.push_str(stmt);
+        sql.push_str("\n;\n");
+    }
+    sql
 }
 
 /// The statements as PostgreSQL would read them from psql: a `SET client_encoding` in

@@ -7,18 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::catalog::{Catalog, Manage, QualifiedName};
 use crate::error::{Error, Result};
-use crate::migrations::Migration;
-use crate::shadow::Shadow;
-use crate::{apply, introspect, plan, render, shadow};
-
-/// Where the current state comes from.
-#[derive(Clone, Copy)]
-pub enum Current<'a> {
-    /// A live database: rebuilt in the shadow from its catalog.
-    Live,
-    /// `generated/`, replayed.
-    Replayed(&'a [Migration]),
-}
+use crate::shadow::{Prepared, Shadow};
+use crate::{apply, introspect, plan, render};
 
 /// One planned migration to prove: its files and the state its up must reach.
 pub struct Planned<'a> {
@@ -29,62 +19,67 @@ pub struct Planned<'a> {
     pub name: &'a str,
 }
 
-/// Replays the current state, then each migration's up and the downs in reverse, in a scratch
-/// database, checking each result: every up reaches its state, every down the one before.
+/// Runs each migration's up and the downs in reverse in a copy of the current state,
+/// checking each result: every up reaches its state, every down the one before.
 /// Returns, for each up, the tables PostgreSQL rewrote while it ran (their storage file
 /// changed): the measure `TABLE_REWRITE` is raised by.
 pub async fn verify(
     shadow: &Shadow,
-    from: Current<'_>,
+    state: &Prepared,
     current: &Catalog,
     chain: &[Planned<'_>],
     manage: Manage,
 ) -> Result<Vec<BTreeSet<QualifiedName>>> {
     let planned = Path::new("<planned>");
-    shadow::in_scratch(shadow, "verify", |db| async move {
-        let client = &db.client;
-        rebuild(client, from, current, manage).await?;
-        let several = chain.len() > 1;
-        let file = |i: usize, kind: &str| match several {
-            true => planned.join(format!("{}.{kind}.sql", i + 1)),
-            false => planned.join(format!("{kind}.sql")),
-        };
-        let mut rewritten = Vec::new();
-        for (i, m) in chain.iter().enumerate() {
-            let before = storage(client).await?;
-            apply::run_sql_file(client, m.up_sql, &file(i, "up")).await.map_err(|e| {
-                Error::Verification { phase: "up fails to run".into(), residual: e.to_string() }
-            })?;
-            let after = storage(client).await?;
-            rewritten.push(
-                (after.iter())
-                    .filter(|(oid, (_, node))| before.get(oid).is_some_and(|(_, old)| old != node))
-                    .map(|(_, (name, _))| name.clone())
-                    .collect(),
-            );
-            compare(
-                &format!("up does not reach {}", m.name),
-                &read(client, manage).await?,
-                m.reaches,
-            )?;
-        }
-        for (i, m) in chain.iter().enumerate().rev() {
-            apply::run_sql_file(client, m.down_sql, &file(i, "down")).await.map_err(|e| {
-                Error::Verification { phase: "down fails to run".into(), residual: e.to_string() }
-            })?;
-            let (before, name) = match i {
-                0 => (current, "the current schema"),
-                _ => (chain[i - 1].reaches, chain[i - 1].name),
+    shadow
+        .in_copy(state, "verify", |db| async move {
+            let client = &db.client;
+            let several = chain.len() > 1;
+            let file = |i: usize, kind: &str| match several {
+                true => planned.join(format!("{}.{kind}.sql", i + 1)),
+                false => planned.join(format!("{kind}.sql")),
             };
-            compare(
-                &format!("down does not return to {name}"),
-                &read(client, manage).await?,
-                before,
-            )?;
-        }
-        Ok(rewritten)
-    })
-    .await
+            let mut rewritten = Vec::new();
+            for (i, m) in chain.iter().enumerate() {
+                let before = storage(client).await?;
+                apply::run_sql_file(client, m.up_sql, &file(i, "up")).await.map_err(|e| {
+                    Error::Verification { phase: "up fails to run".into(), residual: e.to_string() }
+                })?;
+                let after = storage(client).await?;
+                rewritten.push(
+                    (after.iter())
+                        .filter(|(oid, (_, node))| {
+                            before.get(oid).is_some_and(|(_, old)| old != node)
+                        })
+                        .map(|(_, (name, _))| name.clone())
+                        .collect(),
+                );
+                compare(
+                    &format!("up does not reach {}", m.name),
+                    &read(client, manage).await?,
+                    m.reaches,
+                )?;
+            }
+            for (i, m) in chain.iter().enumerate().rev() {
+                apply::run_sql_file(client, m.down_sql, &file(i, "down")).await.map_err(|e| {
+                    Error::Verification {
+                        phase: "down fails to run".into(),
+                        residual: e.to_string(),
+                    }
+                })?;
+                let (before, name) = match i {
+                    0 => (current, "the current schema"),
+                    _ => (chain[i - 1].reaches, chain[i - 1].name),
+                };
+                compare(
+                    &format!("down does not return to {name}"),
+                    &read(client, manage).await?,
+                    before,
+                )?;
+            }
+            Ok(rewritten)
+        })
+        .await
 }
 
 /// Each table's storage file by oid, with the table's name.
@@ -105,38 +100,36 @@ async fn storage(client: &tokio_postgres::Client) -> Result<BTreeMap<i64, (Quali
 /// The current state after `sql` (a plan's renames), as PostgreSQL makes it in the shadow.
 pub async fn state_after(
     shadow: &Shadow,
-    from: Current<'_>,
-    current: &Catalog,
+    state: &Prepared,
     sql: &str,
     manage: Manage,
 ) -> Result<Catalog> {
-    shadow::in_scratch(shadow, "renamed", |db| async move {
-        rebuild(&db.client, from, current, manage).await?;
-        apply::run_sql_file(&db.client, sql, Path::new("<renames>")).await?;
-        read(&db.client, manage).await
-    })
-    .await
+    shadow
+        .in_copy(state, "renamed", |db| async move {
+            apply::run_sql_file(&db.client, sql, Path::new("<renames>")).await?;
+            read(&db.client, manage).await
+        })
+        .await
 }
 
-/// The current state in an empty scratch database: `generated/` replayed, or a live schema
-/// rebuilt from its catalog (the same renderer, each extension at the version it has there).
-async fn rebuild(
-    client: &tokio_postgres::Client,
-    from: Current<'_>,
-    current: &Catalog,
-    manage: Manage,
-) -> Result<()> {
-    if let Current::Replayed(existing) = from {
-        return shadow::replay(client, existing).await;
-    }
-    let empty = read(client, manage).await?;
-    let mut live = current.clone();
-    let installed = live.extensions.keys().cloned().collect();
-    live.pin_extensions(&installed);
-    let setup = plan::plan(&empty, &live)?;
-    let sql = render::migration_file("current schema", &setup, &Default::default());
-    apply::run_sql_file(client, &sql, Path::new("<current schema>")).await?;
-    compare("rebuilding the current schema in the shadow", &read(client, manage).await?, current)
+/// A live schema rebuilt from its catalog in a scratch database (the same renderer, each
+/// extension at the version it has there), checked to read back as `current`.
+pub async fn rebuilt(shadow: &Shadow, current: &Catalog, manage: Manage) -> Result<Prepared> {
+    let (_, state) = shadow
+        .prepare("current", |db| async move {
+            let client = &db.client;
+            let empty = read(client, manage).await?;
+            let mut live = current.clone();
+            let installed = live.extensions.keys().cloned().collect();
+            live.pin_extensions(&installed);
+            let setup = plan::plan(&empty, &live)?;
+            let sql = render::migration_file("current schema", &setup, &Default::default());
+            apply::run_sql_file(client, &sql, Path::new("<current schema>")).await?;
+            let rebuilt = read(client, manage).await?;
+            compare("rebuilding the current schema in the shadow", &rebuilt, current)
+        })
+        .await?;
+    Ok(state)
 }
 
 /// Equal catalogs, or the residual difference as a diff of facts.

@@ -18,6 +18,8 @@ pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
         ("plan_writes_numbered_files_and_apply_status_down_follow", plan_apply_status_down),
         ("plan_summary_lists_statements_hazards_and_files", plan_summary_output),
         ("plan_with_no_difference_writes_nothing", plan_no_difference),
+        ("a_state_found_in_sync_is_not_checked_again_until_a_file_changes", in_sync_remembered),
+        ("clusters_start_from_a_cached_data_directory", cached_initdb),
         ("syntax_error_names_file_line_col_and_writes_nothing", syntax_error),
         ("failing_schema_statement_names_its_file_and_line", failing_statement),
         ("unreachable_database_hides_the_password", unreachable_database),
@@ -1356,4 +1358,59 @@ fn json_output(server: &TestServer) -> Result<(), Failed> {
         server.drop_database(db).await;
         Ok(())
     })
+}
+
+/// `bin` with its own cache directory.
+fn bin_cached(dir: &Path, cache: &Path, args: &[&str]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_schemadiff"));
+    command.args(args).current_dir(dir).env_remove("DATABASE_URL").env_remove("SCHEMADIFF_DEV_URL");
+    command.env("SCHEMADIFF_CACHE_DIR", cache);
+    output_within(command, BIN_DEADLINE)
+}
+
+fn verdicts(cache: &Path) -> usize {
+    std::fs::read_dir(cache.join("in-sync")).map_or(0, |d| d.count())
+}
+
+fn in_sync_remembered(_server: &TestServer) -> Result<(), Failed> {
+    let work = copy_example();
+    let cache = tempfile::tempdir()?;
+    let o = bin_cached(work.path(), cache.path(), &["check"]);
+    ensure(o.status.success(), text(&o))?;
+    ensure(verdicts(cache.path()) == 1, "the in-sync state is remembered")?;
+    let o = bin_cached(work.path(), cache.path(), &["plan"]);
+    ensure(o.status.success() && text(&o).contains("No changes"), text(&o))?;
+    ensure(verdicts(cache.path()) == 1, "plan reuses check's verdict")?;
+    // Any byte of schema/ is an input, even one PostgreSQL ignores: checked again.
+    let path = work.schema_dir().join("10_contacts.sql");
+    let commented = format!("-- who owns it: sales\n{}", std::fs::read_to_string(&path)?);
+    std::fs::write(&path, &commented)?;
+    let o = bin_cached(work.path(), cache.path(), &["check"]);
+    ensure(o.status.success(), text(&o))?;
+    ensure(verdicts(cache.path()) == 2, "a new state, a new verdict")?;
+    // A verdict is never reused for other files: the change is found.
+    std::fs::write(&path, commented.replace("    phone VARCHAR(50),\n", ""))?;
+    for args in [&["check"][..], &["plan", "--dry-run"]] {
+        let o = bin_cached(work.path(), cache.path(), args);
+        ensure(text(&o).contains("phone"), text(&o))?;
+    }
+    ensure(verdicts(cache.path()) == 2, "nothing remembered for a state out of sync")
+}
+
+fn cached_initdb(_server: &TestServer) -> Result<(), Failed> {
+    let work = Workdir::new();
+    work.write_schema("contacts.sql", CONTACTS_V1);
+    let cache = tempfile::tempdir()?;
+    let o = bin_cached(work.path(), cache.path(), &["plan", "--dry-run"]);
+    ensure(o.status.success(), text(&o))?;
+    let kept: Vec<_> = std::fs::read_dir(cache.path())?
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("initdb-"))
+        .collect();
+    ensure(kept.len() == 1, format!("one data directory kept: {kept:?}"))?;
+    ensure(kept[0].path().join("PG_VERSION").is_file(), "a whole data directory")?;
+    // The next cluster is a copy of it, and works.
+    let o = bin_cached(work.path(), cache.path(), &["plan"]);
+    ensure(o.status.success(), text(&o))?;
+    ensure(work.migrations_dir().join("001_create_contacts.up.sql").exists(), "file written")
 }

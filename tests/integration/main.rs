@@ -14,6 +14,11 @@ mod tls;
 use std::sync::Arc;
 
 fn main() {
+    // The suite's runs share one cache (initdb's data directory, verdicts) and leave the
+    // user's alone. Set before any thread starts.
+    let cache = tempfile::tempdir().expect("a temp dir");
+    // SAFETY: no other thread runs yet.
+    unsafe { std::env::set_var("SCHEMADIFF_CACHE_DIR", cache.path()) };
     let args = libtest_mimic::Arguments::from_args();
     let server = Arc::new(support::TestServer::start());
     let mut trials = fixtures::trials(&server);
@@ -26,5 +31,6 @@ fn main() {
     trials.extend(folder::trials(&server));
     let conclusion = libtest_mimic::run(&args, trials);
     drop(server);
+    drop(cache);
     conclusion.exit();
 }

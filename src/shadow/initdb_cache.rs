@@ -1,0 +1,58 @@
+//! Data directories as initdb leaves them, kept per PostgreSQL build in the user's cache
+//! directory: starting a cluster from a copy skips initdb's bootstrap, most of a short
+//! command's time.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+/// Where the data directory for the server binaries in `bindir` is kept: named after the
+/// binaries' path, size and modification time, so an upgrade makes a new one. None when
+/// there is no cache directory (see `cache::root`).
+pub fn dir(bindir: &Path) -> Option<PathBuf> {
+    // What initdb is run with belongs to the key too: change it and the old copy is not used.
+    let key = crate::cache::file_identity(&bindir.join("postgres"))? + "\nUTF8 C trust";
+    let hash = hex::encode(Sha256::digest(key.as_bytes()));
+    Some(crate::cache::root()?.join(format!("initdb-{}", &hash[..16])))
+}
+
+/// Keeps a copy of a new data directory at `cached`. Best effort: a run that cannot write
+/// the cache just runs initdb again next time. Written beside and renamed into place, so a
+/// run never copies a half-written one.
+pub fn store(data: &Path, cached: &Path) {
+    let Some(parent) = cached.parent() else { return };
+    if std::fs::create_dir_all(parent).is_err() {
+        return;
+    }
+    let staging = parent.join(format!(".staging-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging);
+    let stored =
+        copy_tree(data, &staging, None).is_ok() && std::fs::rename(&staging, cached).is_ok();
+    if !stored {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+}
+
+/// Copies the tree at `from` to `to` with its permissions, owned by `owner` when given.
+pub fn copy_tree(from: &Path, to: &Path, owner: Option<(u32, u32)>) -> std::io::Result<()> {
+    std::fs::create_dir(to)?;
+    // PostgreSQL refuses a data directory others can read.
+    std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o700))?;
+    if let Some((uid, gid)) = owner {
+        std::os::unix::fs::chown(to, Some(uid), Some(gid))?;
+    }
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target, owner)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+            if let Some((uid, gid)) = owner {
+                std::os::unix::fs::chown(&target, Some(uid), Some(gid))?;
+            }
+        }
+    }
+    Ok(())
+}
