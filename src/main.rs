@@ -11,6 +11,7 @@ use schemadiff::plan::HazardCode;
 use schemadiff::{Error, PlanRequest, apply, migrations};
 use serde_json::json;
 
+mod fleet_report;
 mod out;
 use out::{Format, Out};
 
@@ -26,9 +27,10 @@ struct Cli {
 
 #[derive(Args, Clone)]
 struct Common {
-    /// The database to plan against or migrate (also DATABASE_URL).
+    /// The database to plan against or migrate (also DATABASE_URL). `apply` and `status`
+    /// take it more than once: a fleet of databases.
     #[arg(long)]
-    database_url: Option<String>,
+    database_url: Vec<String>,
     /// A server where scratch databases may be created (also SCHEMADIFF_DEV_URL); without it
     /// an ephemeral local cluster is started.
     #[arg(long)]
@@ -39,6 +41,18 @@ struct Common {
     /// Where migrations are written and read.
     #[arg(long)]
     migrations_dir: Option<PathBuf>,
+}
+
+/// Many databases migrated from one folder (a database per tenant or shard).
+#[derive(Args, Clone)]
+struct Fleet {
+    /// A file of connection strings, one database per line (`#` starts a comment), as well
+    /// as or instead of repeated --database-url.
+    #[arg(long)]
+    targets: Option<PathBuf>,
+    /// How many databases of a fleet are worked on at once (each takes three sessions).
+    #[arg(long, default_value_t = 4)]
+    parallel: usize,
 }
 
 #[derive(Subcommand)]
@@ -68,6 +82,12 @@ enum Command {
         /// Print the SQL that would run, and run nothing.
         #[arg(long)]
         dry_run: bool,
+        #[command(flatten)]
+        fleet: Fleet,
+        /// In a fleet, go on with the other databases after one fails (without it, no
+        /// database is started after the first failure).
+        #[arg(long)]
+        keep_going: bool,
     },
     /// Revert the last N applied migrations (default 1).
     Down {
@@ -117,6 +137,8 @@ enum Command {
         /// shadow: --dev-url, or local PostgreSQL binaries).
         #[arg(long)]
         no_drift: bool,
+        #[command(flatten)]
+        fleet: Fleet,
     },
     /// Fail when generated/ is not in sync with schema/ or schemadiff.sum (the CI gate).
     Check {
@@ -139,9 +161,25 @@ impl Command {
     }
 }
 
+/// The databases of a fleet, when more than one is named or a targets file is given; the
+/// configuration is then resolved without a single database.
+fn fleet(common: &mut Common, fleet: &Fleet) -> Result<Option<Vec<apply::fleet::Target>>, Error> {
+    if common.database_url.len() < 2 && fleet.targets.is_none() {
+        return Ok(None);
+    }
+    let urls = std::mem::take(&mut common.database_url);
+    apply::fleet::targets(&urls, fleet.targets.as_deref()).map(Some)
+}
+
 fn config(common: Common) -> Result<Config, Error> {
+    if common.database_url.len() > 1 {
+        return Err(Error::Usage(format!(
+            "--database-url is given {} times: only `apply` and `status` take several (a fleet)",
+            common.database_url.len()
+        )));
+    }
     let flags = Flags {
-        database_url: common.database_url,
+        database_url: common.database_url.into_iter().next(),
         dev_url: common.dev_url,
         schema_dir: common.schema_dir,
         migrations_dir: common.migrations_dir,
@@ -362,10 +400,14 @@ fn run_session<'a>(
         lock_session: Some(lock_session),
         watcher: Some(watcher),
         waits: cfg.waits.clone(),
-        on_wait: Some(|message| eprintln!("{message}")),
+        on_wait: Some(&say_wait),
         history: cfg.history_table.clone(),
         on_event: None,
     }
+}
+
+fn say_wait(message: &str) {
+    eprintln!("{message}");
 }
 
 async fn run(command: Command, out: &mut Out) -> Result<(), Error> {
@@ -396,7 +438,27 @@ async fn run(command: Command, out: &mut Out) -> Result<(), Error> {
             }
             Ok(())
         }
-        Command::Apply { common, contract, dry_run } => {
+        Command::Apply { mut common, contract, dry_run, fleet: many, keep_going } => {
+            if let Some(targets) = fleet(&mut common, &many)? {
+                let cfg = config(common)?;
+                let all = migrations::read_checked(&cfg.migrations_dir)?;
+                let settings = apply::fleet::Settings {
+                    parallel: many.parallel,
+                    keep_going,
+                    contracts: apply::Contracts {
+                        run: contract,
+                        after: cfg.contract_after.clone(),
+                        dry_run,
+                    },
+                    waits: cfg.waits.clone(),
+                    history: cfg.history_table.clone(),
+                };
+                let progress = fleet_report::FleetProgress::new(out, targets.len());
+                let tell = |event: apply::fleet::FleetEvent<'_>| progress.tell(event);
+                let runs = apply::fleet::apply(&targets, &all, &settings, &tell).await;
+                progress.done();
+                return fleet_report::apply_summary(&runs, out);
+            }
             let cfg = config(common)?;
             let all = migrations::read_checked(&cfg.migrations_dir)?;
             let client = schemadiff::connect_target(&cfg).await?;
@@ -466,7 +528,14 @@ async fn run(command: Command, out: &mut Out) -> Result<(), Error> {
             }
             Ok(())
         }
-        Command::Status { common, no_drift } => {
+        Command::Status { mut common, no_drift, fleet: many } => {
+            if let Some(targets) = fleet(&mut common, &many)? {
+                let cfg = config(common)?;
+                let all = migrations::read_dir(&cfg.migrations_dir)?;
+                let statuses =
+                    apply::fleet::status(&targets, &all, &cfg.history_table, many.parallel).await;
+                return fleet_report::status_report(&statuses, out);
+            }
             let cfg = config(common)?;
             // Read as it is, mistakes and all: status reports, it does not refuse.
             let all = migrations::read_dir(&cfg.migrations_dir)?;

@@ -54,14 +54,20 @@ fn main() {
         return in_process(&from, &to);
     }
     let args = args();
+    // A cache of this run's own: verdicts remembered by an earlier run of the same build
+    // would make `check` free. It is warmed with an initialised data directory first, as
+    // a developer's is after their first command.
+    let cache = tempfile::tempdir().unwrap();
     let cluster = EphemeralCluster::start().expect("a local PostgreSQL to measure on");
-    let runner = Runner::new(env!("CARGO_BIN_EXE_schemadiff"), &cluster);
+    let runner = Runner::new(env!("CARGO_BIN_EXE_schemadiff"), &cluster, cache.path());
     let migra = args.migra.then(measure::find_migra).flatten();
     println!("machine: {}", measure::machine());
     println!("server: {}", runner.server_version());
     if migra.is_none() {
         println!("migra: not installed (pip install migra psycopg2-binary), its rows are left out");
     }
+    let empty = tempfile::tempdir().unwrap();
+    runner.schemadiff(&repo_with(empty.path(), "warm", ""), &["plan", "--dry-run"]);
     let mut results = Vec::new();
     for &tables in &args.sizes {
         let r = measure_size(&runner, &cluster, tables, migra.as_deref());
@@ -136,8 +142,8 @@ const VERIFY: &str = "verify up and down on its copy (in process)";
 const PLAN_INITIAL: &str = "schemadiff plan: empty -> schema";
 const PLAN_LIVE: &str = "schemadiff plan: live database";
 const PLAN_GENERATED: &str = "schemadiff plan: from generated/";
-const CHECK: &str = "schemadiff check: in sync";
-const PLAN_AGAIN: &str = "schemadiff plan: again, nothing changed";
+const CHECK: &str = "schemadiff check: in sync, first time";
+const PLAN_AGAIN: &str = "schemadiff plan: again (state remembered)";
 const MIGRA: &str = "migra: live -> desired";
 
 fn measure_size(
@@ -210,10 +216,14 @@ fn measure_size(
 
 /// A repository with `schema_sql` as its schema and an empty migrations folder.
 fn repo(work: &Path, name: &str, schema_sql: &Path) -> PathBuf {
+    repo_with(work, name, &std::fs::read_to_string(schema_sql).unwrap())
+}
+
+fn repo_with(work: &Path, name: &str, schema: &str) -> PathBuf {
     let dir = work.join(name);
     std::fs::create_dir_all(dir.join("schema")).unwrap();
     std::fs::create_dir_all(dir.join("generated")).unwrap();
-    std::fs::copy(schema_sql, dir.join("schema/schema.sql")).unwrap();
+    std::fs::write(dir.join("schema/schema.sql"), schema).unwrap();
     dir
 }
 

@@ -23,12 +23,14 @@ pub struct Runner {
     schemadiff: PathBuf,
     socket: PathBuf,
     bindir: PathBuf,
+    cache: PathBuf,
 }
 
 impl Runner {
-    pub fn new(schemadiff: &str, cluster: &EphemeralCluster) -> Runner {
+    pub fn new(schemadiff: &str, cluster: &EphemeralCluster, cache: &Path) -> Runner {
         Runner {
             schemadiff: schemadiff.into(),
+            cache: cache.into(),
             socket: cluster.socket_dir().to_path_buf(),
             bindir: schemadiff::shadow::find_bindir().expect("PostgreSQL binaries"),
         }
@@ -84,6 +86,7 @@ impl Runner {
         let mut cmd = Command::new(&self.schemadiff);
         cmd.args(args)
             .current_dir(repo)
+            .env("SCHEMADIFF_CACHE_DIR", &self.cache)
             .env_remove("SCHEMADIFF_DEV_URL")
             .env_remove("DATABASE_URL");
         self.measure(cmd)

@@ -5,6 +5,7 @@
 //! transaction half-applied and is recorded as failed, not applied.
 
 mod adopt;
+pub mod fleet;
 mod guard;
 mod history;
 mod session;

@@ -51,7 +51,7 @@ pub struct Session<'a> {
     pub watcher: Option<&'a Client>,
     pub waits: Waits,
     /// Told once when the run starts waiting for another run's lock.
-    pub on_wait: Option<fn(&str)>,
+    pub on_wait: Option<&'a (dyn Fn(&str) + Sync)>,
     /// Where the run records what it did.
     pub history: super::HistoryTable,
     /// Told as the run goes: for a progress bar.

@@ -4,6 +4,7 @@
 mod behaviour;
 mod conformance;
 mod fixtures;
+mod fleet;
 mod folder;
 mod online;
 mod production;
@@ -29,6 +30,7 @@ fn main() {
     trials.extend(tls::trials());
     trials.extend(production::trials(&server));
     trials.extend(folder::trials(&server));
+    trials.extend(fleet::trials(&server));
     let conclusion = libtest_mimic::run(&args, trials);
     drop(server);
     drop(cache);
