@@ -53,6 +53,11 @@ fn main() {
         let (from, to) = (argv.next().unwrap(), argv.next().unwrap());
         return in_process(&from, &to);
     }
+    // `--introspect URL`: introspection alone, three times, to profile the catalog queries.
+    if std::env::args().nth(1).as_deref() == Some("--introspect") {
+        let url = std::env::args().nth(2).expect("--introspect takes a database URL");
+        return introspect_only(&url);
+    }
     let args = args();
     // A cache of this run's own: verdicts remembered by an earlier run of the same build
     // would make `check` free. It is warmed with an initialised data directory first, as
@@ -254,6 +259,22 @@ fn print_growth(results: &[SizeResult]) {
 
 /// Introspection, diff, render and verification of the plan from `from`'s schema to `to`'s,
 /// each timed; prints `name<TAB>seconds` lines.
+fn introspect_only(url: &str) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        for _ in 0..3 {
+            let client = schemadiff::connect::connect_url(url).await.unwrap();
+            let t = Instant::now();
+            let catalog = schemadiff::introspect::introspect(&client).await.unwrap();
+            println!(
+                "{INTROSPECT}\t{:.3} s\t{} tables",
+                t.elapsed().as_secs_f64(),
+                catalog.tables.len()
+            );
+        }
+    });
+}
+
 fn in_process(from: &str, to: &str) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {

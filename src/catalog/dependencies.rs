@@ -26,13 +26,29 @@ impl Eq for Dependencies {}
 static NONE: BTreeSet<ObjectId> = BTreeSet::new();
 
 impl Dependencies {
-    /// Records that `object` needs `target`; an object never needs itself.
-    pub fn add(&mut self, object: ObjectId, target: ObjectId) {
-        if object == target {
+    /// Records that `object` needs `target`; an object never needs itself. Identities are
+    /// cloned only for an edge not seen yet: `pg_depend` repeats edges between the same
+    /// objects many times (a column per index column, say).
+    pub fn add(&mut self, object: &ObjectId, target: &ObjectId) {
+        if object == target || self.needs.get(object).is_some_and(|t| t.contains(target)) {
             return;
         }
-        self.needed_by.entry(target.clone()).or_default().insert(object.clone());
-        self.needs.entry(object).or_default().insert(target);
+        fn insert(
+            map: &mut BTreeMap<ObjectId, BTreeSet<ObjectId>>,
+            key: &ObjectId,
+            value: &ObjectId,
+        ) {
+            match map.get_mut(key) {
+                Some(set) => {
+                    set.insert(value.clone());
+                }
+                None => {
+                    map.insert(key.clone(), BTreeSet::from([value.clone()]));
+                }
+            }
+        }
+        insert(&mut self.needs, object, target);
+        insert(&mut self.needed_by, target, object);
     }
 
     /// Records that `object` reads itself.

@@ -26,11 +26,11 @@ pub fn add_body_dependencies(catalog: &mut Catalog) {
         into.extend(found.into_iter().map(|target| (id.clone(), target)));
     }
     for (object, target) in hard {
-        catalog.depends.add(object, target);
+        catalog.depends.add(&object, &target);
     }
     for (object, target) in soft {
         if !catalog.depends.of(&object).contains(&target) {
-            catalog.soft_depends.add(object, target);
+            catalog.soft_depends.add(&object, &target);
         }
     }
 }

@@ -116,7 +116,7 @@ pub fn resolve(oids: &mut Oids, extensions: &HashMap<u32, String>, rows: &[Row])
         if object == target && e.target.2 != 0 {
             deps.add_itself(object.clone());
         }
-        deps.add(object.clone(), target.clone());
+        deps.add(object, target);
     }
     deps
 }

@@ -2,10 +2,11 @@
 SELECT n.nspname, c.relname, format_type(s.seqtypid, NULL) AS data_type,
        s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle,
        own.deptype::text AS owner_kind, own.nspname AS owner_schema, own.relname AS owner_table,
-       own.attname AS owner_column, c.oid, obj_description(c.oid, 'pg_class') AS comment
+       own.attname AS owner_column, c.oid, ds.description AS comment
 FROM pg_sequence s
 JOIN pg_class c ON c.oid = s.seqrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_description ds ON ds.classoid = 'pg_class'::regclass AND ds.objoid = c.oid AND ds.objsubid = 0
 LEFT JOIN LATERAL (
     SELECT d.deptype, tn.nspname, t.relname, a.attname
     FROM pg_depend d
