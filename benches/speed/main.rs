@@ -1,8 +1,10 @@
-//! `cargo bench --bench speed [-- --tables 100,1000,10000] [--skip-migra]`: schemadiff's
-//! speed and memory beside PostgreSQL's own load of the same schema, `pg_dump -s` and migra,
-//! all in one run on one server. Prints one table per size and the ratios the goals are
-//! stated in; nothing here asserts a time.
+//! `cargo bench --bench speed [-- --tables 100,1000,10000] [--skip-migra] [--backfill-rows N]`:
+//! schemadiff's speed and memory beside PostgreSQL's own load of the same schema, `pg_dump -s`
+//! and migra, all in one run on one server. Prints one table per size and the ratios the goals
+//! are stated in, then the batched backfill of a rename beside one `UPDATE`; nothing here
+//! asserts a time.
 
+mod backfill;
 mod measure;
 mod schema;
 
@@ -18,11 +20,13 @@ const ALL_HAZARDS: &str = "DELETES_DATA,TABLE_REWRITE,ACCESS_EXCLUSIVE_LOCK,SHAR
 struct Args {
     sizes: Vec<usize>,
     migra: bool,
+    backfill_rows: usize,
 }
 
 fn args() -> Args {
     let mut sizes = vec![100, 1000];
     let mut migra = true;
+    let mut backfill_rows = 1_000_000;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -31,6 +35,10 @@ fn args() -> Args {
                 sizes = list.split(',').map(|n| n.parse().expect("a number of tables")).collect();
             }
             "--skip-migra" => migra = false,
+            // 0 leaves the backfill out.
+            "--backfill-rows" => {
+                backfill_rows = it.next().and_then(|n| n.parse().ok()).expect("a number of rows");
+            }
             // Writes the schemas of the first size as from.sql and to.sql, to look at or
             // profile with, and measures nothing.
             "--write-schemas" => {
@@ -44,7 +52,7 @@ fn args() -> Args {
             _ => {}
         }
     }
-    Args { sizes, migra }
+    Args { sizes, migra, backfill_rows }
 }
 
 fn main() {
@@ -80,6 +88,9 @@ fn main() {
         results.push(r);
     }
     print_growth(&results);
+    if args.backfill_rows > 0 {
+        backfill::measure(&runner, &cluster, empty.path(), args.backfill_rows).print();
+    }
 }
 
 struct SizeResult {

@@ -51,7 +51,7 @@ impl Runner {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
-    fn psql(&self, db: &str, sql: &str) {
+    pub fn psql(&self, db: &str, sql: &str) {
         let out = self
             .client_tool("psql")
             .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db, "-c", sql])
