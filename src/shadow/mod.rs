@@ -339,7 +339,11 @@ fn statement_error(stmt: &crate::source::Statement, e: &tokio_postgres::Error) -
             location.column = within.column;
         }
     }
-    let first_line = stmt.sql.lines().next().unwrap_or("").to_string();
+    // Its first line of SQL, past any comment above it.
+    let first_line = (stmt.sql.lines())
+        .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))
+        .unwrap_or("")
+        .to_string();
     Error::Statement { location, message: describe_db_error(e), statement: first_line }
 }
 

@@ -222,7 +222,7 @@ fn syntax_error(server: &TestServer) -> Result<(), Failed> {
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&o.stderr),
-        "error: schema/b_tags.sql:4:15: syntax error: syntax error at or near \",\"\n"
+        "error: schema/b_tags.sql:4:15: syntax error at or near \",\"\n  while running: CREATE TABLE tags (\n"
     );
     ensure(!work.migrations_dir().exists(), "nothing may be written")?;
     Ok(())
