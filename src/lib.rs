@@ -159,6 +159,58 @@ pub async fn plan(req: &PlanRequest) -> Result<PlanOutcome> {
     result
 }
 
+/// What `pull` is asked to do.
+#[derive(Debug, Clone)]
+pub struct PullRequest {
+    pub config: Config,
+    pub layout: render::Layout,
+    /// Replace the `.sql` files the schema directory already holds.
+    pub force: bool,
+}
+
+/// Writes the desired-state schema from a live database: the statements that make it from an
+/// empty database, as `plan` renders them, in files under the schema directory. Nothing is
+/// written unless the files load in a shadow and read back as the database, so that planning
+/// against it afterwards finds nothing. Returns the files written.
+pub async fn pull(req: &PullRequest) -> Result<Vec<std::path::PathBuf>> {
+    let cfg = &req.config;
+    let Some(url) = &cfg.database_url else {
+        return Err(Error::Usage(
+            "`pull` reads a live database: pass --database-url (or set DATABASE_URL)".into(),
+        ));
+    };
+    let dir = &cfg.schema_dir;
+    let existing = if dir.exists() { source::sql_files(dir)? } else { Vec::new() };
+    if !existing.is_empty() && !req.force {
+        return Err(Error::Usage(format!(
+            "{} already holds {} .sql file(s) ({}); pull writes the whole schema, so move them away or pass --force to replace them",
+            dir.display(),
+            existing.len(),
+            existing[0].display()
+        )));
+    }
+    let client = connect::connect_info(url).await?;
+    let mut live = introspect::introspect(&client).await?;
+    live.restrict_to(cfg.manage);
+    let shadow = Shadow::start(cfg.dev_url.as_ref())?;
+    shadow.ensure_roles(&introspect::roles(&client).await?).await?;
+    let files = verify::pulled(&shadow, &live, cfg.manage, req.layout).await?;
+    drop(shadow);
+    for old in &existing {
+        std::fs::remove_file(old).map_err(Error::io(old))?;
+    }
+    let mut written = Vec::new();
+    for (name, text) in files {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(Error::io(parent))?;
+        }
+        std::fs::write(&path, text).map_err(Error::io(&path))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
 /// `schema/` as read: its statements and the renames it declares.
 #[derive(Clone, Copy)]
 struct Source<'a> {

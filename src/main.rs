@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 use schemadiff::config::{Config, Flags};
 use schemadiff::plan::HazardCode;
+use schemadiff::render::Layout;
 use schemadiff::{Error, PlanRequest, apply, migrations};
 use serde_json::json;
 
@@ -145,6 +146,19 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Write schema/ from a live database: the DDL that makes it, a file per schema, checked
+    /// to load and read back as the database before anything is written.
+    Pull {
+        #[command(flatten)]
+        common: Common,
+        /// A file per table, view, type and routine (`schema/<schema>/<name>.sql`), with the
+        /// indexes, constraints, triggers and comments that belong to it.
+        #[arg(long)]
+        split: bool,
+        /// Replace the .sql files the schema directory already holds.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 impl Command {
@@ -157,6 +171,7 @@ impl Command {
             Command::Baseline { .. } => "baseline",
             Command::Status { .. } => "status",
             Command::Check { .. } => "check",
+            Command::Pull { .. } => "pull",
         }
     }
 }
@@ -714,6 +729,21 @@ async fn run(command: Command, out: &mut Out) -> Result<(), Error> {
                 "Recorded {} migration(s), up to {last}, as applied without running them; `schemadiff apply` runs what comes after.",
                 chosen.len()
             ));
+            Ok(())
+        }
+        Command::Pull { common, split, force } => {
+            let config = config(common)?;
+            let layout = if split { Layout::PerObject } else { Layout::PerSchema };
+            let written =
+                schemadiff::pull(&schemadiff::PullRequest { config, layout, force }).await?;
+            for path in &written {
+                out.say(format!("Wrote {}", path.display()));
+            }
+            out.set(
+                "written",
+                json!(written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>()),
+            );
+            out.say("They load and read back as the database: planning against it finds nothing.");
             Ok(())
         }
         Command::Check { common } => {

@@ -5,6 +5,9 @@ mod columns;
 mod definitions;
 pub mod guard;
 mod objects;
+mod schema_files;
+
+pub use schema_files::{DATABASE_FILE, Layout, schema_files};
 
 use crate::catalog::QualifiedName;
 use crate::config::Timeouts;

@@ -132,6 +132,32 @@ pub async fn rebuilt(shadow: &Shadow, current: &Catalog, manage: Manage) -> Resu
     Ok(state)
 }
 
+/// `catalog` written out as `schema/` files (`pull`), checked to load in a scratch database
+/// as `plan` loads `schema/` and to read back as `catalog`: pulling and then planning
+/// against the same database finds nothing.
+pub async fn pulled(
+    shadow: &Shadow,
+    catalog: &Catalog,
+    manage: Manage,
+    layout: render::Layout,
+) -> Result<Vec<(String, String)>> {
+    crate::shadow::in_scratch(shadow, "pulled", |db| async move {
+        let client = &db.client;
+        let empty = read(client, manage).await?;
+        let setup = plan::plan(&empty, catalog)?;
+        let files = render::schema_files(&setup, catalog, layout);
+        let mut statements = Vec::new();
+        for (path, text) in &files {
+            statements.extend(crate::source::split_statements(Path::new(path), text)?);
+        }
+        crate::shadow::load_statements(client, &statements).await?;
+        let loaded = read(client, manage).await?;
+        compare("loading the pulled schema", &loaded, catalog)?;
+        Ok(files)
+    })
+    .await
+}
+
 /// Equal catalogs, or the residual difference as a diff of facts.
 pub fn compare(phase: &str, got: &Catalog, want: &Catalog) -> Result<()> {
     if got == want {

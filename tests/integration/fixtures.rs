@@ -230,7 +230,7 @@ fn files(outcome: &schemadiff::PlanOutcome) -> String {
 
 /// Runs a file statement by statement, as psql does (a `SET client_encoding` in it applies to
 /// the statements after it), and leaves the session as it found it.
-async fn load(client: &tokio_postgres::Client, file: &str, sql: &str) -> Result<(), String> {
+pub async fn load(client: &tokio_postgres::Client, file: &str, sql: &str) -> Result<(), String> {
     let statements =
         schemadiff::source::split_statements(Path::new(file), sql).map_err(|e| e.to_string())?;
     for s in statements {

@@ -8,6 +8,7 @@ mod fleet;
 mod folder;
 mod online;
 mod production;
+mod pull;
 mod renames;
 mod support;
 mod tls;
@@ -31,6 +32,7 @@ fn main() {
     trials.extend(production::trials(&server));
     trials.extend(folder::trials(&server));
     trials.extend(fleet::trials(&server));
+    trials.extend(pull::trials(&server));
     let conclusion = libtest_mimic::run(&args, trials);
     drop(server);
     drop(cache);
