@@ -14,6 +14,7 @@ use serde_json::json;
 
 mod fleet_report;
 mod out;
+mod plan_report;
 use out::{Format, Out};
 
 #[derive(Parser)]
@@ -21,7 +22,8 @@ use out::{Format, Out};
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// `json` prints one JSON document on standard output with what the text says.
+    /// `json` prints one JSON document on standard output with what the text says;
+    /// `markdown` (for `plan`) what a pull-request comment should show.
     #[arg(long, global = true, value_enum, default_value = "text")]
     format: Format,
 }
@@ -216,6 +218,13 @@ async fn main() -> ExitCode {
         eprintln!("error: cannot install signal handlers");
         return ExitCode::FAILURE;
     };
+    if cli.format == Format::Markdown && !matches!(cli.command, Command::Plan { .. }) {
+        eprintln!(
+            "error: --format markdown is for `plan`; {} prints text or json",
+            cli.command.name()
+        );
+        return ExitCode::from(2);
+    }
     let mut out = Out::new(cli.format, cli.command.name());
     let (result, signalled) = {
         let run = run(cli.command, &mut out);
@@ -292,6 +301,10 @@ fn print_plan(req: &PlanRequest, outcome: &schemadiff::PlanOutcome, out: &mut Ou
         json!(outcome.migrations.iter().map(|m| plan_json(m, req)).collect::<Vec<_>>()),
     );
     out.set("dry_run", json!(req.dry_run));
+    if out.markdown() {
+        print!("{}", plan_report::markdown(req, outcome));
+        return;
+    }
     if outcome.is_empty() {
         out.say(format!("No changes: the schema matches {}.", req.config.schema_dir.display()));
         return;

@@ -10,6 +10,8 @@ use serde_json::{Map, Value, json};
 pub enum Format {
     Text,
     Json,
+    /// A document for a pull-request comment (`plan`); printed by the command itself.
+    Markdown,
 }
 
 pub struct Out {
@@ -28,9 +30,13 @@ impl Out {
         self.format == Format::Json
     }
 
+    pub fn markdown(&self) -> bool {
+        self.format == Format::Markdown
+    }
+
     /// A line for a person (text format only).
     pub fn say(&self, line: impl AsRef<str>) {
-        if !self.json() {
+        if self.format == Format::Text {
             println!("{}", line.as_ref());
         }
     }
@@ -63,7 +69,7 @@ impl Out {
             self.set("interrupted", json!(what));
         }
         match self.format {
-            Format::Text => {
+            Format::Text | Format::Markdown => {
                 if let Some((e, _)) = error {
                     eprintln!("error: {e}");
                 }

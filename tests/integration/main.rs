@@ -10,6 +10,7 @@ mod online;
 mod production;
 mod pull;
 mod renames;
+mod review;
 mod support;
 mod tls;
 
@@ -33,6 +34,7 @@ fn main() {
     trials.extend(folder::trials(&server));
     trials.extend(fleet::trials(&server));
     trials.extend(pull::trials(&server));
+    trials.extend(review::trials(&server));
     let conclusion = libtest_mimic::run(&args, trials);
     drop(server);
     drop(cache);

@@ -87,6 +87,21 @@ fn split(server: &TestServer) -> Result<(), Failed> {
     ensure(read("shop/state.sql").contains("CREATE TYPE shop.state"), "shop/state.sql")?;
     ensure(read("shop/open_orders.sql").contains("CREATE VIEW shop.open_orders"), "the view")?;
     ensure(read("_database.sql").contains("CREATE EXTENSION citext"), "the extension")?;
+
+    // Adoption: the first migration from the pulled schema, recorded as applied.
+    let dev = server.admin_url();
+    let o = bin(work.path(), &["plan", "--name", "baseline", "--dev-url", dev]);
+    ensure(o.status.success(), format!("plan --name baseline: {}", text(&o)))?;
+    block_on(async {
+        let db = server.fresh_database("pull_adopted").await;
+        load(&db.client, "schema.sql", SHOP).await?;
+        let o = bin(work.path(), &["baseline", "--database-url", &db.url, "--dev-url", dev]);
+        ensure(o.status.success(), format!("baseline: {}", text(&o)))?;
+        let o = bin(work.path(), &["apply", "--database-url", &db.url]);
+        ensure(o.status.success() && !text(&o).contains("Applied"), text(&o))?;
+        server.drop_database(db).await;
+        Ok::<(), Failed>(())
+    })?;
     Ok(())
 }
 
