@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod config;
 pub mod connect;
 pub mod diff;
+pub mod endpoint;
 pub mod error;
 pub mod interrupt;
 pub mod introspect;
@@ -211,6 +212,94 @@ pub async fn pull(req: &PullRequest) -> Result<Vec<std::path::PathBuf>> {
     Ok(written)
 }
 
+/// What `diff` is asked to do.
+#[derive(Debug, Clone)]
+pub struct DiffRequest {
+    pub config: Config,
+    pub from: endpoint::Endpoint,
+    pub to: endpoint::Endpoint,
+}
+
+/// The migration from one state to another, each a database, a schema directory or a
+/// migrations directory: planned and verified as `plan` does, written nowhere. Hazards are
+/// shown, not refused; renames are those the `to` schema declares.
+pub async fn diff(req: &DiffRequest) -> Result<PlanOutcome> {
+    use endpoint::Endpoint;
+    let cfg = &req.config;
+    let client = async |side: &Endpoint| match side {
+        Endpoint::Database(info) => connect::connect_info(info).await.map(Some),
+        _ => Ok(None),
+    };
+    let (from_client, to_client) = (client(&req.from).await?, client(&req.to).await?);
+    let (statements, renames) = match &req.to {
+        Endpoint::Schema(dir) => (source::load_schema_dir(dir)?, source::load_renames(dir)?),
+        _ => (Vec::new(), Vec::new()),
+    };
+    let shadow = Shadow::start(cfg.dev_url.as_ref())?;
+    for c in [&from_client, &to_client].into_iter().flatten() {
+        shadow.ensure_roles(&introspect::roles(c).await?).await?;
+    }
+    let current = async {
+        match (&req.from, &from_client) {
+            (_, Some(c)) => live_state(&shadow, c, cfg.manage).await,
+            (Endpoint::Migrations(dir), _) => {
+                replayed(&shadow, &migrations::read_checked(dir)?).await
+            }
+            (_, None) => {
+                let dir = match &req.from {
+                    Endpoint::Schema(dir) => dir,
+                    _ => unreachable!("a database has a client"),
+                };
+                let from = source::load_schema_dir(dir)?;
+                shadow
+                    .prepare("current", |db| async move {
+                        shadow::load_statements(&db.client, &from).await?;
+                        let catalog = introspect::introspect(&db.client).await?;
+                        Ok((catalog, introspect::unmanaged(&db.client).await?))
+                    })
+                    .await
+            }
+        }
+    };
+    let desired = async {
+        match (&req.to, &to_client) {
+            (_, Some(c)) => Ok((introspect::introspect(c).await?, introspect::unmanaged(c).await?)),
+            (Endpoint::Migrations(dir), _) => {
+                let existing = migrations::read_checked(dir)?;
+                shadow::in_scratch(&shadow, "desired", |db| async move {
+                    shadow::replay(&db.client, &existing).await?;
+                    let catalog = introspect::introspect(&db.client).await?;
+                    Ok((catalog, introspect::unmanaged(&db.client).await?))
+                })
+                .await
+            }
+            (_, None) => loaded(&shadow, &statements, "").await,
+        }
+    };
+    let (current, state, desired) = both(&shadow, current, desired).await?;
+    let plan = PlanRequest {
+        config: cfg.clone(),
+        name: None,
+        allow_hazards: HazardCode::ALL.into_iter().collect(),
+        dry_run: true,
+    };
+    let source = Source { statements: &statements, renames: &renames };
+    let result = plan_from(
+        &plan,
+        &shadow,
+        from_client.as_ref(),
+        source,
+        &[],
+        Vec::new(),
+        current,
+        desired,
+        &state,
+    )
+    .await;
+    shadow.discard(state).await?;
+    result
+}
+
 /// `schema/` as read: its statements and the renames it declares.
 #[derive(Clone, Copy)]
 struct Source<'a> {
@@ -232,13 +321,7 @@ async fn plan_in_shadow(
     // to verify the plan on a copy of it.
     let current_state = async {
         match live {
-            Some(client) => {
-                let mut current = introspect::introspect(client).await?;
-                let unmanaged = introspect::unmanaged(client).await?;
-                current.restrict_to(cfg.manage);
-                let state = verify::rebuilt(shadow, &current, cfg.manage).await?;
-                Ok(((current, unmanaged), state))
-            }
+            Some(client) => live_state(shadow, client, cfg.manage).await,
             None => replayed(shadow, existing).await,
         }
     };
@@ -420,6 +503,19 @@ async fn both(
         }
         (Err(e), _) => Err(e),
     }
+}
+
+/// A live database's state, rebuilt in the shadow from its catalog and kept there.
+async fn live_state(
+    shadow: &Shadow,
+    client: &tokio_postgres::Client,
+    manage: catalog::Manage,
+) -> Result<(State, Prepared)> {
+    let mut current = introspect::introspect(client).await?;
+    let unmanaged = introspect::unmanaged(client).await?;
+    current.restrict_to(manage);
+    let state = verify::rebuilt(shadow, &current, manage).await?;
+    Ok(((current, unmanaged), state))
 }
 
 /// The state `generated/` replays to, kept in the shadow.

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use schemadiff::config::{Config, Flags};
+use schemadiff::endpoint::Endpoint;
 use schemadiff::plan::HazardCode;
 use schemadiff::render::Layout;
 use schemadiff::{Error, PlanRequest, apply, migrations};
@@ -148,6 +149,16 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Print the migration from one state to another without writing files. Each of FROM
+    /// and TO is a database (a connection string), a schema directory or .sql file, or a
+    /// migrations directory; the migration is verified as `plan` verifies it.
+    Diff {
+        from: String,
+        to: String,
+        /// A server where scratch databases may be created (also SCHEMADIFF_DEV_URL).
+        #[arg(long)]
+        dev_url: Option<String>,
+    },
     /// Write schema/ from a live database: the DDL that makes it, a file per schema, checked
     /// to load and read back as the database before anything is written.
     Pull {
@@ -174,6 +185,7 @@ impl Command {
             Command::Status { .. } => "status",
             Command::Check { .. } => "check",
             Command::Pull { .. } => "pull",
+            Command::Diff { .. } => "diff",
         }
     }
 }
@@ -218,9 +230,11 @@ async fn main() -> ExitCode {
         eprintln!("error: cannot install signal handlers");
         return ExitCode::FAILURE;
     };
-    if cli.format == Format::Markdown && !matches!(cli.command, Command::Plan { .. }) {
+    if cli.format == Format::Markdown
+        && !matches!(cli.command, Command::Plan { .. } | Command::Diff { .. })
+    {
         eprintln!(
-            "error: --format markdown is for `plan`; {} prints text or json",
+            "error: --format markdown is for `plan` and `diff`; {} prints text or json",
             cli.command.name()
         );
         return ExitCode::from(2);
@@ -302,7 +316,8 @@ fn print_plan(req: &PlanRequest, outcome: &schemadiff::PlanOutcome, out: &mut Ou
     );
     out.set("dry_run", json!(req.dry_run));
     if out.markdown() {
-        print!("{}", plan_report::markdown(req, outcome));
+        let schema = req.config.schema_dir.display().to_string();
+        print!("{}", plan_report::markdown("plan", &schema, req.dry_run, outcome));
         return;
     }
     if outcome.is_empty() {
@@ -342,6 +357,17 @@ fn print_plan(req: &PlanRequest, outcome: &schemadiff::PlanOutcome, out: &mut Ou
     out.say(format!("Updated {}", req.config.migrations_dir.join(migrations::SUM_FILE).display()));
 }
 
+/// One migration `diff` found, for `--format json`: its steps, up and down.
+fn diff_json(m: &schemadiff::PlannedMigration) -> serde_json::Value {
+    json!({
+        "id": m.id,
+        "contract": m.contract,
+        "steps": steps_json(&m.up),
+        "up_sql": m.up_sql,
+        "down_sql": m.down_sql,
+    })
+}
+
 /// Migrations run, with their milliseconds, for `--format json`.
 fn run_json(done: &[(String, i64)]) -> serde_json::Value {
     json!(done.iter().map(|(id, ms)| json!({"id": id, "ms": ms})).collect::<Vec<_>>())
@@ -355,15 +381,7 @@ fn would_json(would_run: &[(String, String)]) -> serde_json::Value {
 /// One planned migration for `--format json`: its steps with their SQL, hazards and locks,
 /// and the files written.
 fn plan_json(m: &schemadiff::PlannedMigration, req: &PlanRequest) -> serde_json::Value {
-    let steps: Vec<_> = (m.up.steps.iter())
-        .map(|step| {
-            json!({
-                "sql": schemadiff::render::step_sql(step),
-                "hazards": step.hazards.iter().map(|h| json!({"code": h.code.to_string(), "reason": h.reason})).collect::<Vec<_>>(),
-                "lock": schemadiff::plan::lock_of(&step.change).map(|l| l.to_string()),
-            })
-        })
-        .collect();
+    let steps = steps_json(&m.up);
     let written = m.written.as_ref().filter(|_| !req.dry_run);
     json!({
         "id": m.id,
@@ -374,6 +392,19 @@ fn plan_json(m: &schemadiff::PlannedMigration, req: &PlanRequest) -> serde_json:
         "up_path": written.map(|w| w.up_path.display().to_string()),
         "down_path": written.and_then(|w| w.down_path.as_ref()).map(|p| p.display().to_string()),
     })
+}
+
+/// A plan's steps with their SQL, hazards and locks, for `--format json`.
+fn steps_json(plan: &schemadiff::plan::Plan) -> serde_json::Value {
+    json!((plan.steps.iter())
+        .map(|step| {
+            json!({
+                "sql": schemadiff::render::step_sql(step),
+                "hazards": step.hazards.iter().map(|h| json!({"code": h.code.to_string(), "reason": h.reason})).collect::<Vec<_>>(),
+                "lock": schemadiff::plan::lock_of(&step.change).map(|l| l.to_string()),
+            })
+        })
+        .collect::<Vec<_>>())
 }
 
 /// A spinner on standard error while `apply` or `down` runs, naming the migration and its
@@ -742,6 +773,36 @@ async fn run(command: Command, out: &mut Out) -> Result<(), Error> {
                 "Recorded {} migration(s), up to {last}, as applied without running them; `schemadiff apply` runs what comes after.",
                 chosen.len()
             ));
+            Ok(())
+        }
+        Command::Diff { from, to, dev_url } => {
+            let flags = Flags { dev_url, ..Flags::default() };
+            let config = Config::resolve(flags, std::path::Path::new("schemadiff.toml"))?;
+            let (from, to) = (Endpoint::parse(&from)?, Endpoint::parse(&to)?);
+            let req = schemadiff::DiffRequest { config, from, to };
+            let outcome = schemadiff::diff(&req).await?;
+            for note in &outcome.notes {
+                out.note(note);
+            }
+            out.set("from", json!(req.from.describe()));
+            out.set("to", json!(req.to.describe()));
+            out.set(
+                "migrations",
+                json!(outcome.migrations.iter().map(diff_json).collect::<Vec<_>>()),
+            );
+            if out.markdown() {
+                print!("{}", plan_report::markdown("diff", &req.to.describe(), true, &outcome));
+            } else if outcome.is_empty() {
+                out.say(format!(
+                    "No changes: {} matches {}.",
+                    req.from.describe(),
+                    req.to.describe()
+                ));
+            } else {
+                for m in &outcome.migrations {
+                    out.say(&m.up_sql);
+                }
+            }
             Ok(())
         }
         Command::Pull { common, split, force } => {

@@ -4,11 +4,12 @@
 //! the files written.
 
 use schemadiff::plan::{HazardCode, Step, lock_of, touches};
-use schemadiff::{PlanOutcome, PlanRequest, PlannedMigration};
+use schemadiff::{PlanOutcome, PlannedMigration};
 
-pub fn markdown(req: &PlanRequest, outcome: &PlanOutcome) -> String {
-    let schema = req.config.schema_dir.display();
-    let mut out = String::from("## schemadiff plan\n\n");
+/// The document for `outcome`, a plan towards `schema` (a schema directory, or what `diff`
+/// compares to); `dry_run` when nothing was written.
+pub fn markdown(command: &str, schema: &str, dry_run: bool, outcome: &PlanOutcome) -> String {
+    let mut out = format!("## schemadiff {command}\n\n");
     if outcome.is_empty() {
         out.push_str(&format!("No changes: the database matches `{schema}`.\n"));
         return notes(out, outcome);
@@ -18,10 +19,10 @@ pub fn markdown(req: &PlanRequest, outcome: &PlanOutcome) -> String {
         "{count} migration{}, verified in a shadow database: up reaches `{schema}` and down \
          returns to the state before.{}\n",
         if count == 1 { "" } else { "s" },
-        if req.dry_run { " Dry run: nothing written." } else { "" }
+        if dry_run && command == "plan" { " Dry run: nothing written." } else { "" }
     ));
     for m in &outcome.migrations {
-        migration(&mut out, m, req.dry_run);
+        migration(&mut out, m, dry_run);
     }
     notes(out, outcome)
 }
