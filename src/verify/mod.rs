@@ -125,6 +125,7 @@ pub async fn rebuilt(shadow: &Shadow, current: &Catalog, manage: Manage) -> Resu
             let setup = plan::plan(&empty, &live)?;
             let sql = render::migration_file("current schema", &setup, &Default::default());
             apply::run_sql_file(client, &sql, Path::new("<current schema>")).await?;
+            crate::shadow::refresh_statistics(client).await?;
             let rebuilt = read(client, manage).await?;
             compare("rebuilding the current schema in the shadow", &rebuilt, current)
         })

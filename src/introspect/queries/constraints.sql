@@ -1,29 +1,20 @@
 -- Primary key, unique, check, foreign key and exclusion constraints of those tables.
 -- A foreign key names the key it references: the referenced table's constraint, else its index.
--- Key columns and comments are joined, not looked up per constraint.
-WITH key_columns AS (
-    SELECT co.oid, array_agg(a.attname ORDER BY k.ord) AS names
-    FROM pg_constraint co
-    CROSS JOIN LATERAL unnest(co.conkey) WITH ORDINALITY k(attnum, ord)
-    JOIN pg_attribute a ON a.attrelid = co.conrelid AND a.attnum = k.attnum
-    WHERE co.connamespace = ANY($1::oid[])
-    GROUP BY co.oid
-)
 SELECT n.nspname, c.relname, co.conname, co.contype::text AS kind,
        pg_get_constraintdef(co.oid) AS definition,
-       coalesce(kc.names, '{}') AS columns,
+       ARRAY(SELECT a.attname FROM unnest(co.conkey) WITH ORDINALITY k(attnum, ord)
+             JOIN pg_attribute a ON a.attrelid = co.conrelid AND a.attnum = k.attnum
+             ORDER BY k.ord) AS columns,
        rn.nspname AS ref_schema, rc.relname AS ref_table,
        (SELECT x.conname FROM pg_constraint x
         WHERE x.conrelid = co.confrelid AND x.conindid = co.conindid AND x.contype IN ('p', 'u')
         LIMIT 1) AS ref_constraint,
        ri.relname AS ref_index,
-       ds.description AS comment, co.oid, co.conindid,
+       obj_description(co.oid, 'pg_constraint') AS comment, co.oid, co.conindid,
        CASE WHEN co.contype IN ('p', 'u') THEN pg_get_indexdef(co.conindid) END AS index_definition
 FROM pg_constraint co
 JOIN pg_class c ON c.oid = co.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
-LEFT JOIN key_columns kc ON kc.oid = co.oid
-LEFT JOIN pg_description ds ON ds.classoid = 'pg_constraint'::regclass AND ds.objoid = co.oid AND ds.objsubid = 0
 LEFT JOIN pg_class rc ON rc.oid = co.confrelid AND co.contype = 'f'
 LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
 LEFT JOIN pg_class ri ON ri.oid = co.conindid AND co.contype = 'f'
