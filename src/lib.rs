@@ -261,21 +261,7 @@ pub async fn diff(req: &DiffRequest) -> Result<PlanOutcome> {
             }
         }
     };
-    let desired = async {
-        match (&req.to, &to_client) {
-            (_, Some(c)) => Ok((introspect::introspect(c).await?, introspect::unmanaged(c).await?)),
-            (Endpoint::Migrations(dir), _) => {
-                let existing = migrations::read_checked(dir)?;
-                shadow::in_scratch(&shadow, "desired", |db| async move {
-                    shadow::replay(&db.client, &existing).await?;
-                    let catalog = introspect::introspect(&db.client).await?;
-                    Ok((catalog, introspect::unmanaged(&db.client).await?))
-                })
-                .await
-            }
-            (_, None) => loaded(&shadow, &statements, "").await,
-        }
-    };
+    let desired = state_of(&shadow, &req.to, to_client.as_ref());
     let (current, state, desired) = both(&shadow, current, desired).await?;
     let plan = PlanRequest {
         config: cfg.clone(),
@@ -503,6 +489,49 @@ async fn both(
         }
         (Err(e), _) => Err(e),
     }
+}
+
+/// The catalog of a database, a schema directory or a migrations directory, as `plan` reads
+/// each (for `inspect`); a directory is loaded or replayed in a shadow.
+pub async fn inspect(config: &Config, side: &endpoint::Endpoint) -> Result<Catalog> {
+    let (mut catalog, _) = match side {
+        endpoint::Endpoint::Database(info) => {
+            let client = connect::connect_info(info).await?;
+            state_of_database(&client).await?
+        }
+        _ => state_of(&Shadow::start(config.dev_url.as_ref())?, side, None).await?,
+    };
+    catalog.restrict_to(config.manage);
+    Ok(catalog)
+}
+
+/// A state read where it is: a database's catalog (on `client`), or a directory's, loaded or
+/// replayed in a scratch database of the shadow.
+async fn state_of(
+    shadow: &Shadow,
+    side: &endpoint::Endpoint,
+    client: Option<&tokio_postgres::Client>,
+) -> Result<State> {
+    use endpoint::Endpoint;
+    match (side, client) {
+        (_, Some(c)) => state_of_database(c).await,
+        (Endpoint::Migrations(dir), None) => {
+            let existing = migrations::read_checked(dir)?;
+            shadow::in_scratch(shadow, "desired", |db| async move {
+                shadow::replay(&db.client, &existing).await?;
+                state_of_database(&db.client).await
+            })
+            .await
+        }
+        (Endpoint::Schema(dir), None) => loaded(shadow, &source::load_schema_dir(dir)?, "").await,
+        (Endpoint::Database(info), None) => {
+            state_of_database(&connect::connect_info(info).await?).await
+        }
+    }
+}
+
+async fn state_of_database(client: &tokio_postgres::Client) -> Result<State> {
+    Ok((introspect::introspect(client).await?, introspect::unmanaged(client).await?))
 }
 
 /// A live database's state, rebuilt in the shadow from its catalog and kept there.

@@ -14,6 +14,7 @@ use schemadiff::{Error, PlanRequest, apply, migrations};
 use serde_json::json;
 
 mod fleet_report;
+mod inspect_report;
 mod out;
 mod plan_report;
 use out::{Format, Out};
@@ -149,6 +150,15 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Describe every schema, table, column, index, constraint, view, routine and dependency:
+    /// `--format json` a schema map, `markdown` a page with an ER diagram, `mermaid` the
+    /// diagram. SOURCE is a database, a schema directory or a migrations directory (default:
+    /// the database configured, else the schema directory).
+    Inspect {
+        source: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Print the migration from one state to another without writing files. Each of FROM
     /// and TO is a database (a connection string), a schema directory or .sql file, or a
     /// migrations directory; the migration is verified as `plan` verifies it.
@@ -186,6 +196,7 @@ impl Command {
             Command::Check { .. } => "check",
             Command::Pull { .. } => "pull",
             Command::Diff { .. } => "diff",
+            Command::Inspect { .. } => "inspect",
         }
     }
 }
@@ -230,11 +241,25 @@ async fn main() -> ExitCode {
         eprintln!("error: cannot install signal handlers");
         return ExitCode::FAILURE;
     };
-    if cli.format == Format::Markdown
-        && !matches!(cli.command, Command::Plan { .. } | Command::Diff { .. })
-    {
+    let only = match cli.format {
+        Format::Markdown => Some("`plan`, `diff` and `inspect`"),
+        Format::Mermaid => Some("`inspect`"),
+        _ => None,
+    };
+    let takes = match cli.format {
+        Format::Markdown => {
+            matches!(
+                cli.command,
+                Command::Plan { .. } | Command::Diff { .. } | Command::Inspect { .. }
+            )
+        }
+        Format::Mermaid => matches!(cli.command, Command::Inspect { .. }),
+        _ => true,
+    };
+    if let (Some(only), false) = (only, takes) {
+        let format = if cli.format == Format::Markdown { "markdown" } else { "mermaid" };
         eprintln!(
-            "error: --format markdown is for `plan` and `diff`; {} prints text or json",
+            "error: --format {format} is for {only}; {} prints text or json",
             cli.command.name()
         );
         return ExitCode::from(2);
@@ -773,6 +798,23 @@ async fn run(command: Command, out: &mut Out) -> Result<(), Error> {
                 "Recorded {} migration(s), up to {last}, as applied without running them; `schemadiff apply` runs what comes after.",
                 chosen.len()
             ));
+            Ok(())
+        }
+        Command::Inspect { source, common } => {
+            let config = config(common)?;
+            let side = match (&source, &config.database_url) {
+                (Some(arg), _) => Endpoint::parse(arg)?,
+                (None, Some(info)) => Endpoint::Database(info.clone()),
+                (None, None) => Endpoint::Schema(config.schema_dir.clone()),
+            };
+            let catalog = schemadiff::inspect(&config, &side).await?;
+            out.set("source", json!(side.describe()));
+            out.set("map", inspect_report::json(&catalog));
+            if out.mermaid() {
+                print!("{}", inspect_report::mermaid(&catalog));
+            } else if !out.json() {
+                print!("{}", inspect_report::markdown(&catalog));
+            }
             Ok(())
         }
         Command::Diff { from, to, dev_url } => {

@@ -10,8 +10,11 @@ use serde_json::{Map, Value, json};
 pub enum Format {
     Text,
     Json,
-    /// A document for a pull-request comment (`plan`); printed by the command itself.
+    /// A document for a pull-request comment (`plan`, `diff`) or the docs (`inspect`);
+    /// printed by the command itself.
     Markdown,
+    /// An ER diagram (`inspect`).
+    Mermaid,
 }
 
 pub struct Out {
@@ -28,6 +31,10 @@ impl Out {
 
     pub fn json(&self) -> bool {
         self.format == Format::Json
+    }
+
+    pub fn mermaid(&self) -> bool {
+        self.format == Format::Mermaid
     }
 
     pub fn markdown(&self) -> bool {
@@ -69,7 +76,7 @@ impl Out {
             self.set("interrupted", json!(what));
         }
         match self.format {
-            Format::Text | Format::Markdown => {
+            Format::Text | Format::Markdown | Format::Mermaid => {
                 if let Some((e, _)) = error {
                     eprintln!("error: {e}");
                 }

@@ -71,6 +71,11 @@ impl Dependencies {
         self.needed_by.get(object).unwrap_or(&NONE)
     }
 
+    /// Every edge, `(object, what it needs)`, in order.
+    pub fn edges(&self) -> impl Iterator<Item = (&ObjectId, &ObjectId)> {
+        self.needs.iter().flat_map(|(object, targets)| targets.iter().map(move |t| (object, t)))
+    }
+
     pub fn len(&self) -> usize {
         self.needs.values().map(BTreeSet::len).sum()
     }

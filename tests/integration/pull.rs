@@ -1,6 +1,7 @@
 //! `schemadiff pull`: the schema it writes from a live database loads, and a plan against the
 //! same database then finds nothing; shown for every real-world schema in the corpus, in both
 //! layouts for one of them. A schema directory that already holds files is left alone.
+//! `inspect` describes a database or a schema directory as JSON, Markdown and Mermaid.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -31,6 +32,8 @@ pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
     trials.push(Trial::test("pull::split_writes_a_file_per_object", move || split(&s)));
     let s = server.clone();
     trials.push(Trial::test("pull::leaves_a_schema_dir_with_files_alone", move || refuses(&s)));
+    let s = server.clone();
+    trials.push(Trial::test("inspect::json_markdown_and_mermaid", move || inspect(&s)));
     trials
 }
 
@@ -119,6 +122,55 @@ fn refuses(server: &TestServer) -> Result<(), Failed> {
         )?;
         let kept = std::fs::read_to_string(work.schema_dir().join("mine.sql"))?;
         ensure(kept == "CREATE TABLE kept (id int);\n", "the file is untouched")?;
+        server.drop_database(db).await;
+        Ok(())
+    })
+}
+
+fn inspect(server: &TestServer) -> Result<(), Failed> {
+    block_on(async {
+        let db = server.fresh_database("inspect").await;
+        load(&db.client, "schema.sql", SHOP).await?;
+        let work = Workdir::new();
+        let dev = server.admin_url();
+        let run = |format: &str| {
+            bin(work.path(), &["inspect", &db.url, "--format", format, "--dev-url", dev])
+        };
+        let o = run("json");
+        ensure(o.status.success(), text(&o))?;
+        let doc: serde_json::Value = serde_json::from_slice(&o.stdout)?;
+        let map = &doc["map"];
+        let shop = (map["schemas"].as_array().into_iter().flatten())
+            .find(|s| s["name"] == "shop")
+            .ok_or("no schema shop")?;
+        let tables: Vec<&str> =
+            shop["tables"].as_array().unwrap().iter().filter_map(|t| t["name"].as_str()).collect();
+        ensure(tables == ["lines", "orders"], format!("{tables:?}"))?;
+        let lines = &shop["tables"][0];
+        ensure(lines["constraints"][0]["references"] == "shop.orders", lines.to_string())?;
+        ensure(shop["tables"][1]["comment"] == "one row per order", "the table's comment")?;
+        ensure(shop["views"][0]["name"] == "open_orders", shop["views"].to_string())?;
+        ensure(shop["enums"][0]["labels"] == serde_json::json!(["new", "paid"]), "enum labels")?;
+        let edges = map["dependencies"].as_array().ok_or("no dependencies")?;
+        ensure(
+            edges.iter().any(|e| {
+                let to = e["to"].as_str().unwrap_or("");
+                e["from"] == "view shop.open_orders"
+                    && (to == "table shop.orders" || to.starts_with("column shop.orders."))
+            }),
+            "the view depends on its table",
+        )?;
+        let o = run("mermaid");
+        ensure(o.status.success(), text(&o))?;
+        insta::assert_snapshot!("inspect_mermaid", String::from_utf8_lossy(&o.stdout));
+        let o = run("markdown");
+        ensure(o.status.success(), text(&o))?;
+        insta::assert_snapshot!("inspect_markdown", String::from_utf8_lossy(&o.stdout));
+        // A schema directory reads the same.
+        work.write_schema("shop.sql", SHOP);
+        let o = bin(work.path(), &["inspect", "schema", "--format", "mermaid", "--dev-url", dev]);
+        ensure(o.status.success(), text(&o))?;
+        insta::assert_snapshot!("inspect_mermaid", String::from_utf8_lossy(&o.stdout));
         server.drop_database(db).await;
         Ok(())
     })

@@ -56,7 +56,12 @@ fn markdown_elsewhere() -> Result<(), Failed> {
     let work = Workdir::new();
     let o = bin(work.path(), &["status", "--format", "markdown"]);
     ensure(o.status.code() == Some(2), text(&o))?;
-    ensure(text(&o).contains("--format markdown is for `plan` and `diff`"), text(&o))?;
+    ensure(text(&o).contains("--format markdown is for `plan`, `diff` and `inspect`"), text(&o))?;
+    let o = bin(work.path(), &["plan", "--format", "mermaid"]);
+    ensure(
+        o.status.code() == Some(2) && text(&o).contains("--format mermaid is for `inspect`"),
+        text(&o),
+    )?;
     Ok(())
 }
 
