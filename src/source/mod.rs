@@ -107,16 +107,14 @@ pub fn split_statements(file: &Path, text: &str) -> Result<Vec<Statement>> {
         },
     };
     let base = text.as_ptr() as usize;
+    let locator = Locator::new(file, text);
     Ok(pieces
         .into_iter()
         .filter(|p| !p.trim().is_empty())
         .map(|piece| {
             let start = piece.as_ptr() as usize - base;
             let leading = piece.len() - piece.trim_start().len();
-            Statement {
-                sql: piece.trim().to_string(),
-                location: locate(file, text, start + leading),
-            }
+            Statement { sql: piece.trim().to_string(), location: locator.locate(start + leading) }
         })
         .collect())
 }
@@ -198,6 +196,30 @@ pub fn head(sql: &str) -> String {
 }
 
 /// The 1-based line and column of a byte offset.
+/// Locates many offsets of one text: each in O(log lines) instead of a scan from the start,
+/// which made splitting a 10,000-table schema quadratic (39 s).
+pub struct Locator<'t> {
+    file: &'t Path,
+    text: &'t str,
+    line_starts: Vec<usize>,
+}
+
+impl<'t> Locator<'t> {
+    pub fn new(file: &'t Path, text: &'t str) -> Locator<'t> {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Locator { file, text, line_starts }
+    }
+
+    pub fn locate(&self, offset: usize) -> Location {
+        let offset = offset.min(self.text.len());
+        let line = self.line_starts.partition_point(|&start| start <= offset);
+        let start = self.line_starts[line - 1];
+        let column = self.text[start..offset].chars().count() + 1;
+        Location { file: self.file.to_path_buf(), line, column }
+    }
+}
+
 pub fn locate(file: &Path, text: &str, offset: usize) -> Location {
     let offset = offset.min(text.len());
     let before = &text[..offset];
@@ -214,6 +236,17 @@ pub fn char_position_to_offset(text: &str, position: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_locator_agrees_with_a_scan() {
+        let text = "a\nbé\n\nc d\n";
+        let locator = Locator::new(Path::new("f.sql"), text);
+        for offset in 0..=text.len() {
+            if text.is_char_boundary(offset) {
+                assert_eq!(locator.locate(offset), locate(Path::new("f.sql"), text, offset));
+            }
+        }
+    }
 
     #[test]
     fn statements_are_located_at_their_first_token() {
