@@ -13,6 +13,7 @@ pub mod connect;
 pub mod diff;
 pub mod endpoint;
 pub mod error;
+pub mod import;
 pub mod interrupt;
 pub mod introspect;
 pub mod migrations;
@@ -197,8 +198,129 @@ pub async fn pull(req: &PullRequest) -> Result<Vec<std::path::PathBuf>> {
     shadow.ensure_roles(&introspect::roles(&client).await?).await?;
     let files = verify::pulled(&shadow, &live, cfg.manage, req.layout).await?;
     drop(shadow);
-    for old in &existing {
-        std::fs::remove_file(old).map_err(Error::io(old))?;
+    write_schema_files(dir, &existing, files)
+}
+
+/// What `import` is asked to do.
+#[derive(Debug, Clone)]
+pub struct ImportRequest {
+    pub config: Config,
+    /// The other tool's migration folder.
+    pub dir: std::path::PathBuf,
+    pub layout: render::Layout,
+    /// Replace the `.sql` files the schema directory already holds.
+    pub force: bool,
+}
+
+/// What `import` read and wrote.
+#[derive(Debug)]
+pub struct ImportOutcome {
+    pub steps: Vec<import::Step>,
+    /// How many of them the database (or a `pending/` folder) says are not applied yet.
+    pub pending: usize,
+    pub schema_files: Vec<std::path::PathBuf>,
+    /// The baseline migration, then one of the pending steps when there are any.
+    pub migrations: Vec<PlannedMigration>,
+    /// The migration tables of other tools the database has.
+    pub tracking: Vec<apply::TrackingTable>,
+}
+
+/// Brings a hand-written migration folder under schemadiff: its up steps replayed in a
+/// shadow, `schema/` written from the state they make (verified to read back as it, as
+/// `pull` does), and `generated/` begun with a baseline migration to the state the database
+/// stands at, then one migration of the steps not applied yet. With a database, its tracking
+/// table says how far it is: steps after its latest version are pending.
+pub async fn import(req: &ImportRequest) -> Result<ImportOutcome> {
+    let cfg = &req.config;
+    let steps = import::read_folder(&req.dir)?;
+    let dir = &cfg.schema_dir;
+    let existing = if dir.exists() { source::sql_files(dir)? } else { Vec::new() };
+    if !existing.is_empty() && !req.force {
+        return Err(Error::Usage(format!(
+            "{} already holds {} .sql file(s); import writes the whole schema, so move them away or pass --force to replace them",
+            dir.display(),
+            existing.len()
+        )));
+    }
+    if !migrations::read_checked(&cfg.migrations_dir)?.is_empty() {
+        return Err(Error::Usage(format!(
+            "{} already holds migrations; import begins a migrations folder, so give it an empty one (--migrations-dir)",
+            cfg.migrations_dir.display()
+        )));
+    }
+    let client = match &cfg.database_url {
+        Some(url) => Some(connect::connect_info(url).await?),
+        None => None,
+    };
+    let tracking = match &client {
+        Some(c) => apply::tracking_tables(c).await?,
+        None => Vec::new(),
+    };
+    let latest = tracking.iter().find_map(|t| t.latest.as_deref()).map(import::version_key);
+    let is_pending =
+        |s: &import::Step| s.pending || latest.as_ref().is_some_and(|v| &s.version_key() > v);
+    let applied = steps.iter().position(is_pending).unwrap_or(steps.len());
+    if let Some(late) = steps[applied..].iter().find(|s| !is_pending(s)) {
+        return Err(Error::Migrations(format!(
+            "{} is applied but comes after {}, which is not: the folder's order and the database disagree",
+            late.path.display(),
+            steps[applied].path.display()
+        )));
+    }
+
+    let shadow = Shadow::start(cfg.dev_url.as_ref())?;
+    if let Some(c) = &client {
+        shadow.ensure_roles(&introspect::roles(c).await?).await?;
+    }
+    let (before, after) = (&steps[..applied], &steps[applied..]);
+    let (applied_state, final_state) = shadow::in_scratch(&shadow, "import", |db| async move {
+        let client = &db.client;
+        let mut states = Vec::new();
+        for part in [before, after] {
+            for step in part {
+                apply::run_sql_file(client, &step.sql, &step.path).await?;
+            }
+            shadow::refresh_statistics(client).await?;
+            let mut catalog = introspect::introspect(client).await?;
+            catalog.restrict_to(cfg.manage);
+            states.push(catalog);
+        }
+        let final_state = states.pop().expect("two states");
+        Ok((states.pop().expect("two states"), final_state))
+    })
+    .await?;
+
+    // schema/ as the database stands, and the baseline planned to it from nothing; then, when
+    // steps are pending, schema/ as they leave it and their migration.
+    let plan_to = async |catalog: &Catalog, name: &str, old: &[std::path::PathBuf]| {
+        let files = verify::pulled(&shadow, catalog, cfg.manage, req.layout).await?;
+        let written = write_schema_files(dir, old, files)?;
+        let config = Config { database_url: None, ..cfg.clone() };
+        let request = PlanRequest {
+            config,
+            name: Some(name.to_string()),
+            allow_hazards: HazardCode::ALL.into_iter().collect(),
+            dry_run: false,
+        };
+        Ok::<_, Error>((written, plan(&request).await?.migrations))
+    };
+    let (mut schema_files, mut planned) = plan_to(&applied_state, "baseline", &existing).await?;
+    if !after.is_empty() {
+        let (files, more) = plan_to(&final_state, "pending migrations", &schema_files).await?;
+        schema_files = files;
+        planned.extend(more);
+    }
+    Ok(ImportOutcome { pending: after.len(), steps, schema_files, migrations: planned, tracking })
+}
+
+/// Writes `files` (paths under `dir`) in place of `old`.
+fn write_schema_files(
+    dir: &Path,
+    old: &[std::path::PathBuf],
+    files: Vec<(String, String)>,
+) -> Result<Vec<std::path::PathBuf>> {
+    for path in old {
+        std::fs::remove_file(path).map_err(Error::io(path))?;
     }
     let mut written = Vec::new();
     for (name, text) in files {

@@ -150,6 +150,24 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Bring a hand-written migration folder under schemadiff: replay its up steps in a
+    /// shadow, write schema/ and a baseline migration to where the database stands (its
+    /// tracking table says; steps after it get a migration of their own), ready for
+    /// `schemadiff baseline`.
+    Import {
+        /// The folder: numbered or dated files with their down or rollback files, Flyway's
+        /// V1__x.sql, Diesel's up.sql/down.sql directories, files with both directions behind
+        /// markers, in applied/ and pending/ folders or not.
+        dir: PathBuf,
+        #[command(flatten)]
+        common: Common,
+        /// A file per table, view, type and routine, as `pull --split` writes them.
+        #[arg(long)]
+        split: bool,
+        /// Replace the .sql files the schema directory already holds.
+        #[arg(long)]
+        force: bool,
+    },
     /// Describe every schema, table, column, index, constraint, view, routine and dependency:
     /// `--format json` a schema map, `markdown` a page with an ER diagram, `mermaid` the
     /// diagram. SOURCE is a database, a schema directory or a migrations directory (default:
@@ -197,6 +215,7 @@ impl Command {
             Command::Pull { .. } => "pull",
             Command::Diff { .. } => "diff",
             Command::Inspect { .. } => "inspect",
+            Command::Import { .. } => "import",
         }
     }
 }
@@ -798,6 +817,69 @@ async fn run(command: Command, out: &mut Out) -> Result<(), Error> {
                 "Recorded {} migration(s), up to {last}, as applied without running them; `schemadiff apply` runs what comes after.",
                 chosen.len()
             ));
+            Ok(())
+        }
+        Command::Import { dir, common, split, force } => {
+            let config = config(common)?;
+            let layout = if split { Layout::PerObject } else { Layout::PerSchema };
+            let req = schemadiff::ImportRequest { config, dir, layout, force };
+            let outcome = schemadiff::import(&req).await?;
+            let applied = outcome.steps.len() - outcome.pending;
+            out.set("steps", json!(outcome.steps.len()));
+            out.set("pending", json!(outcome.pending));
+            out.say(format!(
+                "Replayed the {} up steps of {} in a shadow database ({} pending).",
+                outcome.steps.len(),
+                req.dir.display(),
+                outcome.pending
+            ));
+            for path in &outcome.schema_files {
+                out.say(format!("Wrote {}", path.display()));
+            }
+            out.set(
+                "schema_files",
+                json!(
+                    outcome
+                        .schema_files
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                ),
+            );
+            let mut ids = Vec::new();
+            for m in &outcome.migrations {
+                if let Some(w) = &m.written {
+                    out.say(format!("Wrote {}", w.up_path.display()));
+                    if let Some(d) = &w.down_path {
+                        out.say(format!("Wrote {}", d.display()));
+                    }
+                }
+                ids.push(m.id.clone());
+            }
+            out.set("migrations", json!(ids));
+            let tracking: Vec<_> = (outcome.tracking.iter())
+                .map(|t| json!({"table": t.table.to_string(), "tool": t.tool, "applied": t.applied, "latest": t.latest}))
+                .collect();
+            out.set("tracking_tables", json!(tracking));
+            for t in &outcome.tracking {
+                out.say(format!(
+                    "The database has {}'s migration table {}: {} applied, the latest {}.",
+                    t.tool,
+                    t.table,
+                    t.applied,
+                    t.latest.as_deref().unwrap_or("none")
+                ));
+            }
+            if req.config.database_url.is_some() {
+                if outcome.tracking.is_empty() {
+                    out.say("The database has no tracking table of another tool: every step counts as applied.");
+                }
+                out.say(format!(
+                    "It stands at the baseline ({applied} steps applied): run `schemadiff baseline --database-url ... 1` to record it, then `schemadiff apply` runs what follows."
+                ));
+            } else {
+                out.say("Next: `schemadiff baseline --database-url URL 1` on each database at the baseline.");
+            }
             Ok(())
         }
         Command::Inspect { source, common } => {

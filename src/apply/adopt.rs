@@ -42,6 +42,8 @@ fn summarise(schema: &str, name: &str, rows: &[serde_json::Value]) -> TrackingTa
     let tool = match name {
         "flyway_schema_history" => "Flyway",
         "_sqlx_migrations" => "sqlx",
+        "__diesel_schema_migrations" => "Diesel",
+        "schema_migration" => "pop",
         "schema_migrations" if has("dirty") => "golang-migrate",
         "schema_migrations" => "Rails or dbmate",
         _ => "a hand-written runner",
