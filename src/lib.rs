@@ -137,17 +137,11 @@ pub async fn plan(req: &PlanRequest) -> Result<PlanOutcome> {
     if sync_key.as_deref().is_some_and(cache::known_in_sync) {
         return Ok(PlanOutcome { migrations: Vec::new(), notes });
     }
-    let shadow = Shadow::start(cfg.dev_url.as_ref())?;
     let notes_before = notes.len();
+    let (shadow, version_note) = shadow_like(cfg.dev_url.as_ref(), live.as_ref()).await?;
+    notes.extend(version_note);
     if let Some(client) = &live {
         shadow.ensure_roles(&introspect::roles(client).await?).await?;
-        let (target, local) =
-            (shadow::server_major_version(client).await?, shadow.server_major_version().await?);
-        if target != local {
-            notes.push(format!(
-                "the shadow server is PostgreSQL {local} but the database is {target}; pass --dev-url to a {target} server for an exact check"
-            ));
-        }
     }
     let source = Source { statements: &statements, renames: &renames };
     let result = plan_in_shadow(req, &shadow, live.as_ref(), source, &existing, notes).await;
@@ -194,7 +188,9 @@ pub async fn pull(req: &PullRequest) -> Result<Vec<std::path::PathBuf>> {
     let client = connect::connect_info(url).await?;
     let mut live = introspect::introspect(&client).await?;
     live.restrict_to(cfg.manage);
-    let shadow = Shadow::start(cfg.dev_url.as_ref())?;
+    // Read back in a server of another version, catalog text may differ: pull refuses
+    // rather than writes what it could not check, so the version note is not needed here.
+    let (shadow, _) = Shadow::start_for(cfg.dev_url.as_ref(), &client).await?;
     shadow.ensure_roles(&introspect::roles(&client).await?).await?;
     let files = verify::pulled(&shadow, &live, cfg.manage, req.layout).await?;
     drop(shadow);
@@ -268,7 +264,7 @@ pub async fn import(req: &ImportRequest) -> Result<ImportOutcome> {
         )));
     }
 
-    let shadow = Shadow::start(cfg.dev_url.as_ref())?;
+    let (shadow, _) = shadow_like(cfg.dev_url.as_ref(), client.as_ref()).await?;
     if let Some(c) = &client {
         shadow.ensure_roles(&introspect::roles(c).await?).await?;
     }
@@ -357,7 +353,8 @@ pub async fn diff(req: &DiffRequest) -> Result<PlanOutcome> {
         Endpoint::Schema(dir) => (source::load_schema_dir(dir)?, source::load_renames(dir)?),
         _ => (Vec::new(), Vec::new()),
     };
-    let shadow = Shadow::start(cfg.dev_url.as_ref())?;
+    let (shadow, version_note) =
+        shadow_like(cfg.dev_url.as_ref(), from_client.as_ref().or(to_client.as_ref())).await?;
     for c in [&from_client, &to_client].into_iter().flatten() {
         shadow.ensure_roles(&introspect::roles(c).await?).await?;
     }
@@ -398,7 +395,7 @@ pub async fn diff(req: &DiffRequest) -> Result<PlanOutcome> {
         from_client.as_ref(),
         source,
         &[],
-        Vec::new(),
+        version_note.into_iter().collect(),
         current,
         desired,
         &state,
@@ -406,6 +403,18 @@ pub async fn diff(req: &DiffRequest) -> Result<PlanOutcome> {
     .await;
     shadow.discard(state).await?;
     result
+}
+
+/// A shadow of `like`'s major version when there is a database to match, with the note
+/// `Shadow::start_for` gives; else the default shadow.
+async fn shadow_like(
+    dev_url: Option<&connect::ConnInfo>,
+    like: Option<&tokio_postgres::Client>,
+) -> Result<(Shadow, Option<String>)> {
+    match like {
+        Some(client) => Shadow::start_for(dev_url, client).await,
+        None => Ok((Shadow::start(dev_url)?, None)),
+    }
 }
 
 /// `schema/` as read: its statements and the renames it declares.
@@ -748,7 +757,8 @@ pub async fn drift(
     applied: &[Migration],
     leave_out: &[catalog::QualifiedName],
 ) -> Result<Option<Drift>> {
-    let shadow = Shadow::start(config.dev_url.as_ref())?;
+    // Catalog text is the server's own: compared across versions, equal states could differ.
+    let (shadow, _) = Shadow::start_for(config.dev_url.as_ref(), client).await?;
     let ((mut expected, _), state) = replayed(&shadow, applied).await?;
     shadow.discard(state).await?;
     let mut live = introspect::introspect(client).await?;

@@ -22,13 +22,17 @@ impl EphemeralCluster {
     /// Starts a new cluster from the local PostgreSQL server binaries.
     pub fn start() -> Result<EphemeralCluster> {
         let bindir = find_bindir().ok_or_else(|| {
-            Error::Shadow(
-                "no PostgreSQL server binaries found (looked at `pg_config --bindir`, \
-                 /usr/lib/postgresql/*/bin and PATH); install them (e.g. `apt-get install postgresql`) \
-                 or pass --dev-url"
-                    .into(),
-            )
+            Error::Shadow(format!(
+                "no PostgreSQL server binaries found (looked at `pg_config --bindir`, {} and \
+                 PATH); install them (e.g. `apt-get install postgresql`) or pass --dev-url",
+                searched_roots()
+            ))
         })?;
+        EphemeralCluster::start_from(bindir)
+    }
+
+    /// Starts a new cluster from the server binaries in `bindir`.
+    pub fn start_from(bindir: PathBuf) -> Result<EphemeralCluster> {
         let run_as = server_user()?;
         super::leftovers::remove_dead_clusters(&bindir, run_as);
         let dir = tempfile::Builder::new()
@@ -174,28 +178,89 @@ fn server_user() -> Result<Option<(u32, u32)>> {
     Ok(Some((user.uid.as_raw(), user.gid.as_raw())))
 }
 
-/// The directory holding initdb and pg_ctl: pg_config's, the newest Debian one, or PATH's.
+fn has_server(dir: &Path) -> bool {
+    ["initdb", "pg_ctl", "postgres"].iter().all(|p| dir.join(p).is_file())
+}
+
+/// Directories holding `<major>/bin` of PostgreSQL servers: where `scripts/install-postgres`
+/// puts them (`SCHEMADIFF_POSTGRES_DIR` when set, in place of the per-user and all-users
+/// places), and Debian's.
+fn server_roots() -> Vec<PathBuf> {
+    let debian = PathBuf::from("/usr/lib/postgresql");
+    if let Some(dir) = std::env::var_os("SCHEMADIFF_POSTGRES_DIR").filter(|d| !d.is_empty()) {
+        return vec![dir.into(), debian];
+    }
+    let mut roots = Vec::new();
+    let data_home = std::env::var_os("XDG_DATA_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")));
+    roots.extend(data_home.map(|d| d.join("schemadiff/postgres")));
+    roots.push("/usr/local/lib/schemadiff/postgres".into());
+    roots.push(debian);
+    roots
+}
+
+fn searched_roots() -> String {
+    server_roots().iter().map(|r| format!("{}/*/bin", r.display())).collect::<Vec<_>>().join(", ")
+}
+
+/// The server binaries under the known roots, by major version; the first root holding a
+/// version wins.
+pub fn installed_servers() -> Vec<(u32, PathBuf)> {
+    let mut found: Vec<(u32, PathBuf)> = Vec::new();
+    for root in server_roots() {
+        for entry in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+            let Some(major) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+                continue;
+            };
+            let bin = entry.path().join("bin");
+            if has_server(&bin) && !found.iter().any(|(m, _)| *m == major) {
+                found.push((major, bin));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// The major version of the server binaries in `bindir`, from `postgres --version`.
+pub fn bindir_major(bindir: &Path) -> Option<u32> {
+    let out = Command::new(bindir.join("postgres")).arg("--version").output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)"
+    let version = text.split(')').nth(1)?.split_whitespace().next()?;
+    version.split('.').next()?.parse().ok()
+}
+
+/// The server binaries of PostgreSQL `major` on this machine, or why there are none.
+pub fn bindir_for_major(major: u32) -> std::result::Result<PathBuf, String> {
+    if let Some((_, dir)) = installed_servers().into_iter().find(|(m, _)| *m == major) {
+        return Ok(dir);
+    }
+    if let Some(dir) = find_bindir().filter(|d| bindir_major(d) == Some(major)) {
+        return Ok(dir);
+    }
+    Err(format!(
+        "no PostgreSQL {major} server binaries on this machine (looked at `pg_config --bindir`, \
+         {} and PATH)",
+        searched_roots()
+    ))
+}
+
+/// The directory holding initdb and pg_ctl: pg_config's, the newest Debian one (the system's
+/// server before any installed for other versions), the newest under the other roots, or PATH's.
 pub fn find_bindir() -> Option<PathBuf> {
-    let has_server = |d: &Path| d.join("initdb").is_file() && d.join("pg_ctl").is_file();
     if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
         let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
         if out.status.success() && has_server(&dir) {
             return Some(dir);
         }
     }
-    let mut debian: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| {
-            let version = e.file_name().to_str()?.parse::<u32>().ok()?;
-            let bin = e.path().join("bin");
-            has_server(&bin).then_some((version, bin))
-        })
-        .collect();
-    debian.sort();
-    if let Some((_, dir)) = debian.pop() {
-        return Some(dir);
+    let servers = installed_servers();
+    let debian = servers.iter().rev().find(|(_, d)| d.starts_with("/usr/lib/postgresql"));
+    if let Some((_, dir)) = debian.or(servers.last()) {
+        return Some(dir.clone());
     }
     std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths).find(|d| has_server(d)).map(|d| {

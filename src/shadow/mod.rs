@@ -5,7 +5,9 @@ mod cluster;
 mod initdb_cache;
 mod leftovers;
 
-pub use cluster::{EphemeralCluster, find_bindir};
+pub use cluster::{
+    EphemeralCluster, bindir_for_major, bindir_major, find_bindir, installed_servers,
+};
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -40,6 +42,37 @@ impl Shadow {
             Some(server) => Ok(Shadow::Dev { server: server.clone() }),
             None => Ok(Shadow::Ephemeral(EphemeralCluster::start()?)),
         }
+    }
+
+    /// A shadow for `target`'s major version: the dev server when given, else an ephemeral
+    /// cluster from binaries of the target's major version when this machine has them. Catalog
+    /// text (view definitions, defaults) is the shadow server's own, so a shadow of another
+    /// version checks the plan less exactly: the note says so, and why.
+    pub async fn start_for(
+        dev_url: Option<&ConnInfo>,
+        target: &Client,
+    ) -> Result<(Shadow, Option<String>)> {
+        let wanted = server_major_version(target).await?;
+        let (shadow, missing) = match dev_url {
+            Some(server) => (Shadow::Dev { server: server.clone() }, None),
+            None => match bindir_for_major(wanted) {
+                Ok(bindir) => (Shadow::Ephemeral(EphemeralCluster::start_from(bindir)?), None),
+                Err(why) => (Shadow::Ephemeral(EphemeralCluster::start()?), Some(why)),
+            },
+        };
+        let got = shadow.server_major_version().await?;
+        let note = (got != wanted).then(|| match missing {
+            Some(why) => format!(
+                "the database is PostgreSQL {wanted} but the shadow is {got}: {why}; install \
+                 them (e.g. `scripts/install-postgres {wanted}`) or pass --dev-url to a \
+                 {wanted} server for an exact check"
+            ),
+            None => format!(
+                "the shadow server is PostgreSQL {got} but the database is {wanted}; pass \
+                 --dev-url to a {wanted} server for an exact check"
+            ),
+        });
+        Ok((shadow, note))
     }
 
     async fn connect_to(&self, database: &str) -> Result<Client> {

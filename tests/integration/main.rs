@@ -13,6 +13,7 @@ mod renames;
 mod review;
 mod support;
 mod tls;
+mod version;
 
 use std::sync::Arc;
 
@@ -35,6 +36,7 @@ fn main() {
     trials.extend(fleet::trials(&server));
     trials.extend(pull::trials(&server));
     trials.extend(review::trials(&server));
+    trials.extend(version::trials(&server));
     let conclusion = libtest_mimic::run(&args, trials);
     drop(server);
     drop(cache);

@@ -27,7 +27,17 @@ impl TestServer {
                 url_for: Box::new(move |db| replace_database(&base, db)),
             };
         }
-        let cluster = EphemeralCluster::start().expect("start the test cluster");
+        // The version matrix (scripts/matrix) names the major version to test on.
+        let cluster = match std::env::var("SCHEMADIFF_TEST_PG_MAJOR") {
+            Ok(major) => {
+                let major: u32 = major.parse().expect("SCHEMADIFF_TEST_PG_MAJOR is a number");
+                let bindir = schemadiff::shadow::bindir_for_major(major)
+                    .unwrap_or_else(|why| panic!("SCHEMADIFF_TEST_PG_MAJOR={major}: {why}"));
+                EphemeralCluster::start_from(bindir)
+            }
+            Err(_) => EphemeralCluster::start(),
+        }
+        .expect("start the test cluster");
         let socket = cluster.socket_dir().to_path_buf();
         TestServer {
             admin_url: cluster.url("postgres"),
@@ -41,6 +51,14 @@ impl TestServer {
     /// A URL of the server's maintenance database, for `--dev-url`.
     pub fn admin_url(&self) -> &str {
         &self.admin_url
+    }
+
+    /// The server's major version, e.g. 15.
+    pub fn major(&self) -> u32 {
+        block_on(async {
+            let admin = schemadiff::connect::connect_url(&self.admin_url).await.expect("connect");
+            schemadiff::shadow::server_major_version(&admin).await.expect("server version")
+        })
     }
 
     pub fn url(&self, db: &str) -> String {

@@ -10,5 +10,5 @@ WHERE t.typtype = 'e'
   AND t.typnamespace = ANY($1::oid[])
   AND NOT EXISTS (SELECT 1 FROM pg_depend d
                   WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')
-GROUP BY n.nspname, t.typname, t.oid
+GROUP BY n.nspname, t.typname, t.oid, t.typarray
 ORDER BY 1, 2

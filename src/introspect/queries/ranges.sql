@@ -1,6 +1,6 @@
 -- Range types in user schemas ($1), each option as CREATE TYPE ... AS RANGE spells it; the
 -- ones equal to what PostgreSQL would choose by itself are left out.
-SELECT t.oid, t.typarray, r.rngmultitypid, n.nspname, t.typname,
+SELECT t.oid, t.typarray, r.rngmultitypid, n.nspname, t.typname, -- before 14: SELECT t.oid, t.typarray, 0::oid AS rngmultitypid, n.nspname, t.typname,
        format_type(r.rngsubtype, NULL) AS subtype,
        ARRAY[
            CASE WHEN NOT oc.opcdefault THEN quote_ident(ocn.nspname) || '.' || quote_ident(oc.opcname) END,
@@ -23,8 +23,8 @@ JOIN pg_namespace n ON n.oid = t.typnamespace
 JOIN pg_type st ON st.oid = r.rngsubtype
 JOIN pg_opclass oc ON oc.oid = r.rngsubopc
 JOIN pg_namespace ocn ON ocn.oid = oc.opcnamespace
-JOIN pg_type mt ON mt.oid = r.rngmultitypid
-JOIN pg_namespace mn ON mn.oid = mt.typnamespace
+JOIN pg_type mt ON mt.oid = r.rngmultitypid -- before 14: LEFT JOIN pg_type mt ON false
+JOIN pg_namespace mn ON mn.oid = mt.typnamespace -- before 14: LEFT JOIN pg_namespace mn ON false
 WHERE t.typnamespace = ANY($1::oid[])
   AND NOT EXISTS (SELECT 1 FROM pg_depend d
                   WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')
