@@ -16,8 +16,10 @@ pub struct Column {
     /// `pg_get_expr` of the default; `None` for generated columns.
     pub default: Option<String>,
     pub identity: Option<Identity>,
-    /// The expression of a `GENERATED ALWAYS AS (...) STORED` column.
+    /// The expression of a `GENERATED ALWAYS AS (...)` column.
     pub generated: Option<String>,
+    /// The generated column is computed when read (PostgreSQL 18's `VIRTUAL`), not `STORED`.
+    pub generated_virtual: bool,
     pub comment: Option<String>,
     /// Objects the type, default and generation expression need (types, sequences, extensions).
     pub depends_on: Vec<ObjectId>,
@@ -184,6 +186,7 @@ impl PartialEq for Column {
             && self.default == other.default
             && self.identity == other.identity
             && self.generated == other.generated
+            && self.generated_virtual == other.generated_virtual
             && self.comment == other.comment
             && self.storage == other.storage
             && self.compression == other.compression

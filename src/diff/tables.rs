@@ -241,9 +241,13 @@ fn alter_table(current: &Catalog, desired: &Catalog, a: &Table, b: &Table, out: 
             continue;
         };
         if old.generated.is_none() && col.generated.is_some()
-            || old.generated.is_some() && col.generated.is_some() && old.generated != col.generated
+            || old.generated.is_some()
+                && col.generated.is_some()
+                && (old.generated != col.generated
+                    || old.generated_virtual != col.generated_virtual)
         {
-            // PostgreSQL 15 cannot change or add a generation expression in place.
+            // PostgreSQL 15 cannot change or add a generation expression in place, and no
+            // version turns a stored column virtual or back.
             let owned_sequences = owned_sequences(current, desired, name, Some(&col.name));
             out.push(Change::DropColumn {
                 table: name.clone(),

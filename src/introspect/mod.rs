@@ -395,6 +395,7 @@ async fn read_catalog(client: &Client, major: u32) -> Result<(Catalog, Stats)> {
             compression: r.get(22),
             statistics: r.get(23),
             inherited: r.get(24),
+            generated_virtual: r.get(25),
         };
         if let Some(t) = catalog.tables.get_mut(&table) {
             t.columns.push(column);

@@ -17,7 +17,8 @@ pub fn definition(table: &QualifiedName, c: &Column) -> String {
         s.push_str(&format!(" DEFAULT {d}"));
     }
     if let Some(g) = &c.generated {
-        s.push_str(&format!(" GENERATED ALWAYS AS ({g}) STORED"));
+        let kind = if c.generated_virtual { "VIRTUAL" } else { "STORED" };
+        s.push_str(&format!(" GENERATED ALWAYS AS ({g}) {kind}"));
     }
     if c.not_null && c.identity.is_none() {
         s.push_str(" NOT NULL");

@@ -61,7 +61,8 @@ SELECT c.nspname, c.relname, a.attname,
        t.typstorage::text AS type_storage,
        nullif(a.attcompression::text, '') AS compression, -- before 14: NULL::text AS compression,
        nullif(a.attstattarget, -1)::int AS statistics,
-       a.attinhcount > 0 AND NOT a.attislocal AS inherited
+       a.attinhcount > 0 AND NOT a.attislocal AS inherited,
+       a.attgenerated::text = 'v' AS generated_virtual
 FROM tables c
 JOIN pg_attribute a ON a.attrelid = c.oid
 JOIN pg_type t ON t.oid = a.atttypid
