@@ -803,7 +803,7 @@ fn units(sql: &str) -> Vec<Unit<'_>> {
             Err(_) => return vec![Unit::Statement(0, sql)],
         };
     let base = sql.as_ptr() as usize;
-    (pieces.into_iter())
+    let mut units: Vec<Unit<'_>> = (pieces.into_iter())
         .filter(|p| !p.trim().is_empty())
         .map(|piece| {
             let at = piece.as_ptr() as usize - base + (piece.len() - piece.trim_start().len());
@@ -815,7 +815,39 @@ fn units(sql: &str) -> Vec<Unit<'_>> {
                 _ => Unit::Statement(at, text),
             }
         })
-        .collect()
+        .collect();
+    // A file that says nothing of transactions (a hand-written one, or one generated before
+    // files declared theirs) runs in one, with its history row, as other migration tools do:
+    // otherwise a file killed or failing half-way leaves some of its statements committed and
+    // none recorded. A file with a statement that cannot run in a transaction runs as written.
+    let last = units.iter().rev().find_map(|u| match u {
+        Unit::Statement(at, s) if !is_setting(s) => Some(*at),
+        _ => None,
+    });
+    let declares = units.iter().any(|u| !matches!(u, Unit::Statement(..)));
+    let all_transactional =
+        units.iter().all(|u| matches!(u, Unit::Statement(_, s) if !runs_outside_transaction(s)));
+    if let Some(last) = last.filter(|_| !declares && all_transactional) {
+        let first = units.iter().position(|u| matches!(u, Unit::Statement(_, s) if !is_setting(s)));
+        units.insert(first.unwrap_or(0), Unit::Begin);
+        units.push(Unit::Commit(last));
+    }
+    units
+}
+
+/// Whether PostgreSQL refuses to run a statement inside a transaction block, or (a new enum
+/// value, a procedure that commits) the statement only works as intended outside one.
+fn runs_outside_transaction(statement: &str) -> bool {
+    let words: Vec<String> = words_past_comments(statement).take(12).collect();
+    let first = words.first().map(String::as_str);
+    let has = |w: &str| words.iter().any(|x| x == w);
+    matches!(first, Some("VACUUM" | "CLUSTER" | "CALL" | "CHECKPOINT"))
+        || has("CONCURRENTLY")
+        || (matches!(first, Some("CREATE" | "DROP" | "ALTER"))
+            && words.get(1).is_some_and(|w| {
+                matches!(w.as_str(), "DATABASE" | "TABLESPACE" | "SYSTEM" | "SUBSCRIPTION")
+            }))
+        || (first == Some("ALTER") && words.get(1).is_some_and(|w| w == "TYPE") && has("VALUE"))
 }
 
 /// A statement's words, upper-cased, past the comments above it.
@@ -978,5 +1010,26 @@ mod tests {
                    SET lock_timeout = '5s';\nINSERT INTO a DEFAULT VALUES;\n";
         let parts = groups(&units(sql));
         assert_eq!(parts, [None, Some(0), Some(0), Some(0), Some(1), Some(1), None, Some(2)]);
+    }
+
+    #[test]
+    fn a_file_that_declares_no_transaction_runs_in_one_unless_a_statement_cannot() {
+        let kinds = |sql| -> Vec<&str> {
+            units(sql)
+                .iter()
+                .map(|u| match u {
+                    Unit::Begin => "begin",
+                    Unit::Commit(_) => "commit",
+                    Unit::Statement(..) => "statement",
+                })
+                .collect()
+        };
+        let plain = "SET lock_timeout = '5s';\nCREATE TABLE a ();\nINSERT INTO a DEFAULT VALUES;\n";
+        assert_eq!(kinds(plain), ["statement", "begin", "statement", "statement", "commit"]);
+        assert_eq!(groups(&units(plain)), [None, Some(0), Some(0), Some(0), Some(0)]);
+        let concurrent = "CREATE TABLE a (n int);\nCREATE INDEX CONCURRENTLY i ON a (n);\n";
+        assert_eq!(kinds(concurrent), ["statement", "statement"]);
+        let enum_value = "ALTER TYPE mood ADD VALUE 'meh';\nINSERT INTO t VALUES ('meh');\n";
+        assert_eq!(kinds(enum_value), ["statement", "statement"]);
     }
 }
