@@ -299,7 +299,7 @@ fn capitalised(word: &str) -> String {
 
 /// The objects `id` depends on, as a line.
 fn uses(out: &mut String, catalog: &Catalog, id: &ObjectId) {
-    let needs: Vec<String> = (catalog.depends.of(id).iter())
+    let needs: Vec<String> = (catalog.depends.of(id).into_iter())
         .filter(|d| !matches!(d, ObjectId::Schema(_)))
         .map(|d| format!("{d}"))
         .collect();

@@ -1,16 +1,23 @@
 //! The dependency edges between managed objects, read from PostgreSQL's own records
 //! (`pg_depend`) and from routine bodies the catalog cannot see into.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use super::ObjectId;
 
 /// `object -> what it needs`. Derived from the objects, so two catalogs with equal objects
 /// are equal whatever their edges (the comparison ignores this field).
+///
+/// Each object is stored once and edges refer to it by position: a 10,000-table catalog has
+/// some 300,000 edges, and two maps of cloned identities took over 200 MB per catalog.
 #[derive(Debug, Clone, Default)]
 pub struct Dependencies {
-    needs: BTreeMap<ObjectId, BTreeSet<ObjectId>>,
-    needed_by: BTreeMap<ObjectId, BTreeSet<ObjectId>>,
+    ids: Vec<Arc<ObjectId>>,
+    index: HashMap<Arc<ObjectId>, u32>,
+    /// By position: what each object needs, and what needs it, in the order recorded.
+    needs: Vec<Vec<u32>>,
+    needed_by: Vec<Vec<u32>>,
     /// Objects that need themselves (a view that reads itself), which is no ordering edge.
     itself: BTreeSet<ObjectId>,
 }
@@ -23,32 +30,33 @@ impl PartialEq for Dependencies {
 
 impl Eq for Dependencies {}
 
-static NONE: BTreeSet<ObjectId> = BTreeSet::new();
-
 impl Dependencies {
-    /// Records that `object` needs `target`; an object never needs itself. Identities are
-    /// cloned only for an edge not seen yet: `pg_depend` repeats edges between the same
-    /// objects many times (a column per index column, say).
+    fn intern(&mut self, id: &ObjectId) -> u32 {
+        if let Some(&at) = self.index.get(id) {
+            return at;
+        }
+        let at = self.ids.len() as u32;
+        let id = Arc::new(id.clone());
+        self.ids.push(id.clone());
+        self.index.insert(id, at);
+        self.needs.push(Vec::new());
+        self.needed_by.push(Vec::new());
+        at
+    }
+
+    /// Records that `object` needs `target`; an object never needs itself. `pg_depend`
+    /// repeats edges between the same objects many times (a column per index column, say).
     pub fn add(&mut self, object: &ObjectId, target: &ObjectId) {
-        if object == target || self.needs.get(object).is_some_and(|t| t.contains(target)) {
+        if object == target {
             return;
         }
-        fn insert(
-            map: &mut BTreeMap<ObjectId, BTreeSet<ObjectId>>,
-            key: &ObjectId,
-            value: &ObjectId,
-        ) {
-            match map.get_mut(key) {
-                Some(set) => {
-                    set.insert(value.clone());
-                }
-                None => {
-                    map.insert(key.clone(), BTreeSet::from([value.clone()]));
-                }
-            }
+        let (a, b) = (self.intern(object), self.intern(target));
+        let needs = &mut self.needs[a as usize];
+        if needs.contains(&b) {
+            return;
         }
-        insert(&mut self.needs, object, target);
-        insert(&mut self.needed_by, target, object);
+        needs.push(b);
+        self.needed_by[b as usize].push(a);
     }
 
     /// Records that `object` reads itself.
@@ -61,26 +69,49 @@ impl Dependencies {
         self.itself.contains(object)
     }
 
-    /// What `object` needs.
-    pub fn of(&self, object: &ObjectId) -> &BTreeSet<ObjectId> {
-        self.needs.get(object).unwrap_or(&NONE)
+    /// The objects at `positions`, in identity order (the order never depends on the order
+    /// PostgreSQL listed the edges in).
+    fn sorted(&self, positions: Option<&Vec<u32>>) -> Vec<&ObjectId> {
+        let mut out: Vec<&ObjectId> =
+            positions.into_iter().flatten().map(|&i| &*self.ids[i as usize]).collect();
+        out.sort_unstable();
+        out
     }
 
-    /// What needs `object`.
-    pub fn dependents(&self, object: &ObjectId) -> &BTreeSet<ObjectId> {
-        self.needed_by.get(object).unwrap_or(&NONE)
+    /// What `object` needs, in order.
+    pub fn of(&self, object: &ObjectId) -> Vec<&ObjectId> {
+        self.sorted(self.index.get(object).map(|&i| &self.needs[i as usize]))
+    }
+
+    /// Whether `object` needs `target`.
+    pub fn needs(&self, object: &ObjectId, target: &ObjectId) -> bool {
+        let (Some(&a), Some(&b)) = (self.index.get(object), self.index.get(target)) else {
+            return false;
+        };
+        self.needs[a as usize].contains(&b)
+    }
+
+    /// What needs `object`, in order.
+    pub fn dependents(&self, object: &ObjectId) -> Vec<&ObjectId> {
+        self.sorted(self.index.get(object).map(|&i| &self.needed_by[i as usize]))
     }
 
     /// Every edge, `(object, what it needs)`, in order.
     pub fn edges(&self) -> impl Iterator<Item = (&ObjectId, &ObjectId)> {
-        self.needs.iter().flat_map(|(object, targets)| targets.iter().map(move |t| (object, t)))
+        let mut all: Vec<(&ObjectId, &ObjectId)> = (self.needs.iter().enumerate())
+            .flat_map(|(a, targets)| {
+                targets.iter().map(move |&b| (&*self.ids[a], &*self.ids[b as usize]))
+            })
+            .collect();
+        all.sort_unstable();
+        all.into_iter()
     }
 
     pub fn len(&self) -> usize {
-        self.needs.values().map(BTreeSet::len).sum()
+        self.needs.iter().map(Vec::len).sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.needs.is_empty()
+        self.len() == 0
     }
 }

@@ -29,7 +29,7 @@ pub fn add_body_dependencies(catalog: &mut Catalog) {
         catalog.depends.add(&object, &target);
     }
     for (object, target) in soft {
-        if !catalog.depends.of(&object).contains(&target) {
+        if !catalog.depends.needs(&object, &target) {
             catalog.soft_depends.add(&object, &target);
         }
     }

@@ -15,7 +15,7 @@ pub use locks::{Lock, lock_of};
 pub use online::Transaction;
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet};
 
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -120,17 +120,18 @@ fn with_catalog_edges(
     let mut requires = Vec::new();
     let mut releases = Vec::new();
     for id in t.creates.iter().chain(&t.alters) {
-        requires.extend(desired.depends.of(id).iter().filter(|d| !own.contains(*d)).cloned());
+        requires.extend(desired.depends.of(id).into_iter().filter(|d| !own.contains(*d)).cloned());
     }
     for id in t.drops.iter().chain(&t.alters) {
-        releases.extend(current.depends.of(id).iter().filter(|d| !own.contains(*d)).cloned());
+        releases.extend(current.depends.of(id).into_iter().filter(|d| !own.contains(*d)).cloned());
     }
     // Dropping a table drops its indexes, and so lets go of what they use (a function).
     for id in &t.drops {
         let ObjectId::Table(table) = id else { continue };
         for index in indexes_of.get(table).into_iter().flatten() {
-            releases
-                .extend(current.depends.of(index).iter().filter(|d| !own.contains(*d)).cloned());
+            releases.extend(
+                current.depends.of(index).into_iter().filter(|d| !own.contains(*d)).cloned(),
+            );
         }
     }
     for r in requires {
@@ -148,7 +149,7 @@ fn with_catalog_edges(
 
 /// The soft edges (from PL/pgSQL bodies) of each step: creates after what the body names.
 fn soft_requires(t: &Touches, desired: &Catalog) -> Vec<ObjectId> {
-    t.creates.iter().flat_map(|id| desired.soft_depends.of(id).iter().cloned()).collect()
+    t.creates.iter().flat_map(|id| desired.soft_depends.of(id).into_iter().cloned()).collect()
 }
 
 /// How early a kind of change goes when nothing else decides: drops first, then creates
@@ -271,8 +272,15 @@ impl Plan {
             tables
         };
         let mut raised = BTreeSet::new();
-        for step in &mut self.steps {
+        // The first step (not a rename) on each rewritten table, found in one pass.
+        let mut first_on: BTreeMap<QualifiedName, usize> = BTreeMap::new();
+        for (i, step) in self.steps.iter_mut().enumerate() {
             let tables = tables_of(&step.change);
+            if !matches!(step.change, Change::Rename { .. }) {
+                for t in tables.iter().filter(|t| rewritten.contains(*t)) {
+                    first_on.entry(t.clone()).or_insert(i);
+                }
+            }
             if !tables.iter().any(|t| rewritten.contains(t)) {
                 step.hazards.retain(|h| h.code != HazardCode::TableRewrite);
             } else if step.hazards.iter().any(|h| h.code == HazardCode::TableRewrite) {
@@ -280,10 +288,7 @@ impl Plan {
             }
         }
         for table in rewritten.iter().filter(|t| !raised.contains(*t)) {
-            let first = self.steps.iter_mut().find(|s| {
-                !matches!(s.change, Change::Rename { .. }) && tables_of(&s.change).contains(table)
-            });
-            if let Some(step) = first {
+            if let Some(step) = first_on.get(table).map(|&i| &mut self.steps[i]) {
                 step.hazards.push(Hazard {
                     code: HazardCode::TableRewrite,
                     reason: format!(
