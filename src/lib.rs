@@ -277,7 +277,7 @@ pub async fn import(req: &ImportRequest) -> Result<ImportOutcome> {
                 apply::run_sql_file(client, &step.sql, &step.path).await?;
             }
             shadow::refresh_statistics(client).await?;
-            let mut catalog = introspect::introspect(client).await?;
+            let mut catalog = db.catalog().await?;
             catalog.restrict_to(cfg.manage);
             states.push(catalog);
         }
@@ -360,7 +360,10 @@ pub async fn diff(req: &DiffRequest) -> Result<PlanOutcome> {
     }
     let current = async {
         match (&req.from, &from_client) {
-            (_, Some(c)) => live_state(&shadow, c, cfg.manage).await,
+            (Endpoint::Database(info), Some(c)) => {
+                live_state(&shadow, c, Some(info), cfg.manage).await
+            }
+            (_, Some(c)) => live_state(&shadow, c, None, cfg.manage).await,
             (Endpoint::Migrations(dir), _) => {
                 replayed(&shadow, &migrations::read_checked(dir)?).await
             }
@@ -373,7 +376,7 @@ pub async fn diff(req: &DiffRequest) -> Result<PlanOutcome> {
                 shadow
                     .prepare("current", |db| async move {
                         shadow::load_statements(&db.client, &from).await?;
-                        let catalog = introspect::introspect(&db.client).await?;
+                        let catalog = db.catalog().await?;
                         Ok((catalog, introspect::unmanaged(&db.client).await?))
                     })
                     .await
@@ -438,7 +441,7 @@ async fn plan_in_shadow(
     // to verify the plan on a copy of it.
     let current_state = async {
         match live {
-            Some(client) => live_state(shadow, client, cfg.manage).await,
+            Some(client) => live_state(shadow, client, cfg.database_url.as_ref(), cfg.manage).await,
             None => replayed(shadow, existing).await,
         }
     };
@@ -650,7 +653,7 @@ async fn state_of(
             let existing = migrations::read_checked(dir)?;
             shadow::in_scratch(shadow, "desired", |db| async move {
                 shadow::replay(&db.client, &existing).await?;
-                state_of_database(&db.client).await
+                Ok((db.catalog().await?, introspect::unmanaged(&db.client).await?))
             })
             .await
         }
@@ -666,12 +669,19 @@ async fn state_of_database(client: &tokio_postgres::Client) -> Result<State> {
 }
 
 /// A live database's state, rebuilt in the shadow from its catalog and kept there.
+/// `info` says how to open more sessions to it, to read a large catalog on several at once.
 async fn live_state(
     shadow: &Shadow,
     client: &tokio_postgres::Client,
+    info: Option<&connect::ConnInfo>,
     manage: catalog::Manage,
 ) -> Result<(State, Prepared)> {
-    let mut current = introspect::introspect(client).await?;
+    let mut current = match info {
+        Some(info) => {
+            introspect::introspect_parallel(client, || connect::connect_info(info)).await?
+        }
+        None => introspect::introspect(client).await?,
+    };
     let unmanaged = introspect::unmanaged(client).await?;
     current.restrict_to(manage);
     let state = verify::rebuilt(shadow, &current, manage).await?;
@@ -683,7 +693,7 @@ async fn replayed(shadow: &Shadow, existing: &[Migration]) -> Result<(State, Pre
     shadow
         .prepare("current", |db| async move {
             shadow::replay(&db.client, existing).await?;
-            let catalog = introspect::introspect(&db.client).await?;
+            let catalog = db.catalog().await?;
             Ok((catalog, introspect::unmanaged(&db.client).await?))
         })
         .await
@@ -697,7 +707,7 @@ async fn loaded(shadow: &Shadow, statements: &[source::Statement], extra: &str) 
         if !extra.is_empty() {
             apply::run_sql_file(&db.client, extra, Path::new("<expand phase>")).await?;
         }
-        Ok((introspect::introspect(&db.client).await?, introspect::unmanaged(&db.client).await?))
+        Ok((db.catalog().await?, introspect::unmanaged(&db.client).await?))
     })
     .await
 }

@@ -28,12 +28,16 @@ pub const HISTORY_TABLE: &str = "public.schemadiff_migrations";
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Stats {
     pub queries: usize,
+    /// Of those, the ones other sessions ran.
+    pub on_helpers: usize,
 }
 
 type Param<'p> = &'p (dyn tokio_postgres::types::ToSql + Sync);
 
 struct Session<'a> {
     client: &'a Client,
+    /// Other sessions in the same snapshot, which run the heaviest queries meanwhile.
+    helpers: &'a [Client],
     stats: Stats,
     /// The server's major version, which decides the lines of a query written for a newer one.
     major: u32,
@@ -58,10 +62,24 @@ impl<'a> Session<'a> {
         'a: 'p,
     {
         self.stats.queries += queries.len();
-        let (client, major) = (self.client, self.major);
+        let (main, helpers, major) = (self.client, self.helpers, self.major);
         let count = queries.len();
+        let mut heavy = 0;
+        let queries: Vec<_> = (queries.into_iter())
+            .map(|(what, sql, params)| {
+                let client = match HEAVY.contains(&what) && !helpers.is_empty() {
+                    true => {
+                        heavy += 1;
+                        &helpers[(heavy - 1) % helpers.len()]
+                    }
+                    false => main,
+                };
+                (what, sql, params, client)
+            })
+            .collect();
+        self.stats.on_helpers += heavy;
         let results = futures_util::stream::iter(queries)
-            .map(move |(what, sql, params)| async move {
+            .map(move |(what, sql, params, client)| async move {
                 let rows = client
                     .query(for_server(sql, major).as_ref(), params)
                     .await
@@ -118,11 +136,48 @@ fn for_server(sql: &str, major: u32) -> std::borrow::Cow<'_, str> {
 
 /// Reads every user object of the connected database.
 pub async fn introspect(client: &Client) -> Result<Catalog> {
-    Ok(introspect_with_stats(client).await?.0)
+    Ok(introspect_with_stats(client, &[]).await?.0)
 }
 
-/// `introspect`, also returning how many queries it took.
-pub async fn introspect_with_stats(client: &Client) -> Result<(Catalog, Stats)> {
+/// The catalog queries that deparse a row per column, constraint or index: at 10,000 tables
+/// each takes a second or more of the server's time, which other sessions can share.
+const HEAVY: [&str; 3] = ["columns", "constraints", "indexes"];
+
+/// Catalogs with more relations than this are read on several sessions at once.
+const MANY_RELATIONS: i64 = 5_000;
+
+/// `introspect` of a large catalog on several sessions of one snapshot: `open` connects
+/// another session to the same database, and the heaviest queries run on those while the
+/// rest run on `client`, as `pg_dump --jobs` shares its work. A small catalog, or a server
+/// that cannot share its snapshot, is read on `client` alone.
+pub async fn introspect_parallel<F, Fut>(client: &Client, open: F) -> Result<Catalog>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<Client>>,
+{
+    let relations: i64 = client
+        .query_one("SELECT count(*) FROM pg_catalog.pg_class", &[])
+        .await
+        .map_err(Error::db("counting the catalog's relations"))?
+        .get(0);
+    let mut helpers = Vec::new();
+    if relations > MANY_RELATIONS {
+        for _ in 0..HEAVY.len() - 1 {
+            match open().await {
+                Ok(helper) => helpers.push(helper),
+                Err(_) => break,
+            }
+        }
+    }
+    Ok(introspect_with_stats(client, &helpers).await?.0)
+}
+
+/// `introspect`, with `helpers` (sessions to the same database) running the heaviest
+/// queries, also returning how many queries it took.
+pub async fn introspect_with_stats(
+    client: &Client,
+    helpers: &[Client],
+) -> Result<(Catalog, Stats)> {
     // One snapshot for every query, and everything outside pg_catalog schema-qualified,
     // whatever the caller's search_path; all end with the transaction. JIT compiling the
     // bulk queries costs more than running them (over a second at 10,000 tables).
@@ -140,10 +195,43 @@ pub async fn introspect_with_stats(client: &Client) -> Result<(Catalog, Stats)> 
             _ => None,
         })
         .map_or(u32::MAX, |version| version / 10000);
-    let result = read_catalog(client, major).await;
+    let helpers = join_snapshot(client, helpers).await;
+    let result = read_catalog(client, helpers, major).await;
     let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    for helper in helpers {
+        let _ = helper.batch_execute("ROLLBACK").await;
+    }
     client.batch_execute(end).await.map_err(Error::db("ending the introspection transaction"))?;
     result
+}
+
+/// `helpers` in the snapshot of `client`'s open transaction, or none when the server cannot
+/// share it (a standby before PostgreSQL 10, a pooler in transaction mode).
+async fn join_snapshot<'h>(client: &Client, helpers: &'h [Client]) -> &'h [Client] {
+    if helpers.is_empty() {
+        return helpers;
+    }
+    let Ok(row) = client.query_one("SELECT pg_catalog.pg_export_snapshot()", &[]).await else {
+        return &[];
+    };
+    let snapshot: String = row.get(0);
+    for helper in helpers {
+        let joined = helper
+            .batch_execute(&format!(
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
+                 SET TRANSACTION SNAPSHOT '{}'; SET LOCAL search_path = pg_catalog; \
+                 SET LOCAL jit = off",
+                snapshot.replace('\'', "''")
+            ))
+            .await;
+        if joined.is_err() {
+            for h in helpers {
+                let _ = h.batch_execute("ROLLBACK").await;
+            }
+            return &[];
+        }
+    }
+    helpers
 }
 
 /// Objects schemadiff does not manage yet (views, functions, triggers, policies, domains,
@@ -181,8 +269,8 @@ pub async fn roles(client: &Client) -> Result<Vec<String>> {
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
-async fn read_catalog(client: &Client, major: u32) -> Result<(Catalog, Stats)> {
-    let mut s = Session { client, stats: Stats::default(), major };
+async fn read_catalog(client: &Client, helpers: &[Client], major: u32) -> Result<(Catalog, Stats)> {
+    let mut s = Session { client, helpers, stats: Stats::default(), major };
     let mut catalog = Catalog::default();
     let mut oids = Oids::default();
     let mut extension_oids = HashMap::new();

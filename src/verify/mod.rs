@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::catalog::{Catalog, Manage, QualifiedName};
 use crate::error::{Error, Result};
-use crate::shadow::{Prepared, Shadow};
-use crate::{apply, introspect, plan, render};
+use crate::shadow::{Prepared, ScratchDatabase, Shadow};
+use crate::{apply, plan, render};
 
 /// One planned migration to prove: its files and the state its up must reach.
 pub struct Planned<'a> {
@@ -56,7 +56,7 @@ pub async fn verify(
                 );
                 compare(
                     &format!("up does not reach {}", m.name),
-                    &read(client, manage).await?,
+                    &read(&db, manage).await?,
                     m.reaches,
                 )?;
             }
@@ -73,7 +73,7 @@ pub async fn verify(
                 };
                 compare(
                     &format!("down does not return to {name}"),
-                    &read(client, manage).await?,
+                    &read(&db, manage).await?,
                     before,
                 )?;
             }
@@ -107,7 +107,7 @@ pub async fn state_after(
     shadow
         .in_copy(state, "renamed", |db| async move {
             apply::run_sql_file(&db.client, sql, Path::new("<renames>")).await?;
-            read(&db.client, manage).await
+            read(&db, manage).await
         })
         .await
 }
@@ -118,7 +118,7 @@ pub async fn rebuilt(shadow: &Shadow, current: &Catalog, manage: Manage) -> Resu
     let (_, state) = shadow
         .prepare("current", |db| async move {
             let client = &db.client;
-            let empty = read(client, manage).await?;
+            let empty = read(&db, manage).await?;
             let mut live = current.clone();
             let installed = live.extensions.keys().cloned().collect();
             live.pin_extensions(&installed);
@@ -126,7 +126,7 @@ pub async fn rebuilt(shadow: &Shadow, current: &Catalog, manage: Manage) -> Resu
             let sql = render::migration_file("current schema", &setup, &Default::default());
             apply::run_sql_file(client, &sql, Path::new("<current schema>")).await?;
             crate::shadow::refresh_statistics(client).await?;
-            let rebuilt = read(client, manage).await?;
+            let rebuilt = read(&db, manage).await?;
             compare("rebuilding the current schema in the shadow", &rebuilt, current)
         })
         .await?;
@@ -144,7 +144,7 @@ pub async fn pulled(
 ) -> Result<Vec<(String, String)>> {
     crate::shadow::in_scratch(shadow, "pulled", |db| async move {
         let client = &db.client;
-        let empty = read(client, manage).await?;
+        let empty = read(&db, manage).await?;
         let setup = plan::plan(&empty, catalog)?;
         let files = render::schema_files(&setup, catalog, layout);
         let mut statements = Vec::new();
@@ -152,7 +152,7 @@ pub async fn pulled(
             statements.extend(crate::source::split_statements(Path::new(path), text)?);
         }
         crate::shadow::load_statements(client, &statements).await?;
-        let loaded = read(client, manage).await?;
+        let loaded = read(&db, manage).await?;
         compare("loading the pulled schema", &loaded, catalog)?;
         Ok(files)
     })
@@ -184,8 +184,8 @@ pub fn residual(got: &Catalog, want: &Catalog) -> String {
 }
 
 /// The shadow's catalog, restricted as the plan's catalogs are.
-async fn read(client: &tokio_postgres::Client, manage: Manage) -> Result<Catalog> {
-    let mut catalog = introspect::introspect(client).await?;
+async fn read(db: &ScratchDatabase, manage: Manage) -> Result<Catalog> {
+    let mut catalog = db.catalog().await?;
     catalog.restrict_to(manage);
     Ok(catalog)
 }

@@ -592,10 +592,26 @@ fn introspection_query_count(server: &TestServer) -> Result<(), Failed> {
                 ));
             }
             db.client.batch_execute(&sql).await?;
-            let (catalog, stats) = introspect::introspect_with_stats(&db.client).await?;
+            let (catalog, stats) = introspect::introspect_with_stats(&db.client, &[]).await?;
             assert_eq!(catalog.tables.len(), n);
             assert_eq!(catalog.indexes.len(), n);
             counts.push(stats.queries);
+            // Read again with the heaviest queries on two more sessions of one snapshot (as a
+            // large catalog is): the same catalog, edges and all, in as many queries.
+            let helpers = vec![
+                schemadiff::connect::connect_url(&db.url).await?,
+                schemadiff::connect::connect_url(&db.url).await?,
+            ];
+            let (shared, shared_stats) =
+                introspect::introspect_with_stats(&db.client, &helpers).await?;
+            assert!(shared == catalog, "the catalog read on three sessions differs");
+            assert_eq!(
+                shared.depends.edges().collect::<Vec<_>>(),
+                catalog.depends.edges().collect::<Vec<_>>()
+            );
+            assert_eq!(shared_stats.queries, stats.queries);
+            assert_eq!((stats.on_helpers, shared_stats.on_helpers), (0, 3));
+            drop(helpers);
             server.drop_database(db).await;
         }
         assert_eq!(counts[0], counts[1], "queries for 5 tables vs 500 tables");

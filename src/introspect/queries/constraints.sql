@@ -10,7 +10,7 @@ SELECT n.nspname, c.relname, co.conname, co.contype::text AS kind,
         WHERE x.conrelid = co.confrelid AND x.conindid = co.conindid AND x.contype IN ('p', 'u')
         LIMIT 1) AS ref_constraint,
        ri.relname AS ref_index,
-       obj_description(co.oid, 'pg_constraint') AS comment, co.oid, co.conindid,
+       ds.description AS comment, co.oid, co.conindid,
        CASE WHEN co.contype IN ('p', 'u') THEN pg_get_indexdef(co.conindid) END AS index_definition
 FROM pg_constraint co
 JOIN pg_class c ON c.oid = co.conrelid
@@ -18,6 +18,8 @@ JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_class rc ON rc.oid = co.confrelid AND co.contype = 'f'
 LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
 LEFT JOIN pg_class ri ON ri.oid = co.conindid AND co.contype = 'f'
+-- Joined rather than obj_description(), which runs a query of its own for every row.
+LEFT JOIN pg_description ds ON ds.classoid = 'pg_constraint'::regclass AND ds.objoid = co.oid AND ds.objsubid = 0
 WHERE co.contype IN ('p', 'u', 'c', 'f', 'x')
   AND co.conislocal
   AND co.conparentid = 0

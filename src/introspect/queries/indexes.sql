@@ -6,11 +6,13 @@ SELECT n.nspname, ic.relname AS index_name, c.relname AS table_name,
              WHERE d.classid = 'pg_class'::regclass AND d.objid = i.indexrelid
                AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0
              ORDER BY 1) AS columns,
-       obj_description(i.indexrelid, 'pg_class') AS comment, i.indexrelid, i.indisvalid
+       ds.description AS comment, i.indexrelid, i.indisvalid
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_class c ON c.oid = i.indrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
+-- Joined rather than obj_description(), which runs a query of its own for every row.
+LEFT JOIN pg_description ds ON ds.classoid = 'pg_class'::regclass AND ds.objoid = i.indexrelid AND ds.objsubid = 0
 WHERE c.relkind IN ('r', 'p', 'm')
   AND c.relnamespace = ANY($1::oid[])
   -- A partition's copy of its parent's index comes with the parent's.
