@@ -133,8 +133,8 @@ pub struct EnumColumn {
 }
 
 /// One change between two catalogs.
-// A plan holds tens of changes, not millions: plain variants read better than boxes.
-#[allow(clippy::large_enum_variant)]
+// Large payloads are boxed: a plan that rebuilds a 10,000-table schema in the shadow holds
+// 60,000 changes, and an unboxed change took 840 bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     CreateSchema(Schema),
@@ -190,22 +190,22 @@ pub enum Change {
         owner: Option<(QualifiedName, String)>,
         previous: Option<(QualifiedName, String)>,
     },
-    CreateTable(Table),
+    CreateTable(Box<Table>),
     /// `owned_sequences` are the sequences dropped with it.
     DropTable {
-        table: Table,
+        table: Box<Table>,
         owned_sequences: Vec<QualifiedName>,
     },
     AddColumn {
         table: QualifiedName,
-        column: Column,
+        column: Box<Column>,
         table_is_new: bool,
         /// Child tables that take the column from this one.
         inherited_by: Vec<QualifiedName>,
     },
     DropColumn {
         table: QualifiedName,
-        column: Column,
+        column: Box<Column>,
         /// The column that holds the same values and stays: a renamed column's other copy.
         kept_in: Option<String>,
         owned_sequences: Vec<QualifiedName>,
@@ -228,8 +228,8 @@ pub enum Change {
     },
     AlterColumn {
         table: QualifiedName,
-        from: Column,
-        to: Column,
+        from: Box<Column>,
+        to: Box<Column>,
         actions: Vec<ColumnAction>,
     },
     /// On a table in use (`busy: Online`) a check or foreign key is added `NOT VALID` and
@@ -237,26 +237,26 @@ pub enum Change {
     /// concurrently before it.
     AddConstraint {
         table: QualifiedName,
-        constraint: Constraint,
+        constraint: Box<Constraint>,
         busy: Busy,
     },
     DropConstraint {
         table: QualifiedName,
-        constraint: Constraint,
+        constraint: Box<Constraint>,
     },
     CreateIndex {
-        index: Index,
+        index: Box<Index>,
         busy: Busy,
     },
     DropIndex {
-        index: Index,
+        index: Box<Index>,
         busy: Busy,
     },
     /// A changed index on a table in use, replaced online: the new one is built concurrently
     /// under a temporary name, the old one dropped concurrently, and the new one renamed.
     ReplaceIndex {
-        from: Index,
-        to: Index,
+        from: Box<Index>,
+        to: Box<Index>,
     },
     /// Copies `from` into the new `column` of a table in use, in batches of pages that commit
     /// between them, while `trigger` keeps the two in step for writes that come meanwhile.
@@ -305,17 +305,17 @@ pub enum Change {
         enabled: bool,
         forced: bool,
     },
-    CreateObject(Object),
-    DropObject(Object),
+    CreateObject(Box<Object>),
+    DropObject(Box<Object>),
     /// `CREATE OR REPLACE`: same identity, and PostgreSQL keeps what depends on it.
     ReplaceObject {
-        from: Object,
-        to: Object,
+        from: Box<Object>,
+        to: Box<Object>,
     },
     /// Changed in place with the kind's own `ALTER` statements.
     AlterObject {
-        from: Object,
-        to: Object,
+        from: Box<Object>,
+        to: Box<Object>,
     },
     Comment {
         target: CommentTarget,
@@ -339,19 +339,19 @@ pub enum Change {
 
 impl Change {
     pub fn create_index(index: &Index) -> Change {
-        Change::CreateIndex { index: index.clone(), busy: Busy::No }
+        Change::CreateIndex { index: Box::new(index.clone()), busy: Busy::No }
     }
 
     pub fn add_constraint(table: &QualifiedName, constraint: &Constraint) -> Change {
         Change::AddConstraint {
             table: table.clone(),
-            constraint: constraint.clone(),
+            constraint: Box::new(constraint.clone()),
             busy: Busy::No,
         }
     }
 
     pub fn drop_index(index: &Index) -> Change {
-        Change::DropIndex { index: index.clone(), busy: Busy::No }
+        Change::DropIndex { index: Box::new(index.clone()), busy: Busy::No }
     }
 }
 
@@ -561,7 +561,7 @@ fn rebuild(
             let c = current.tables.get(table)?.constraints.get(name)?;
             let w = desired.tables.get(table)?.constraints.get(name)?;
             let mut out = vec![
-                Change::DropConstraint { table: table.clone(), constraint: c.clone() },
+                Change::DropConstraint { table: table.clone(), constraint: Box::new(c.clone()) },
                 Change::add_constraint(table, w),
             ];
             if w.comment.is_some() {
@@ -607,8 +607,8 @@ fn rebuild(
             }
             let alter = |actions| Change::AlterColumn {
                 table: table.clone(),
-                from: from.clone(),
-                to: to.clone(),
+                from: Box::new(from.clone()),
+                to: Box::new(to.clone()),
                 actions,
             };
             Some(vec![
@@ -619,7 +619,7 @@ fn rebuild(
         _ => {
             let old = current.objects.get(id)?;
             let new = desired.objects.get(id)?;
-            let mut out = vec![Change::DropObject(old.clone())];
+            let mut out = vec![Change::DropObject(Box::new(old.clone()))];
             objects::create(new, &mut out);
             Some(out)
         }

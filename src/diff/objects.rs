@@ -59,7 +59,7 @@ pub fn comment_on(o: &Object) -> Change {
 
 /// `CREATE` with its comments.
 pub fn create(o: &Object, out: &mut Vec<Change>) {
-    out.push(Change::CreateObject(o.clone()));
+    out.push(Change::CreateObject(Box::new(o.clone())));
     comments(None, o, out);
 }
 
@@ -87,7 +87,7 @@ fn comments(from: Option<&Object>, to: &Object, out: &mut Vec<Change>) {
 pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
     let (removed, kept, added) = pair(&current.objects, &desired.objects);
     for o in removed {
-        out.push(Change::DropObject(o.clone()));
+        out.push(Change::DropObject(Box::new(o.clone())));
     }
     for o in added {
         create(o, out);
@@ -95,10 +95,13 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
     for (a, b) in kept {
         match delta(a, b) {
             Delta::Same => {}
-            Delta::Replace => out.push(Change::ReplaceObject { from: a.clone(), to: b.clone() }),
-            Delta::Alter => out.push(Change::AlterObject { from: a.clone(), to: b.clone() }),
+            Delta::Replace => out
+                .push(Change::ReplaceObject { from: Box::new(a.clone()), to: Box::new(b.clone()) }),
+            Delta::Alter => {
+                out.push(Change::AlterObject { from: Box::new(a.clone()), to: Box::new(b.clone()) })
+            }
             Delta::Recreate => {
-                out.push(Change::DropObject(a.clone()));
+                out.push(Change::DropObject(Box::new(a.clone())));
                 create(b, out);
                 continue;
             }

@@ -24,12 +24,15 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
                 _ => false,
             });
             if to_other_dropped {
-                out.push(Change::DropConstraint { table: t.name.clone(), constraint: c.clone() });
+                out.push(Change::DropConstraint {
+                    table: t.name.clone(),
+                    constraint: Box::new(c.clone()),
+                });
             }
             !to_other_dropped
         });
         let owned_sequences = owned_sequences(current, desired, &t.name, None);
-        out.push(Change::DropTable { table, owned_sequences });
+        out.push(Change::DropTable { table: Box::new(table), owned_sequences });
     }
     for t in added {
         create_table(t, out);
@@ -38,7 +41,7 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
         if a.partition_by != b.partition_by {
             // A table cannot become partitioned, or stop being, in place.
             let owned_sequences = owned_sequences(current, desired, &a.name, None);
-            out.push(Change::DropTable { table: a.clone(), owned_sequences });
+            out.push(Change::DropTable { table: Box::new(a.clone()), owned_sequences });
             create_table(b, out);
             continue;
         }
@@ -120,7 +123,7 @@ fn create_table(t: &Table, out: &mut Vec<Change>) {
     created
         .constraints
         .retain(|name, c| c.kind != ConstraintKind::ForeignKey && !redundant.contains(name));
-    out.push(Change::CreateTable(created));
+    out.push(Change::CreateTable(Box::new(created)));
     for name in &redundant {
         let constraint = t.constraints[name].clone();
         out.push(Change::add_constraint(&t.name, &constraint));
@@ -142,8 +145,8 @@ fn create_table(t: &Table, out: &mut Vec<Change>) {
         if !actions.is_empty() {
             out.push(Change::AlterColumn {
                 table: t.name.clone(),
-                from: plain,
-                to: c.clone(),
+                from: Box::new(plain),
+                to: Box::new(c.clone()),
                 actions,
             });
         }
@@ -205,7 +208,7 @@ fn alter_table(current: &Catalog, desired: &Catalog, a: &Table, b: &Table, out: 
             let owned_sequences = owned_sequences(current, desired, name, Some(&col.name));
             out.push(Change::DropColumn {
                 table: name.clone(),
-                column: col.clone(),
+                column: Box::new(col.clone()),
                 kept_in: None,
                 owned_sequences,
                 inherited_by: inheriting(current, name, &col.name),
@@ -230,7 +233,7 @@ fn alter_table(current: &Catalog, desired: &Catalog, a: &Table, b: &Table, out: 
         let Some(old) = old.as_ref() else {
             out.push(Change::AddColumn {
                 table: name.clone(),
-                column: col.clone(),
+                column: Box::new(col.clone()),
                 table_is_new: false,
                 inherited_by: inheriting(desired, name, &col.name),
             });
@@ -251,14 +254,14 @@ fn alter_table(current: &Catalog, desired: &Catalog, a: &Table, b: &Table, out: 
             let owned_sequences = owned_sequences(current, desired, name, Some(&col.name));
             out.push(Change::DropColumn {
                 table: name.clone(),
-                column: old.clone(),
+                column: Box::new(old.clone()),
                 kept_in: None,
                 owned_sequences,
                 inherited_by: inheriting(current, name, &col.name),
             });
             out.push(Change::AddColumn {
                 table: name.clone(),
-                column: col.clone(),
+                column: Box::new(col.clone()),
                 table_is_new: false,
                 inherited_by: inheriting(desired, name, &col.name),
             });
@@ -276,8 +279,8 @@ fn alter_table(current: &Catalog, desired: &Catalog, a: &Table, b: &Table, out: 
                 if !actions.is_empty() {
                     out.push(Change::AlterColumn {
                         table: name.clone(),
-                        from: old.clone(),
-                        to: col.clone(),
+                        from: Box::new(old.clone()),
+                        to: Box::new(col.clone()),
                         actions,
                     });
                 }
@@ -291,7 +294,7 @@ fn alter_table(current: &Catalog, desired: &Catalog, a: &Table, b: &Table, out: 
 
     let (removed, kept, added) = pair(&a.constraints, &b.constraints);
     for c in removed {
-        out.push(Change::DropConstraint { table: name.clone(), constraint: c.clone() });
+        out.push(Change::DropConstraint { table: name.clone(), constraint: Box::new(c.clone()) });
     }
     let comment_on = |c: &crate::catalog::Constraint| Change::Comment {
         target: CommentTarget::Constraint(name.clone(), c.name.clone()),
@@ -299,7 +302,10 @@ fn alter_table(current: &Catalog, desired: &Catalog, a: &Table, b: &Table, out: 
     };
     for (x, y) in kept {
         if x.definition != y.definition || x.kind != y.kind {
-            out.push(Change::DropConstraint { table: name.clone(), constraint: x.clone() });
+            out.push(Change::DropConstraint {
+                table: name.clone(),
+                constraint: Box::new(x.clone()),
+            });
             out.push(Change::add_constraint(name, y));
             if y.comment.is_some() {
                 out.push(comment_on(y));

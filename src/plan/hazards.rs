@@ -341,22 +341,26 @@ pub fn hazards_of(change: &Change) -> Vec<Hazard> {
         | Change::DropObject(o)
         | Change::ReplaceObject { to: o, .. }
         | Change::AlterObject { to: o, .. }
-            if matches!(o, Object::Policy(_)) =>
+            if matches!(**o, Object::Policy(_)) =>
         {
             vec![hazard(AuthzUpdate, format!("changes which rows {} lets through", o.id()))]
         }
-        Change::CreateObject(Object::Function(f))
-        | Change::ReplaceObject { to: Object::Function(f), .. }
-        | Change::AlterObject { to: Object::Function(f), .. } => match untrackable(f) {
-            Some(why) => vec![hazard(
-                UntrackableDependencies,
-                format!(
-                    "{}({}) {why}: the objects it uses are not known, so no step waits for them or keeps them",
-                    f.name, f.argument_types
-                ),
-            )],
-            None => vec![],
-        },
+        Change::CreateObject(o)
+        | Change::ReplaceObject { to: o, .. }
+        | Change::AlterObject { to: o, .. }
+            if let Object::Function(f) = &**o =>
+        {
+            match untrackable(f) {
+                Some(why) => vec![hazard(
+                    UntrackableDependencies,
+                    format!(
+                        "{}({}) {why}: the objects it uses are not known, so no step waits for them or keeps them",
+                        f.name, f.argument_types
+                    ),
+                )],
+                None => vec![],
+            }
+        }
         _ => vec![],
     }
 }

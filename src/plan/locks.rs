@@ -62,7 +62,7 @@ pub fn lock_of(change: &Change) -> Option<Lock> {
             columns.first().and_then(|c| lock(ACCESS_EXCLUSIVE, &c.table))
         }
         Change::CreateObject(o) | Change::DropObject(o) | Change::ReplaceObject { to: o, .. } => {
-            match o {
+            match &**o {
                 Object::Policy(p) => lock(ACCESS_EXCLUSIVE, &p.table),
                 Object::Trigger(t) => lock("SHARE ROW EXCLUSIVE", &t.table),
                 _ => None,

@@ -421,7 +421,7 @@ pub fn kept_while_expanded(renames: &Renames, renamed: &Catalog, desired: &Catal
         let Some(old) = a.column(&copy.old) else { continue };
         out.push(Change::AddColumn {
             table: copy.table.clone(),
-            column: old.clone(),
+            column: Box::new(old.clone()),
             table_is_new: false,
             inherited_by: Vec::new(),
         });

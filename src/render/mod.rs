@@ -217,11 +217,12 @@ fn sync_trigger(copy: &crate::plan::renames::ColumnCopy) -> Vec<String> {
 fn creates_routine(change: &crate::diff::Change) -> bool {
     use crate::catalog::Object;
     use crate::diff::Change;
-    matches!(
-        change,
-        Change::CreateObject(Object::Function(_))
-            | Change::ReplaceObject { to: Object::Function(_), .. }
-    )
+    match change {
+        Change::CreateObject(o) | Change::ReplaceObject { to: o, .. } => {
+            matches!(**o, Object::Function(_))
+        }
+        _ => false,
+    }
 }
 
 #[cfg(test)]

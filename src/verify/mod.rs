@@ -118,13 +118,18 @@ pub async fn rebuilt(shadow: &Shadow, current: &Catalog, manage: Manage) -> Resu
     let (_, state) = shadow
         .prepare("current", |db| async move {
             let client = &db.client;
-            let empty = read(&db, manage).await?;
-            let mut live = current.clone();
-            let installed = live.extensions.keys().cloned().collect();
-            live.pin_extensions(&installed);
-            let setup = plan::plan(&empty, &live)?;
-            let sql = render::migration_file("current schema", &setup, &Default::default());
+            // What builds the state is let go of before it is read back: at 10,000 tables
+            // the plan and its SQL are hundreds of megabytes.
+            let sql = {
+                let empty = read(&db, manage).await?;
+                let mut live = current.clone();
+                let installed = live.extensions.keys().cloned().collect();
+                live.pin_extensions(&installed);
+                let setup = plan::plan(&empty, &live)?;
+                render::migration_file("current schema", &setup, &Default::default())
+            };
             apply::run_sql_file(client, &sql, Path::new("<current schema>")).await?;
+            drop(sql);
             crate::shadow::refresh_statistics(client).await?;
             let rebuilt = read(&db, manage).await?;
             compare("rebuilding the current schema in the shadow", &rebuilt, current)
