@@ -172,20 +172,20 @@ where
     Ok(introspect_with_stats(client, &helpers).await?.0)
 }
 
+/// One snapshot for every query, and everything outside pg_catalog schema-qualified,
+/// whatever the caller's search_path; all end with the transaction. JIT compiling the bulk
+/// queries costs more than running them (over a second at 10,000 tables).
+const BEGIN_CATALOG_READ: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
+     SET LOCAL search_path = pg_catalog; SET LOCAL jit = off";
+
 /// `introspect`, with `helpers` (sessions to the same database) running the heaviest
 /// queries, also returning how many queries it took.
 pub async fn introspect_with_stats(
     client: &Client,
     helpers: &[Client],
 ) -> Result<(Catalog, Stats)> {
-    // One snapshot for every query, and everything outside pg_catalog schema-qualified,
-    // whatever the caller's search_path; all end with the transaction. JIT compiling the
-    // bulk queries costs more than running them (over a second at 10,000 tables).
     let begin = client
-        .simple_query(
-            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL search_path = pg_catalog; \
-             SET LOCAL jit = off; SHOW server_version_num",
-        )
+        .simple_query(&format!("{BEGIN_CATALOG_READ}; SHOW server_version_num"))
         .await
         .map_err(Error::db("starting the introspection transaction"))?;
     let major = begin
@@ -211,17 +211,19 @@ async fn join_snapshot<'h>(client: &Client, helpers: &'h [Client]) -> &'h [Clien
     if helpers.is_empty() {
         return helpers;
     }
+    // Not in a savepoint, which cannot export its snapshot: a server that refuses aborts the
+    // transaction, so it is begun again, and read on one session.
     let Ok(row) = client.query_one("SELECT pg_catalog.pg_export_snapshot()", &[]).await else {
+        let again = format!("ROLLBACK; {BEGIN_CATALOG_READ}");
+        let _ = client.batch_execute(&again).await;
         return &[];
     };
     let snapshot: String = row.get(0);
     for helper in helpers {
         let joined = helper
             .batch_execute(&format!(
-                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
-                 SET TRANSACTION SNAPSHOT '{}'; SET LOCAL search_path = pg_catalog; \
-                 SET LOCAL jit = off",
-                snapshot.replace('\'', "''")
+                "{BEGIN_CATALOG_READ}; SET TRANSACTION SNAPSHOT {}",
+                crate::render::literal(&snapshot)
             ))
             .await;
         if joined.is_err() {
