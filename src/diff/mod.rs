@@ -483,12 +483,14 @@ struct Invalidated {
     retyped: BTreeSet<ObjectId>,
 }
 
-/// Whether the changes already alter `id` in place (which lets go of what it no longer uses).
-fn changed_in_place(changes: &[Change], id: &ObjectId) -> bool {
-    changes.iter().any(|c| match c {
-        Change::ReplaceObject { to, .. } | Change::AlterObject { to, .. } => to.id() == *id,
-        _ => false,
-    })
+/// What the changes already alter in place (which lets go of what it no longer uses).
+fn changed_in_place(changes: &[Change]) -> BTreeSet<ObjectId> {
+    (changes.iter())
+        .filter_map(|c| match c {
+            Change::ReplaceObject { to, .. } | Change::AlterObject { to, .. } => Some(to.id()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Whatever stands on a replaced object (by PostgreSQL's dependency records) and did not
@@ -499,6 +501,7 @@ fn changed_in_place(changes: &[Change], id: &ObjectId) -> bool {
 fn rebuild_dependents(current: &Catalog, desired: &Catalog, changes: &mut Vec<Change>) {
     loop {
         let Invalidated { replaced, gone, retyped } = invalidated(changes);
+        let in_place = changed_in_place(changes);
         let mut rebuilt = BTreeSet::new();
         let mut added = Vec::new();
         let targets = (replaced.iter().map(|r| (r, Why::Replaced)))
@@ -509,7 +512,7 @@ fn rebuild_dependents(current: &Catalog, desired: &Catalog, changes: &mut Vec<Ch
                 let follows_type = matches!(x, ObjectId::Constraint(..) | ObjectId::Index(_));
                 let skip = match why {
                     Why::Replaced => false,
-                    Why::Gone => changed_in_place(changes, x),
+                    Why::Gone => in_place.contains(x),
                     Why::Retyped => follows_type,
                 };
                 if skip || replaced.contains(x) || gone.contains(x) || rebuilt.contains(x) {
