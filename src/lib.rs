@@ -49,6 +49,7 @@ use shadow::{Prepared, Shadow};
 /// }
 /// # Ok(()) }
 /// ```
+#[tracing::instrument(skip_all)]
 pub async fn apply(
     client: &tokio_postgres::Client,
     source: migrations::Source<'_>,
@@ -101,6 +102,7 @@ impl PlanOutcome {
 }
 
 /// Plans the next migration from the current state to `schema/`, verifies it, and writes it.
+#[tracing::instrument(skip_all)]
 pub async fn plan(req: &PlanRequest) -> Result<PlanOutcome> {
     let cfg = &req.config;
     let statements = source::load_schema_dir(&cfg.schema_dir)?;
@@ -168,6 +170,7 @@ pub struct PullRequest {
 /// empty database, as `plan` renders them, in files under the schema directory. Nothing is
 /// written unless the files load in a shadow and read back as the database, so that planning
 /// against it afterwards finds nothing. Returns the files written.
+#[tracing::instrument(skip_all)]
 pub async fn pull(req: &PullRequest) -> Result<Vec<std::path::PathBuf>> {
     let cfg = &req.config;
     let Some(url) = &cfg.database_url else {
@@ -226,6 +229,7 @@ pub struct ImportOutcome {
 /// `pull` does), and `generated/` begun with a baseline migration to the state the database
 /// stands at, then one migration of the steps not applied yet. With a database, its tracking
 /// table says how far it is: steps after its latest version are pending.
+#[tracing::instrument(skip_all)]
 pub async fn import(req: &ImportRequest) -> Result<ImportOutcome> {
     let cfg = &req.config;
     let steps = import::read_folder(&req.dir)?;
@@ -276,7 +280,6 @@ pub async fn import(req: &ImportRequest) -> Result<ImportOutcome> {
             for step in part {
                 apply::run_sql_file(client, &step.sql, &step.path).await?;
             }
-            shadow::refresh_statistics(client).await?;
             let mut catalog = db.catalog().await?;
             catalog.restrict_to(cfg.manage);
             states.push(catalog);
@@ -341,6 +344,7 @@ pub struct DiffRequest {
 /// The migration from one state to another, each a database, a schema directory or a
 /// migrations directory: planned and verified as `plan` does, written nowhere. Hazards are
 /// shown, not refused; renames are those the `to` schema declares.
+#[tracing::instrument(skip_all)]
 pub async fn diff(req: &DiffRequest) -> Result<PlanOutcome> {
     use endpoint::Endpoint;
     let cfg = &req.config;
@@ -670,6 +674,7 @@ async fn state_of_database(client: &tokio_postgres::Client) -> Result<State> {
 
 /// A live database's state, rebuilt in the shadow from its catalog and kept there.
 /// `info` says how to open more sessions to it, to read a large catalog on several at once.
+#[tracing::instrument(skip_all)]
 async fn live_state(
     shadow: &Shadow,
     client: &tokio_postgres::Client,
@@ -689,6 +694,7 @@ async fn live_state(
 }
 
 /// The state `generated/` replays to, kept in the shadow.
+#[tracing::instrument(skip_all)]
 async fn replayed(shadow: &Shadow, existing: &[Migration]) -> Result<(State, Prepared)> {
     shadow
         .prepare("current", |db| async move {
@@ -701,6 +707,7 @@ async fn replayed(shadow: &Shadow, existing: &[Migration]) -> Result<(State, Pre
 
 /// The state `schema/` describes, loaded into a scratch database, with `extra` (what a
 /// rename's expand phase keeps, rendered) run after it.
+#[tracing::instrument(skip_all)]
 async fn loaded(shadow: &Shadow, statements: &[source::Statement], extra: &str) -> Result<State> {
     shadow::in_scratch(shadow, "desired", |db| async move {
         shadow::load_statements(&db.client, statements).await?;
@@ -786,6 +793,7 @@ pub async fn drift(
 }
 
 /// Why `generated/` is out of step with `schema/`, or the notes worth showing when they agree.
+#[tracing::instrument(skip_all)]
 pub async fn check(config: &Config) -> Result<Vec<String>> {
     let statements = source::load_schema_dir(&config.schema_dir)?;
     let data_note = source::data_note(&statements, config.refuse_data)?;

@@ -249,6 +249,7 @@ fn config(common: Common) -> Result<Config, Error> {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    log_to_stderr();
     // Ctrl-C (or a TERM) asks the server to cancel what runs and the run to stop at its next
     // statement, then waits for the run to say what committed; its ephemeral cluster goes
     // with it. The handlers are installed before the command starts: a signal that came
@@ -958,4 +959,25 @@ async fn run(command: Command, out: &mut Out) -> Result<(), Error> {
             Ok(())
         }
     }
+}
+
+/// With `SCHEMADIFF_LOG` set (`info`, `debug`, or a filter such as `schemadiff::introspect=debug`),
+/// each step a command takes is logged on standard error when it ends, with its time: where a
+/// slow plan spends it.
+fn log_to_stderr() {
+    let Ok(filter) = std::env::var("SCHEMADIFF_LOG") else { return };
+    let filter = match tracing_subscriber::EnvFilter::try_new(&filter) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("warning: SCHEMADIFF_LOG={filter} is not a filter ({e}); nothing is logged");
+            return;
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
 }

@@ -463,6 +463,7 @@ fn stop_if_interrupted(report: &RunReport, next: &Migration) -> Result<()> {
 pub type Finish<'a> = (&'a str, &'a [&'a (dyn tokio_postgres::types::ToSql + Sync)]);
 
 /// Runs a migration file; an error names file:line with PostgreSQL's message.
+#[tracing::instrument(skip(client, sql), fields(bytes = sql.len()))]
 pub async fn run_sql_file(client: &Client, sql: &str, path: &std::path::Path) -> Result<()> {
     run_file(client, &RunContext::default(), sql, path, None, None).await
 }

@@ -80,10 +80,12 @@ impl<'a> Session<'a> {
         self.stats.on_helpers += heavy;
         let results = futures_util::stream::iter(queries)
             .map(move |(what, sql, params, client)| async move {
+                let started = std::time::Instant::now();
                 let rows = client
                     .query(for_server(sql, major).as_ref(), params)
                     .await
                     .map_err(Error::db(format!("reading {what} from the catalog")));
+                tracing::debug!(query = what, rows = rows.as_ref().map_or(0, Vec::len), elapsed = ?started.elapsed(), "catalog query");
                 (what, rows)
             })
             .buffered(count.max(1));
@@ -180,6 +182,7 @@ const BEGIN_CATALOG_READ: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONL
 
 /// `introspect`, with `helpers` (sessions to the same database) running the heaviest
 /// queries, also returning how many queries it took.
+#[tracing::instrument(skip_all)]
 pub async fn introspect_with_stats(
     client: &Client,
     helpers: &[Client],

@@ -89,6 +89,7 @@ pub fn plan(current: &Catalog, desired: &Catalog) -> Result<Plan> {
 }
 
 /// `plan`, where `copies` are renamed columns in their expand phase (see `renames`).
+#[tracing::instrument(skip_all)]
 pub fn plan_with(
     current: &Catalog,
     desired: &Catalog,

@@ -75,6 +75,7 @@ pub fn step_sql(step: &Step) -> Vec<String> {
 /// The transactions are the file's own `BEGIN;` and `COMMIT;` statements, so `psql -v
 /// ON_ERROR_STOP=1 -f` runs it as `apply` does; a step that must run outside a transaction
 /// stands between them. Each step's hazards are comments above it.
+#[tracing::instrument(skip(plan, timeouts))]
 pub fn migration_file(title: &str, plan: &Plan, timeouts: &Timeouts) -> String {
     file(title, "", plan, timeouts)
 }

@@ -20,6 +20,7 @@ pub struct EphemeralCluster {
 
 impl EphemeralCluster {
     /// Starts a new cluster from the local PostgreSQL server binaries.
+    #[tracing::instrument]
     pub fn start() -> Result<EphemeralCluster> {
         let bindir = find_bindir().ok_or_else(|| {
             Error::Shadow(format!(
@@ -32,6 +33,7 @@ impl EphemeralCluster {
     }
 
     /// Starts a new cluster from the server binaries in `bindir`.
+    #[tracing::instrument]
     pub fn start_from(bindir: PathBuf) -> Result<EphemeralCluster> {
         let run_as = server_user()?;
         super::leftovers::remove_dead_clusters(&bindir, run_as);

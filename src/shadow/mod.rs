@@ -9,7 +9,7 @@ pub use cluster::{
     EphemeralCluster, bindir_for_major, bindir_major, find_bindir, installed_servers,
 };
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use tokio_postgres::Client;
 
@@ -27,7 +27,7 @@ pub enum Shadow {
 static SCRATCH_COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// Whether this process has removed what dead runs left on the dev server.
-static DEV_SERVER_SWEPT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static DEV_SERVER_SWEPT: AtomicBool = AtomicBool::new(false);
 
 /// A database created for one purpose and dropped by `Shadow::drop_database`.
 pub struct ScratchDatabase {
@@ -47,19 +47,28 @@ enum Server {
 impl ScratchDatabase {
     /// Another session to this database.
     pub async fn session(&self) -> Result<Client> {
-        match &self.server {
-            Server::Dev(info) => connect_info(&info.with_database(&self.name)).await,
+        self.server.connect(&self.name).await
+    }
+
+    /// The database's catalog; a large one is read on several sessions at once. The catalogs'
+    /// row counts are refreshed first: every read of a scratch database follows changes to it.
+    #[tracing::instrument(skip_all, fields(db = %self.name))]
+    pub async fn catalog(&self) -> Result<crate::catalog::Catalog> {
+        refresh_statistics(&self.client).await?;
+        crate::introspect::introspect_parallel(&self.client, || self.session()).await
+    }
+}
+
+impl Server {
+    async fn connect(&self, database: &str) -> Result<Client> {
+        match self {
+            Server::Dev(info) => connect_info(&info.with_database(database)).await,
             Server::Ephemeral(config, shown_as) => {
                 let mut config = config.clone();
-                config.dbname(&self.name);
+                config.dbname(database);
                 connect(&config, shown_as).await
             }
         }
-    }
-
-    /// The database's catalog; a large one is read on several sessions at once.
-    pub async fn catalog(&self) -> Result<crate::catalog::Catalog> {
-        crate::introspect::introspect_parallel(&self.client, || self.session()).await
     }
 }
 
@@ -104,12 +113,7 @@ impl Shadow {
     }
 
     async fn connect_to(&self, database: &str) -> Result<Client> {
-        match self {
-            Shadow::Dev { server } => connect_info(&server.with_database(database)).await,
-            Shadow::Ephemeral(cluster) => {
-                connect(&cluster.config(database), &cluster.describe()).await
-            }
-        }
+        self.server().connect(database).await
     }
 
     fn shown_as(&self) -> String {
@@ -155,6 +159,7 @@ impl Shadow {
     }
 
     /// Creates a database named after `purpose` as a copy of `template`, and connects to it.
+    #[tracing::instrument(skip(self))]
     async fn create_database_from(&self, purpose: &str, template: &str) -> Result<ScratchDatabase> {
         let n = SCRATCH_COUNTER.fetch_add(1, Ordering::Relaxed);
         let name = format!("schemadiff_{purpose}_{}_{n}", std::process::id());
@@ -173,13 +178,17 @@ impl Shadow {
             ))
         })?;
         let client = self.connect_to(&name).await?;
-        let server = match self {
+        Ok(ScratchDatabase { name, client, server: self.server() })
+    }
+
+    /// How more sessions reach this shadow's databases.
+    fn server(&self) -> Server {
+        match self {
             Shadow::Dev { server } => Server::Dev(server.clone()),
             Shadow::Ephemeral(cluster) => {
                 Server::Ephemeral(Box::new(cluster.config("postgres")), cluster.describe())
             }
-        };
-        Ok(ScratchDatabase { name, client, server })
+        }
     }
 
     /// Runs `work` in a new scratch database and keeps the database, with no session left
@@ -194,7 +203,7 @@ impl Shadow {
         let result = work(db.clone()).await;
         drop(db);
         match result {
-            Ok(value) => Ok((value, Prepared { name })),
+            Ok(value) => Ok((value, Prepared { name, spent: AtomicBool::new(false) })),
             Err(e) => {
                 let _ = self.drop_named(&name).await;
                 Err(e)
@@ -209,6 +218,11 @@ impl Shadow {
         F: FnOnce(std::sync::Arc<ScratchDatabase>) -> Fut,
         Fut: std::future::Future<Output = Result<T>>,
     {
+        assert!(
+            !state.spent.load(Ordering::Relaxed),
+            "a copy of {} after it was changed",
+            state.name
+        );
         let db = std::sync::Arc::new(self.create_database_from(purpose, &state.name).await?);
         let result = work(db.clone()).await;
         if let Ok(db) = std::sync::Arc::try_unwrap(db) {
@@ -217,11 +231,25 @@ impl Shadow {
         result
     }
 
+    /// Runs `work` in `state` itself, for its last use: a copy of a 10,000-table database
+    /// takes seconds. The state is changed; `discard` drops it as before.
+    pub async fn in_place<T, F, Fut>(&self, state: &Prepared, work: F) -> Result<T>
+    where
+        F: FnOnce(std::sync::Arc<ScratchDatabase>) -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        state.spent.store(true, Ordering::Relaxed);
+        let client = self.connect_to(&state.name).await?;
+        let db = ScratchDatabase { name: state.name.clone(), client, server: self.server() };
+        work(std::sync::Arc::new(db)).await
+    }
+
     /// Drops a prepared state.
     pub async fn discard(&self, state: Prepared) -> Result<()> {
         self.drop_named(&state.name).await
     }
 
+    #[tracing::instrument(skip(self))]
     async fn drop_named(&self, name: &str) -> Result<()> {
         // An ephemeral cluster's databases go with it when the command ends. Dropping a
         // 10,000-table database takes 5 to 8 seconds, which a plan would wait for twice.
@@ -247,6 +275,8 @@ impl Shadow {
 #[derive(Debug)]
 pub struct Prepared {
     name: String,
+    /// Changed by `in_place`: no copy may be made of it any more.
+    spent: AtomicBool,
 }
 
 /// The major version of the connected server.
@@ -269,6 +299,7 @@ pub(crate) const BATCH: usize = 256;
 /// A batch runs as one implicit transaction, so when one of its statements fails nothing of
 /// it stays, and its statements run again one at a time: that finds the statement, defers
 /// it or says where it failed, exactly as if nothing had been batched.
+#[tracing::instrument(skip_all, fields(statements = statements.len()))]
 pub async fn load_statements(
     client: &Client,
     statements: &[crate::source::Statement],
@@ -294,7 +325,7 @@ pub async fn load_statements(
             }
         }
         match first_error {
-            None => return refresh_statistics(client).await,
+            None => return Ok(()),
             Some((stmt, e)) if deferred.len() == pending.len() => {
                 return Err(statement_error(stmt, &e));
             }
@@ -420,19 +451,22 @@ fn statement_error(stmt: &crate::source::Statement, e: &tokio_postgres::Error) -
 }
 
 /// Replays migrations' up files in order, as `apply` would, without a history table.
+#[tracing::instrument(skip_all, fields(migrations = migrations.len()))]
 pub async fn replay(client: &Client, migrations: &[crate::migrations::Migration]) -> Result<()> {
     for m in migrations {
         crate::apply::run_sql_file(client, &m.up_sql, &m.up_path).await?;
     }
-    refresh_statistics(client).await
+    Ok(())
 }
 
 /// Counts the catalogs' rows for the planner, after a schema was built in a scratch database:
-/// one made moments ago has the statistics of an empty one, and the catalog queries, planned
-/// for a few rows where there are 100,000, would join them quadratically. Row counts are all
-/// they need, so a sample of a few hundred rows does (30 ms at 10,000 tables). A server where
-/// the shadow's role may not analyze the catalogs skips them with a warning.
-pub async fn refresh_statistics(client: &Client) -> Result<()> {
+/// one made moments ago has the statistics of an empty one (or of the state it was copied
+/// from), and the catalog queries, planned for a few rows where there are 100,000, would join
+/// them quadratically. Row counts are all they need, so a sample of a few hundred rows does
+/// (30 ms at 10,000 tables). A server where the shadow's role may not analyze the catalogs
+/// skips them with a warning.
+#[tracing::instrument(skip_all)]
+async fn refresh_statistics(client: &Client) -> Result<()> {
     client
         .batch_execute(
             "SET default_statistics_target = 1; SET client_min_messages = error; \

@@ -19,10 +19,12 @@ pub struct Planned<'a> {
     pub name: &'a str,
 }
 
-/// Runs each migration's up and the downs in reverse in a copy of the current state,
-/// checking each result: every up reaches its state, every down the one before.
+/// Runs each migration's up and the downs in reverse in the current state, checking each
+/// result: every up reaches its state, every down the one before. It is the state's last use:
+/// it runs in the state itself, not in a copy.
 /// Returns, for each up, the tables PostgreSQL rewrote while it ran (their storage file
 /// changed): the measure `TABLE_REWRITE` is raised by.
+#[tracing::instrument(skip_all)]
 pub async fn verify(
     shadow: &Shadow,
     state: &Prepared,
@@ -32,7 +34,7 @@ pub async fn verify(
 ) -> Result<Vec<BTreeSet<QualifiedName>>> {
     let planned = Path::new("<planned>");
     shadow
-        .in_copy(state, "verify", |db| async move {
+        .in_place(state, |db| async move {
             let client = &db.client;
             let several = chain.len() > 1;
             let file = |i: usize, kind: &str| match several {
@@ -98,6 +100,7 @@ async fn storage(client: &tokio_postgres::Client) -> Result<BTreeMap<i64, (Quali
 }
 
 /// The current state after `sql` (a plan's renames), as PostgreSQL makes it in the shadow.
+#[tracing::instrument(skip_all)]
 pub async fn state_after(
     shadow: &Shadow,
     state: &Prepared,
@@ -114,6 +117,7 @@ pub async fn state_after(
 
 /// A live schema rebuilt from its catalog in a scratch database (the same renderer, each
 /// extension at the version it has there), checked to read back as `current`.
+#[tracing::instrument(skip_all)]
 pub async fn rebuilt(shadow: &Shadow, current: &Catalog, manage: Manage) -> Result<Prepared> {
     let (_, state) = shadow
         .prepare("current", |db| async move {
@@ -130,7 +134,6 @@ pub async fn rebuilt(shadow: &Shadow, current: &Catalog, manage: Manage) -> Resu
             };
             apply::run_sql_file(client, &sql, Path::new("<current schema>")).await?;
             drop(sql);
-            crate::shadow::refresh_statistics(client).await?;
             let rebuilt = read(&db, manage).await?;
             compare("rebuilding the current schema in the shadow", &rebuilt, current)
         })
@@ -141,6 +144,7 @@ pub async fn rebuilt(shadow: &Shadow, current: &Catalog, manage: Manage) -> Resu
 /// `catalog` written out as `schema/` files (`pull`), checked to load in a scratch database
 /// as `plan` loads `schema/` and to read back as `catalog`: pulling and then planning
 /// against the same database finds nothing.
+#[tracing::instrument(skip_all)]
 pub async fn pulled(
     shadow: &Shadow,
     catalog: &Catalog,
@@ -165,6 +169,7 @@ pub async fn pulled(
 }
 
 /// Equal catalogs, or the residual difference as a diff of facts.
+#[tracing::instrument(skip(got, want))]
 pub fn compare(phase: &str, got: &Catalog, want: &Catalog) -> Result<()> {
     if got == want {
         return Ok(());
