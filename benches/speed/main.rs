@@ -150,7 +150,7 @@ impl SizeResult {
 
 const LOAD: &str = "PostgreSQL: psql -f desired schema";
 const DUMP: &str = "PostgreSQL: pg_dump -s desired";
-const INTROSPECT: &str = "introspect (in process)";
+const INTROSPECT: &str = "introspect, as a plan reads it (in process)";
 const DIFF: &str = "diff and order (in process)";
 const RENDER: &str = "render (in process)";
 const REBUILD: &str = "rebuild live schema in a shadow (in process)";
@@ -268,15 +268,15 @@ fn print_growth(results: &[SizeResult]) {
     }
 }
 
-/// Introspection, diff, render and verification of the plan from `from`'s schema to `to`'s,
-/// each timed; prints `name<TAB>seconds` lines.
+/// Introspection of `url`'s database as a plan reads it, three times, each timed.
 fn introspect_only(url: &str) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         for _ in 0..3 {
             let client = schemadiff::connect::connect_url(url).await.unwrap();
             let t = Instant::now();
-            let catalog = schemadiff::introspect::introspect(&client).await.unwrap();
+            let open = || schemadiff::connect::connect_url(url);
+            let catalog = schemadiff::introspect::introspect_parallel(&client, open).await.unwrap();
             println!(
                 "{INTROSPECT}\t{:.3} s\t{} tables",
                 t.elapsed().as_secs_f64(),
@@ -286,6 +286,8 @@ fn introspect_only(url: &str) {
     });
 }
 
+/// Introspection, diff, render and verification of the plan from `from`'s schema to `to`'s,
+/// each timed; prints `name<TAB>seconds` lines.
 fn in_process(from: &str, to: &str) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
@@ -293,7 +295,9 @@ fn in_process(from: &str, to: &str) {
         let from_client = schemadiff::connect::connect_url(from).await.unwrap();
         let to_client = schemadiff::connect::connect_url(to).await.unwrap();
         let t = Instant::now();
-        let current = schemadiff::introspect::introspect(&from_client).await.unwrap();
+        let open = || schemadiff::connect::connect_url(from);
+        let current =
+            schemadiff::introspect::introspect_parallel(&from_client, open).await.unwrap();
         print(INTROSPECT, t);
         let desired = schemadiff::introspect::introspect(&to_client).await.unwrap();
         let t = Instant::now();

@@ -164,12 +164,9 @@ where
         .get(0);
     let mut helpers = Vec::new();
     if relations > MANY_RELATIONS {
-        for _ in 0..HEAVY.len() - 1 {
-            match open().await {
-                Ok(helper) => helpers.push(helper),
-                Err(_) => break,
-            }
-        }
+        // Opened at once; one that cannot be opened leaves its queries to the others.
+        let opened = futures_util::future::join_all((1..HEAVY.len()).map(|_| open())).await;
+        helpers.extend(opened.into_iter().filter_map(Result::ok));
     }
     Ok(introspect_with_stats(client, &helpers).await?.0)
 }
