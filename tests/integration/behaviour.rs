@@ -1050,6 +1050,7 @@ fn down_guards_data(server: &TestServer) -> Result<(), Failed> {
         let db = server.fresh_database("down_guard").await;
         let d = work.path();
         work.write_schema("contacts.sql", CONTACTS_V1);
+        work.write_schema("tags.sql", "CREATE TABLE tags (label text);\n");
         plan_ok(&work, server)?;
         work.write_schema("contacts.sql", CONTACTS_V2);
         plan_ok(&work, server)?;
@@ -1092,7 +1093,19 @@ fn down_guards_data(server: &TestServer) -> Result<(), Failed> {
         db.client.batch_execute("INSERT INTO contacts (id, name) VALUES (2, 'Grace')").await?;
         let o = bin(d, &["down", "--database-url", &db.url]);
         ensure(!o.status.success() && text(&o).contains("public.contacts holds 2 rows"), text(&o))?;
-        db.client.batch_execute("DELETE FROM contacts").await?;
+        // 001's down drops both tables in one statement, and each is checked.
+        let down = std::fs::read_dir(work.migrations_dir())?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .find(|p| {
+                p.to_string_lossy().ends_with(".down.sql") && p.to_string_lossy().contains("001_")
+            })
+            .expect("001's down");
+        let down = std::fs::read_to_string(down)?;
+        ensure(down.contains("DROP TABLE\n    public.contacts,\n    public.tags;"), &down)?;
+        db.client.batch_execute("DELETE FROM contacts; INSERT INTO tags VALUES ('vip')").await?;
+        let o = bin(d, &["down", "--database-url", &db.url]);
+        ensure(!o.status.success() && text(&o).contains("public.tags holds 1 row"), text(&o))?;
+        db.client.batch_execute("DELETE FROM tags").await?;
         let o = bin(d, &["down", "--database-url", &db.url]);
         ensure(o.status.success() && text(&o).contains("Reverted 001_"), text(&o))?;
         server.drop_database(db).await;
