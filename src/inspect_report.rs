@@ -50,6 +50,7 @@ fn kind_name(kind: ConstraintKind) -> &'static str {
         ConstraintKind::Check => "check",
         ConstraintKind::ForeignKey => "foreign key",
         ConstraintKind::Exclusion => "exclusion",
+        ConstraintKind::NotNull => "not null",
     }
 }
 

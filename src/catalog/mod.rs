@@ -31,7 +31,8 @@ pub use policy::Policy;
 pub use rule::Rule;
 pub use sequence::{Identity, Sequence, SequenceOptions};
 pub use table::{
-    Column, Constraint, ConstraintKind, Index, PartitionOf, ReplicaIdentity, Table, TableProperties,
+    Column, Constraint, ConstraintKind, Index, PartitionOf, ReplicaIdentity, Table,
+    TableProperties, default_not_null_name,
 };
 pub use trigger::{Trigger, TriggerState};
 pub use types::{Attribute, CompositeType, Domain, RangeType};
@@ -195,6 +196,9 @@ impl Catalog {
                 }
                 if c.not_null {
                     line.push_str(" not null");
+                }
+                if let Some(n) = &c.not_null_name {
+                    let _ = write!(line, " constraint {n}");
                 }
                 if let Some(d) = &c.default {
                     let _ = write!(line, " default {d}");

@@ -12,7 +12,12 @@ pub struct Column {
     pub type_sql: String,
     /// The column's collation when it differs from its type's, quoted and qualified.
     pub collation: Option<String>,
+    /// NOT NULL and validated: every row holds a value. PostgreSQL 18's `NOT VALID` NOT NULL
+    /// is not this but a constraint of the table (`ConstraintKind::NotNull`), as it is added.
     pub not_null: bool,
+    /// The name of the NOT NULL constraint, which PostgreSQL 18 keeps (`t_a_not_null` unless
+    /// named); `None` before 18.
+    pub not_null_name: Option<String>,
     /// `pg_get_expr` of the default; `None` for generated columns.
     pub default: Option<String>,
     pub identity: Option<Identity>,
@@ -35,6 +40,25 @@ pub struct Column {
     pub inherited: bool,
 }
 
+/// The name PostgreSQL 18 gives the NOT NULL of `table`.`column` when none is given:
+/// `table_column_not_null`, each part cut as PostgreSQL's makeObjectName cuts it to fit 63 bytes.
+pub fn default_not_null_name(table: &str, column: &str) -> String {
+    const LABEL: &str = "not_null";
+    let available = 63 - LABEL.len() - 2;
+    let (mut t, mut c) = (table.len(), column.len());
+    while t + c > available {
+        if t > c { t -= 1 } else { c -= 1 }
+    }
+    // Cut at a character boundary, as pg_mbcliplen does.
+    let clip = |s: &str, mut n: usize| {
+        while !s.is_char_boundary(n) {
+            n -= 1;
+        }
+        s[..n].to_string()
+    };
+    format!("{}_{}_{LABEL}", clip(table, t), clip(column, c))
+}
+
 /// The kind of a table constraint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ConstraintKind {
@@ -43,6 +67,9 @@ pub enum ConstraintKind {
     Check,
     ForeignKey,
     Exclusion,
+    /// PostgreSQL 18's `NOT NULL col NOT VALID`: new rows are checked, old ones not yet. A
+    /// validated NOT NULL is a property of its column instead.
+    NotNull,
 }
 
 /// A table constraint; `definition` is `pg_get_constraintdef` output. `depends_on` is
@@ -183,6 +210,7 @@ impl PartialEq for Column {
             && self.type_sql == other.type_sql
             && self.collation == other.collation
             && self.not_null == other.not_null
+            && self.not_null_name == other.not_null_name
             && self.default == other.default
             && self.identity == other.identity
             && self.generated == other.generated
@@ -202,5 +230,27 @@ impl PartialEq for Constraint {
             && self.definition == other.definition
             && self.columns == other.columns
             && self.comment == other.comment
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_not_null_name;
+
+    /// As PostgreSQL 18 names them (checked against a server): the longer part is cut first,
+    /// at a character boundary.
+    #[test]
+    fn default_not_null_names_fit_63_bytes() {
+        let table = "a".repeat(57);
+        assert_eq!(default_not_null_name("t", "c"), "t_c_not_null");
+        assert_eq!(
+            default_not_null_name(&table, &"b".repeat(46)),
+            format!("{}_{}_not_null", "a".repeat(27), "b".repeat(26))
+        );
+        assert_eq!(
+            default_not_null_name(&table, &"é".repeat(31)),
+            format!("{}_{}_not_null", "a".repeat(27), "é".repeat(13))
+        );
+        assert_eq!(default_not_null_name(&table, "c"), format!("{}_c_not_null", "a".repeat(52)));
     }
 }

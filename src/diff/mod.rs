@@ -93,6 +93,12 @@ pub enum ColumnAction {
     SetCompression(Option<String>),
     /// `None`: back to the default target.
     SetStatistics(Option<i32>),
+    /// PostgreSQL 18's name of the NOT NULL constraint, once the column is NOT NULL (`from`
+    /// is then the name it kept, or the one SET NOT NULL gave it).
+    RenameNotNull {
+        from: String,
+        to: String,
+    },
 }
 
 impl ColumnAction {
@@ -102,6 +108,7 @@ impl ColumnAction {
         matches!(
             self,
             ColumnAction::SetNotNull
+                | ColumnAction::RenameNotNull { .. }
                 | ColumnAction::SetDefault { .. }
                 | ColumnAction::AddIdentity { .. }
                 | ColumnAction::SetIdentityKind { .. }
@@ -288,10 +295,12 @@ pub enum Change {
     },
     /// Validates `check` (writes go on), then sets NOT NULL, which the valid check proves
     /// without a scan under its lock, then drops the check; each statement commits itself.
+    /// `rename`: PostgreSQL 18's NOT NULL then takes this name instead of the usual one.
     SetNotNullProven {
         table: QualifiedName,
         column: String,
         check: String,
+        rename: Option<(String, String)>,
     },
     /// Persistence, storage parameters and replica identity.
     SetTableProperties {

@@ -1,8 +1,11 @@
 //! Tables, their columns, constraints and comments.
 
+use std::collections::BTreeMap;
+
 use super::{Change, ColumnAction, CommentTarget, pair};
 use crate::catalog::{
     Catalog, Column, ConstraintKind, ObjectId, QualifiedName, Table, TableProperties,
+    default_not_null_name,
 };
 
 pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
@@ -199,6 +202,17 @@ fn alter_table(current: &Catalog, desired: &Catalog, a: &Table, b: &Table, out: 
             to: b.inherits.clone(),
         });
     }
+    // PostgreSQL 18: a NOT VALID NOT NULL that is to hold for every row under the same name is
+    // validated (reading the table under a lock that lets writes go on), not dropped and set.
+    let validated: BTreeMap<&String, &String> = (a.constraints.values())
+        .filter(|c| c.kind == ConstraintKind::NotNull && !b.constraints.contains_key(&c.name))
+        .filter_map(|c| {
+            let column = b.column(c.columns.first()?)?;
+            let same = column.not_null && column.not_null_name.as_ref() == Some(&c.name);
+            (same && !column.inherited && a.column(&column.name).is_some())
+                .then_some((&column.name, &c.name))
+        })
+        .collect();
     for col in &a.columns {
         // A parent's column is dropped there, and goes from here with it. A column of our own
         // that is to come from the parent only is dropped here first, or the parent's would
@@ -217,7 +231,20 @@ fn alter_table(current: &Catalog, desired: &Catalog, a: &Table, b: &Table, out: 
     }
     for col in &b.columns {
         if col.inherited {
-            // The parent adds and changes it.
+            // The parent adds and changes it. A table of its own that attaches keeps its NOT
+            // NULL names (PostgreSQL 18), and takes the parent's before it attaches.
+            let own = a.column(&col.name).filter(|old| !old.inherited && old.not_null);
+            if let (Some(old), Some(to)) = (own, &col.not_null_name)
+                && let Some(from) = old.not_null_name.clone().filter(|from| from != to)
+                && col.not_null
+            {
+                out.push(Change::AlterColumn {
+                    table: name.clone(),
+                    from: Box::new(old.clone()),
+                    to: Box::new(col.clone()),
+                    actions: vec![ColumnAction::RenameNotNull { from, to: to.clone() }],
+                });
+            }
             continue;
         }
         let old = a.column(&col.name).filter(|old| !old.inherited || !parents_kept);
@@ -227,6 +254,12 @@ fn alter_table(current: &Catalog, desired: &Catalog, a: &Table, b: &Table, out: 
                 let mut own = old.clone();
                 own.inherited = false;
                 Some(own)
+            }
+            Some(old) if validated.contains_key(&col.name) => {
+                // NOT NULL once its constraint is validated (below).
+                let mut checked = old.clone();
+                (checked.not_null, checked.not_null_name) = (true, col.not_null_name.clone());
+                Some(checked)
             }
             other => other.cloned(),
         };
@@ -274,7 +307,7 @@ fn alter_table(current: &Catalog, desired: &Catalog, a: &Table, b: &Table, out: 
             // new, so that what is dropped or created in between (a sequence that serial used,
             // an identity's sequence of the same name) fits.
             let (takes_on, lets_go): (Vec<_>, Vec<_>) =
-                column_actions(old, col).into_iter().partition(ColumnAction::takes_on);
+                column_actions(name, old, col).into_iter().partition(ColumnAction::takes_on);
             for actions in [lets_go, takes_on] {
                 if !actions.is_empty() {
                     out.push(Change::AlterColumn {
@@ -294,7 +327,14 @@ fn alter_table(current: &Catalog, desired: &Catalog, a: &Table, b: &Table, out: 
 
     let (removed, kept, added) = pair(&a.constraints, &b.constraints);
     for c in removed {
-        out.push(Change::DropConstraint { table: name.clone(), constraint: Box::new(c.clone()) });
+        if validated.values().any(|v| **v == c.name) {
+            out.push(Change::ValidateConstraint { table: name.clone(), name: c.name.clone() });
+        } else {
+            out.push(Change::DropConstraint {
+                table: name.clone(),
+                constraint: Box::new(c.clone()),
+            });
+        }
     }
     let comment_on = |c: &crate::catalog::Constraint| Change::Comment {
         target: CommentTarget::Constraint(name.clone(), c.name.clone()),
@@ -344,7 +384,7 @@ fn alter_table(current: &Catalog, desired: &Catalog, a: &Table, b: &Table, out: 
 }
 
 /// The in-place alterations from `a` to `b`, in the order they must run.
-pub(crate) fn column_actions(a: &Column, b: &Column) -> Vec<ColumnAction> {
+pub(crate) fn column_actions(table: &QualifiedName, a: &Column, b: &Column) -> Vec<ColumnAction> {
     let mut actions = Vec::new();
     let type_changes = a.type_sql != b.type_sql || a.collation != b.collation;
     if a.default.is_some() && (a.default != b.default || type_changes) {
@@ -397,6 +437,16 @@ pub(crate) fn column_actions(a: &Column, b: &Column) -> Vec<ColumnAction> {
     actions.extend(storage_actions(a, b));
     if !a.not_null && b.not_null {
         actions.push(ColumnAction::SetNotNull);
+    }
+    // PostgreSQL 18 names NOT NULL: a column renamed, or a table, keeps the old name.
+    if let (true, Some(to)) = (b.not_null, &b.not_null_name) {
+        let from = match &a.not_null_name {
+            Some(kept) if a.not_null => kept.clone(),
+            _ => default_not_null_name(&table.name, &b.name),
+        };
+        if from != *to {
+            actions.push(ColumnAction::RenameNotNull { from, to: to.clone() });
+        }
     }
     actions.sort();
     actions

@@ -486,6 +486,7 @@ async fn read_catalog(client: &Client, helpers: &[Client], major: u32) -> Result
             statistics: r.get(23),
             inherited: r.get(24),
             generated_virtual: r.get(25),
+            not_null_name: r.get(26),
         };
         if let Some(t) = catalog.tables.get_mut(&table) {
             t.columns.push(column);
@@ -499,6 +500,7 @@ async fn read_catalog(client: &Client, helpers: &[Client], major: u32) -> Result
             "u" => ConstraintKind::Unique,
             "c" => ConstraintKind::Check,
             "f" => ConstraintKind::ForeignKey,
+            "n" => ConstraintKind::NotNull,
             _ => ConstraintKind::Exclusion,
         };
         let mut depends_on = Vec::new();
@@ -525,7 +527,10 @@ async fn read_catalog(client: &Client, helpers: &[Client], major: u32) -> Result
         };
         let id = ObjectId::Constraint(table.clone(), name.clone());
         oids.register(PG_CONSTRAINT, r.get(11), 0, id.clone());
-        if kind != ConstraintKind::ForeignKey && kind != ConstraintKind::Check {
+        if matches!(
+            kind,
+            ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion
+        ) {
             // The index behind a key is the key.
             oids.register(PG_CLASS, r.get(12), 0, id);
         }

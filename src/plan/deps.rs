@@ -250,7 +250,7 @@ pub fn touches(change: &Change) -> Touches {
         // After the check is made; it validates the check, sets NOT NULL and drops the check.
         // After whatever else changes the column (a backfill fills it first); it changes
         // nothing another step waits for.
-        Change::SetNotNullProven { table, column, check } => {
+        Change::SetNotNullProven { table, column, check, .. } => {
             t.requires.push(ObjectId::Column(table.clone(), column.clone()));
             t.requires.push(ObjectId::Constraint(table.clone(), check.clone()));
         }

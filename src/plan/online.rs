@@ -102,6 +102,11 @@ pub fn go_online(mut changes: Vec<Change>, current: &Catalog, desired: &Catalog)
             {
                 // Checked first without blocking writes, then set without a scan.
                 actions.retain(|a| *a != ColumnAction::SetNotNull);
+                let rename = actions.iter().find_map(|a| match a {
+                    ColumnAction::RenameNotNull { from, to } => Some((from.clone(), to.clone())),
+                    _ => None,
+                });
+                actions.retain(|a| !matches!(a, ColumnAction::RenameNotNull { .. }));
                 let check = with_suffix(&to.name, "__not_null");
                 let (table, column) = (table.clone(), to.name.clone());
                 added.push(Change::ProveNotNull {
@@ -109,7 +114,7 @@ pub fn go_online(mut changes: Vec<Change>, current: &Catalog, desired: &Catalog)
                     column: column.clone(),
                     check: check.clone(),
                 });
-                added.push(Change::SetNotNullProven { table, column, check });
+                added.push(Change::SetNotNullProven { table, column, check, rename });
             }
             _ => {}
         }
@@ -129,7 +134,11 @@ fn constraint_online(
     let not_valid = constraint.definition.ends_with(" NOT VALID");
     match constraint.kind {
         // Wanted NOT VALID: nothing is read.
-        ConstraintKind::Check | ConstraintKind::ForeignKey if not_valid => Busy::No,
+        ConstraintKind::Check | ConstraintKind::ForeignKey | ConstraintKind::NotNull
+            if not_valid =>
+        {
+            Busy::No
+        }
         // PostgreSQL has no NOT VALID foreign key on a partitioned table.
         ConstraintKind::ForeignKey if partitioned => Busy::Blocking,
         ConstraintKind::Check | ConstraintKind::ForeignKey => {

@@ -491,10 +491,10 @@ pub fn copy_columns(
                     continue;
                 };
                 let mut bare = column.clone();
-                bare.not_null = false;
+                (bare.not_null, bare.not_null_name) = (false, None);
                 bare.default = None;
                 bare.depends_on.retain(|d| !matches!(d, ObjectId::Sequence(_)));
-                let actions = crate::diff::column_actions(&bare, &column);
+                let actions = crate::diff::column_actions(&table, &bare, &column);
                 out.push(Change::AddColumn {
                     table: table.clone(),
                     column: bare.clone(),

@@ -1,7 +1,7 @@
 //! Column definitions and in-place column alterations.
 
 use super::{ident, literal, qualified};
-use crate::catalog::{Column, Identity, QualifiedName, SequenceOptions};
+use crate::catalog::{Column, Identity, QualifiedName, SequenceOptions, default_not_null_name};
 use crate::diff::{Cast, ColumnAction};
 
 /// `name type [COLLATE c] [identity] [DEFAULT d] [GENERATED ...] [NOT NULL]`.
@@ -20,7 +20,12 @@ pub fn definition(table: &QualifiedName, c: &Column) -> String {
         let kind = if c.generated_virtual { "VIRTUAL" } else { "STORED" };
         s.push_str(&format!(" GENERATED ALWAYS AS ({g}) {kind}"));
     }
-    if c.not_null && c.identity.is_none() {
+    // PostgreSQL 18 names NOT NULL; a name of its own is said, the usual one is not.
+    let named =
+        (c.not_null_name.as_ref()).filter(|&n| *n != default_not_null_name(&table.name, &c.name));
+    if let (true, Some(name)) = (c.not_null, named) {
+        s.push_str(&format!(" CONSTRAINT {} NOT NULL", ident(name)));
+    } else if c.not_null && c.identity.is_none() {
         s.push_str(" NOT NULL");
     }
     s
@@ -168,6 +173,14 @@ pub fn alterations(table: &QualifiedName, from: &Column, actions: &[ColumnAction
                     format!("SET STATISTICS {}", target.unwrap_or(-1))
                 }
                 ColumnAction::SetNotNull => "SET NOT NULL".to_string(),
+                ColumnAction::RenameNotNull { from, to } => {
+                    return format!(
+                        "ALTER TABLE {} RENAME CONSTRAINT {} TO {};",
+                        qualified(table),
+                        ident(from),
+                        ident(to)
+                    );
+                }
             };
             // A bound that moves past the sequence's position moves the position first.
             match (a, &from.identity) {

@@ -251,15 +251,22 @@ pub fn statements(change: &Change) -> Vec<String> {
             ident(check),
             ident(column)
         )],
-        Change::SetNotNullProven { table, column, check } => vec![
-            format!("ALTER TABLE {} VALIDATE CONSTRAINT {};", qualified(table), ident(check)),
-            format!(
-                "ALTER TABLE {} ALTER COLUMN {} SET NOT NULL;",
-                qualified(table),
-                ident(column)
-            ),
-            format!("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {};", qualified(table), ident(check)),
-        ],
+        Change::SetNotNullProven { table, column, check, rename } => {
+            let table = qualified(table);
+            let mut out = vec![
+                format!("ALTER TABLE {table} VALIDATE CONSTRAINT {};", ident(check)),
+                format!("ALTER TABLE {table} ALTER COLUMN {} SET NOT NULL;", ident(column)),
+            ];
+            if let Some((from, to)) = rename {
+                out.push(format!(
+                    "ALTER TABLE {table} RENAME CONSTRAINT {} TO {};",
+                    ident(from),
+                    ident(to)
+                ));
+            }
+            out.push(format!("ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {};", ident(check)));
+            out
+        }
         Change::SetRowSecurity { table, enabled, forced } => row_security(table, *enabled, *forced),
         Change::SetTableProperties { table, from, to } => table_properties(table, from, to),
         Change::AttachPartition { table, partition } => vec![format!(

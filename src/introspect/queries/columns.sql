@@ -29,6 +29,11 @@ type_extensions AS (
     WHERE d.classid = 'pg_type'::regclass AND d.deptype = 'e'
     GROUP BY d.objid
 ),
+-- NOT NULL constraints, which PostgreSQL 18 records (with a name, and NOT VALID or not).
+not_nulls AS (
+    SELECT conrelid, conkey[1] AS attnum, conname::text, convalidated
+    FROM pg_constraint WHERE contype = 'n'
+),
 tables AS (
     SELECT c.oid, c.relname, n.nspname
     FROM pg_class c
@@ -46,7 +51,7 @@ SELECT c.nspname, c.relname, a.attname,
             FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
             WHERE co.oid = a.attcollation)
        END AS collation,
-       a.attnotnull,
+       a.attnotnull AND nn.convalidated IS NOT FALSE AS not_null,
        CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS default_sql,
        a.attidentity::text AS identity,
        CASE WHEN a.attgenerated <> '' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS generated_sql,
@@ -62,7 +67,8 @@ SELECT c.nspname, c.relname, a.attname,
        nullif(a.attcompression::text, '') AS compression, -- before 14: NULL::text AS compression,
        nullif(a.attstattarget, -1)::int AS statistics,
        a.attinhcount > 0 AND NOT a.attislocal AS inherited,
-       a.attgenerated::text = 'v' AS generated_virtual
+       a.attgenerated::text = 'v' AS generated_virtual,
+       CASE WHEN nn.convalidated THEN nn.conname END AS not_null_name
 FROM tables c
 JOIN pg_attribute a ON a.attrelid = c.oid
 JOIN pg_type t ON t.oid = a.atttypid
@@ -73,5 +79,6 @@ LEFT JOIN pg_description ds ON ds.classoid = 'pg_class'::regclass AND ds.objoid 
 LEFT JOIN type_extensions te ON te.type = bt.oid
 LEFT JOIN default_sequences dsq ON dsq.attrdef = ad.oid
 LEFT JOIN default_extensions dx ON dx.attrdef = ad.oid
+LEFT JOIN not_nulls nn ON nn.conrelid = a.attrelid AND nn.attnum = a.attnum
 WHERE a.attnum > 0 AND NOT a.attisdropped
 ORDER BY c.nspname, c.relname, a.attnum

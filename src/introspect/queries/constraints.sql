@@ -1,4 +1,5 @@
--- Primary key, unique, check, foreign key and exclusion constraints of those tables.
+-- Primary key, unique, check, foreign key and exclusion constraints of those tables, and
+-- PostgreSQL 18's NOT VALID NOT NULL (a validated one is its column's, see columns.sql).
 -- A foreign key names the key it references: the referenced table's constraint, else its index.
 SELECT n.nspname, c.relname, co.conname, co.contype::text AS kind,
        pg_get_constraintdef(co.oid) AS definition,
@@ -20,7 +21,7 @@ LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
 LEFT JOIN pg_class ri ON ri.oid = co.conindid AND co.contype = 'f'
 -- Joined rather than obj_description(), which runs a query of its own for every row.
 LEFT JOIN pg_description ds ON ds.classoid = 'pg_constraint'::regclass AND ds.objoid = co.oid AND ds.objsubid = 0
-WHERE co.contype IN ('p', 'u', 'c', 'f', 'x')
+WHERE (co.contype IN ('p', 'u', 'c', 'f', 'x') OR co.contype = 'n' AND NOT co.convalidated)
   AND co.conislocal
   AND co.conparentid = 0
   AND c.relkind IN ('r', 'p')
