@@ -72,8 +72,11 @@ fn edge(r: &Row) -> Edge {
 }
 
 /// Builds the edges between registered objects from `dependencies.sql` rows.
-pub fn resolve(oids: &mut Oids, extensions: &HashMap<u32, String>, rows: &[Row]) -> Dependencies {
+pub fn resolve(oids: &mut Oids, extensions: &HashMap<u32, String>, rows: Vec<Row>) -> Dependencies {
     let edges: Vec<Edge> = rows.iter().map(edge).collect();
+    // pg_depend's rows are the largest result a catalog read holds: gone before the graph
+    // is built.
+    drop(rows);
     // Members of an extension stand for it.
     for e in edges.iter().filter(|e| e.kind == 'e') {
         if let Some(name) = extensions.get(&e.target.1) {

@@ -572,7 +572,7 @@ async fn read_catalog(client: &Client, helpers: &[Client], major: u32) -> Result
     }
 
     let edges = rows.next("dependencies").await?;
-    catalog.depends = dependencies::resolve(&mut oids, &extension_oids, &edges);
+    catalog.depends = dependencies::resolve(&mut oids, &extension_oids, edges);
     for (id, o) in catalog.objects.iter_mut() {
         if let crate::catalog::Object::View(v) = o {
             v.refers_to_itself = catalog.depends.refers_to_itself(id);
