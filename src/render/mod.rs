@@ -120,12 +120,11 @@ fn file(title: &str, note: &str, plan: &Plan, timeouts: &Timeouts) -> String {
         if let Some((keyword, first)) = listed_drop(step) {
             let mut names = vec![first];
             step_comments(&mut out, step);
-            while let Some(next) = steps.next_if(|s| {
-                s.transaction == Transaction::File
-                    && listed_drop(s).is_some_and(|(k, _)| k == keyword)
-            }) {
+            let joins = |s: &&Step| listed_drop(s).filter(|(k, _)| *k == keyword).map(|(_, n)| n);
+            while let Some((next, name)) = steps.peek().and_then(|s| Some((*s, joins(s)?))) {
+                steps.next();
                 step_comments(&mut out, next);
-                names.extend(listed_drop(next).map(|(_, name)| name));
+                names.push(name);
             }
             out.push_str(&match names.len() {
                 1 => format!("DROP {keyword} {};\n", names[0]),

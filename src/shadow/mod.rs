@@ -177,6 +177,11 @@ impl Shadow {
                 describe_db_error(&e)
             ))
         })?;
+        self.open(name).await
+    }
+
+    /// A session on the scratch database `name`.
+    async fn open(&self, name: String) -> Result<ScratchDatabase> {
         let client = self.connect_to(&name).await?;
         Ok(ScratchDatabase { name, client, server: self.server() })
     }
@@ -239,8 +244,7 @@ impl Shadow {
         Fut: std::future::Future<Output = Result<T>>,
     {
         state.spent.store(true, Ordering::Relaxed);
-        let client = self.connect_to(&state.name).await?;
-        let db = ScratchDatabase { name: state.name.clone(), client, server: self.server() };
+        let db = self.open(state.name.clone()).await?;
         work(std::sync::Arc::new(db)).await
     }
 
