@@ -231,9 +231,10 @@ fn alter_table(current: &Catalog, desired: &Catalog, a: &Table, b: &Table, out: 
     }
     for col in &b.columns {
         if col.inherited {
-            // The parent adds and changes it. A table of its own that attaches keeps its NOT
-            // NULL names (PostgreSQL 18), and takes the parent's before it attaches.
-            let own = a.column(&col.name).filter(|old| !old.inherited && old.not_null);
+            // The parent adds and changes it. A table that attaches (or moves to other
+            // parents) keeps its NOT NULL names (PostgreSQL 18), and takes the parent's before
+            // it attaches; under the parents it had, its own copy was dropped above.
+            let own = a.column(&col.name).filter(|old| old.not_null && !parents_kept);
             if let (Some(old), Some(to)) = (own, &col.not_null_name)
                 && let Some(from) = old.not_null_name.clone().filter(|from| from != to)
                 && col.not_null

@@ -419,6 +419,19 @@ pub fn kept_while_expanded(renames: &Renames, renamed: &Catalog, desired: &Catal
             continue;
         };
         let Some(old) = a.column(&copy.old) else { continue };
+        let taken = |name: &str| {
+            b.constraints.contains_key(name)
+                || b.columns.iter().any(|c| c.not_null_name.as_deref() == Some(name))
+                || desired
+                    .indexes
+                    .contains_key(&QualifiedName::new(copy.table.schema.clone(), name))
+        };
+        let mut old = old.clone();
+        // PostgreSQL 18: the new copy takes the NOT NULL constraint's name with it; the old
+        // one keeps the default name until it goes.
+        if old.not_null_name.as_deref().is_some_and(taken) {
+            old.not_null_name = None;
+        }
         out.push(Change::AddColumn {
             table: copy.table.clone(),
             column: Box::new(old.clone()),
@@ -431,12 +444,6 @@ pub fn kept_while_expanded(renames: &Renames, renamed: &Catalog, desired: &Catal
                 comment: old.comment.clone(),
             });
         }
-        let taken = |name: &str| {
-            b.constraints.contains_key(name)
-                || desired
-                    .indexes
-                    .contains_key(&QualifiedName::new(copy.table.schema.clone(), name))
-        };
         let has_key = b.constraints.values().any(|c| c.kind == ConstraintKind::PrimaryKey);
         for c in a.constraints.values().filter(|c| c.columns.contains(&copy.old)) {
             let second_key = c.kind == ConstraintKind::PrimaryKey && has_key;
