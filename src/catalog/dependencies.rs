@@ -31,14 +31,13 @@ impl PartialEq for Dependencies {
 impl Eq for Dependencies {}
 
 impl Dependencies {
-    fn intern(&mut self, id: &ObjectId) -> u32 {
-        if let Some(&at) = self.index.get(id) {
+    fn intern(&mut self, id: &Arc<ObjectId>) -> u32 {
+        if let Some(&at) = self.index.get(&**id) {
             return at;
         }
         let at = self.ids.len() as u32;
-        let id = Arc::new(id.clone());
         self.ids.push(id.clone());
-        self.index.insert(id, at);
+        self.index.insert(id.clone(), at);
         self.needs.push(Vec::new());
         self.needed_by.push(Vec::new());
         at
@@ -47,6 +46,17 @@ impl Dependencies {
     /// Records that `object` needs `target`; an object never needs itself. `pg_depend`
     /// repeats edges between the same objects many times (a column per index column, say).
     pub fn add(&mut self, object: &ObjectId, target: &ObjectId) {
+        if object == target {
+            return;
+        }
+        let at = |d: &Self, id: &ObjectId| d.index.get(id).map(|&at| d.ids[at as usize].clone());
+        let object = at(self, object).unwrap_or_else(|| Arc::new(object.clone()));
+        let target = at(self, target).unwrap_or_else(|| Arc::new(target.clone()));
+        self.add_shared(&object, &target);
+    }
+
+    /// `add`, keeping the identities given rather than copies of them.
+    pub fn add_shared(&mut self, object: &Arc<ObjectId>, target: &Arc<ObjectId>) {
         if object == target {
             return;
         }

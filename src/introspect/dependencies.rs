@@ -7,6 +7,7 @@
 //! (a view's column) stands for its whole object. Extension members stand for the extension.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use tokio_postgres::Row;
 
@@ -32,25 +33,27 @@ pub const PG_EVENT_TRIGGER: u32 = 3466;
 /// `(catalog, oid, sub-id)` of a database object, as `pg_depend` addresses it.
 pub type Address = (u32, u32, i32);
 
-/// The managed object at each address.
+/// The managed object at each address. Identities are shared, not copied: a part takes its
+/// owner's, and the dependency graph keeps the same ones (a 10,000-table catalog registers
+/// half a million addresses).
 #[derive(Default)]
 pub struct Oids {
-    ids: HashMap<Address, ObjectId>,
+    ids: HashMap<Address, Arc<ObjectId>>,
 }
 
 impl Oids {
     pub fn register(&mut self, class: u32, oid: u32, sub: i32, id: ObjectId) {
         if oid != 0 {
-            self.ids.insert((class, oid, sub), id);
+            self.ids.insert((class, oid, sub), Arc::new(id));
         }
     }
 
     /// The object registered at exactly this address.
     pub fn exact(&self, address: Address) -> Option<&ObjectId> {
-        self.ids.get(&address)
+        self.ids.get(&address).map(|id| &**id)
     }
 
-    fn resolve(&self, (class, oid, sub): Address) -> Option<&ObjectId> {
+    fn resolve(&self, (class, oid, sub): Address) -> Option<&Arc<ObjectId>> {
         self.ids.get(&(class, oid, sub)).or_else(|| self.ids.get(&(class, oid, 0)))
     }
 }
@@ -80,7 +83,7 @@ pub fn resolve(oids: &mut Oids, extensions: &HashMap<u32, String>, rows: Vec<Row
     // Members of an extension stand for it.
     for e in edges.iter().filter(|e| e.kind == 'e') {
         if let Some(name) = extensions.get(&e.target.1) {
-            oids.ids.entry(e.object).or_insert_with(|| ObjectId::Extension(name.clone()));
+            oids.ids.entry(e.object).or_insert_with(|| Arc::new(ObjectId::Extension(name.clone())));
         }
     }
     // Parts take their owner's identity; owners may be parts themselves (the array of a
@@ -111,15 +114,15 @@ pub fn resolve(oids: &mut Oids, extensions: &HashMap<u32, String>, rows: Vec<Row
         };
         // A sequence owned by a column goes with it, but is made before it (OWNED BY is set
         // afterwards): ownership is not an ordering edge.
-        if matches!(object, ObjectId::Sequence(_)) && e.kind == 'a' {
+        if matches!(**object, ObjectId::Sequence(_)) && e.kind == 'a' {
             continue;
         }
         // Every view's rule depends on the view; only one that reads its own columns reads
         // itself.
         if object == target && e.target.2 != 0 {
-            deps.add_itself(object.clone());
+            deps.add_itself((**object).clone());
         }
-        deps.add(object, target);
+        deps.add_shared(object, target);
     }
     deps
 }
