@@ -691,7 +691,7 @@ async fn live_state(
     };
     let unmanaged = introspect::unmanaged(client).await?;
     current.restrict_to(manage);
-    let state = verify::rebuilt(shadow, &current, manage).await?;
+    let state = verify::rebuilt(shadow, &mut current, manage).await?;
     Ok(((current, unmanaged), state))
 }
 

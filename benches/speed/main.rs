@@ -296,7 +296,7 @@ fn in_process(from: &str, to: &str) {
         let to_client = schemadiff::connect::connect_url(to).await.unwrap();
         let t = Instant::now();
         let open = || schemadiff::connect::connect_url(from);
-        let current =
+        let mut current =
             schemadiff::introspect::introspect_parallel(&from_client, open).await.unwrap();
         print(INTROSPECT, t);
         let desired = schemadiff::introspect::introspect(&to_client).await.unwrap();
@@ -318,7 +318,7 @@ fn in_process(from: &str, to: &str) {
         }];
         let t = Instant::now();
         let state =
-            schemadiff::verify::rebuilt(&shadow, &current, Manage::default()).await.unwrap();
+            schemadiff::verify::rebuilt(&shadow, &mut current, Manage::default()).await.unwrap();
         print(REBUILD, t);
         let t = Instant::now();
         schemadiff::verify::verify(&shadow, &state, &current, &chain, Manage::default())

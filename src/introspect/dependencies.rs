@@ -118,8 +118,8 @@ pub fn resolve(oids: &mut Oids, extensions: &HashMap<u32, String>, rows: Vec<Row
             continue;
         }
         // Every view's rule depends on the view; only one that reads its own columns reads
-        // itself.
-        if object == target && e.target.2 != 0 {
+        // itself (a default on a view's column names its column too, and is no query).
+        if object == target && e.target.2 != 0 && e.object.0 == PG_REWRITE {
             deps.add_itself((**object).clone());
         }
         deps.add_shared(object, target);

@@ -52,10 +52,18 @@ impl ScratchDatabase {
 
     /// The database's catalog; a large one is read on several sessions at once. The catalogs'
     /// row counts are refreshed first: every read of a scratch database follows changes to it.
-    #[tracing::instrument(skip_all, fields(db = %self.name))]
     pub async fn catalog(&self) -> Result<crate::catalog::Catalog> {
+        self.catalog_for(crate::introspect::Purpose::Plan).await
+    }
+
+    /// `catalog`, read for `purpose`.
+    #[tracing::instrument(skip_all, fields(db = %self.name, ?purpose))]
+    pub async fn catalog_for(
+        &self,
+        purpose: crate::introspect::Purpose,
+    ) -> Result<crate::catalog::Catalog> {
         refresh_statistics(&self.client).await?;
-        crate::introspect::introspect_parallel(&self.client, || self.session()).await
+        crate::introspect::introspect_parallel_for(&self.client, || self.session(), purpose).await
     }
 }
 

@@ -58,7 +58,7 @@ pub async fn verify(
                 );
                 compare(
                     &format!("up does not reach {}", m.name),
-                    &read(&db, manage).await?,
+                    &read_to_compare(&db, manage).await?,
                     m.reaches,
                 )?;
             }
@@ -75,7 +75,7 @@ pub async fn verify(
                 };
                 compare(
                     &format!("down does not return to {name}"),
-                    &read(&db, manage).await?,
+                    &read_to_compare(&db, manage).await?,
                     before,
                 )?;
             }
@@ -118,7 +118,7 @@ pub async fn state_after(
 /// A live schema rebuilt from its catalog in a scratch database (the same renderer, each
 /// extension at the version it has there), checked to read back as `current`.
 #[tracing::instrument(skip_all)]
-pub async fn rebuilt(shadow: &Shadow, current: &Catalog, manage: Manage) -> Result<Prepared> {
+pub async fn rebuilt(shadow: &Shadow, current: &mut Catalog, manage: Manage) -> Result<Prepared> {
     let (_, state) = shadow
         .prepare("current", |db| async move {
             let client = &db.client;
@@ -126,15 +126,22 @@ pub async fn rebuilt(shadow: &Shadow, current: &Catalog, manage: Manage) -> Resu
             // the plan and its SQL are hundreds of megabytes.
             let sql = {
                 let empty = read(&db, manage).await?;
-                let mut live = current.clone();
-                let installed = live.extensions.keys().cloned().collect();
-                live.pin_extensions(&installed);
-                let setup = plan::plan(&empty, &live)?;
-                render::migration_file("current schema", &setup, &Default::default())
+                // Each extension at the version it has: pinned while the rebuild is planned
+                // (in place: a copy of the catalog is a hundred megabytes at 10,000 tables).
+                let pinned = (current.extensions.values())
+                    .filter(|e| e.pinned)
+                    .map(|e| e.name.clone())
+                    .collect();
+                let installed = current.extensions.keys().cloned().collect();
+                current.pin_extensions(&installed);
+                let setup = plan::plan(&empty, current);
+                current.pin_extensions(&pinned);
+                render::migration_file("current schema", &setup?, &Default::default())
             };
+            let current = &*current;
             apply::run_sql_file(client, &sql, Path::new("<current schema>")).await?;
             drop(sql);
-            let rebuilt = read(&db, manage).await?;
+            let rebuilt = read_to_compare(&db, manage).await?;
             compare("rebuilding the current schema in the shadow", &rebuilt, current)
         })
         .await?;
@@ -161,7 +168,7 @@ pub async fn pulled(
             statements.extend(crate::source::split_statements(Path::new(path), text)?);
         }
         crate::shadow::load_statements(client, &statements).await?;
-        let loaded = read(&db, manage).await?;
+        let loaded = read_to_compare(&db, manage).await?;
         compare("loading the pulled schema", &loaded, catalog)?;
         Ok(files)
     })
@@ -196,6 +203,13 @@ pub fn residual(got: &Catalog, want: &Catalog) -> String {
 /// The shadow's catalog, restricted as the plan's catalogs are.
 async fn read(db: &ScratchDatabase, manage: Manage) -> Result<Catalog> {
     let mut catalog = db.catalog().await?;
+    catalog.restrict_to(manage);
+    Ok(catalog)
+}
+
+/// `read`, for a catalog that is only compared with another and then let go.
+async fn read_to_compare(db: &ScratchDatabase, manage: Manage) -> Result<Catalog> {
+    let mut catalog = db.catalog_for(crate::introspect::Purpose::Compare).await?;
     catalog.restrict_to(manage);
     Ok(catalog)
 }

@@ -592,7 +592,9 @@ fn introspection_query_count(server: &TestServer) -> Result<(), Failed> {
                 ));
             }
             db.client.batch_execute(&sql).await?;
-            let (catalog, stats) = introspect::introspect_with_stats(&db.client, &[]).await?;
+            let (catalog, stats) =
+                introspect::introspect_with_stats(&db.client, &[], introspect::Purpose::Plan)
+                    .await?;
             assert_eq!(catalog.tables.len(), n);
             assert_eq!(catalog.indexes.len(), n);
             counts.push(stats.queries);
@@ -603,7 +605,8 @@ fn introspection_query_count(server: &TestServer) -> Result<(), Failed> {
                 schemadiff::connect::connect_url(&db.url).await?,
             ];
             let (shared, shared_stats) =
-                introspect::introspect_with_stats(&db.client, &helpers).await?;
+                introspect::introspect_with_stats(&db.client, &helpers, introspect::Purpose::Plan)
+                    .await?;
             assert!(shared == catalog, "the catalog read on three sessions differs");
             assert_eq!(
                 shared.depends.edges().collect::<Vec<_>>(),
@@ -611,6 +614,14 @@ fn introspection_query_count(server: &TestServer) -> Result<(), Failed> {
             );
             assert_eq!(shared_stats.queries, stats.queries);
             assert_eq!((stats.on_helpers, shared_stats.on_helpers), (0, 3));
+            // Read only to be compared (as verification reads): the same catalog, without
+            // the dependency graph but for the views' own edges.
+            let (compared, compared_stats) =
+                introspect::introspect_with_stats(&db.client, &[], introspect::Purpose::Compare)
+                    .await?;
+            assert!(compared == catalog, "the catalog read to compare differs");
+            assert_eq!(compared_stats.queries, stats.queries);
+            assert!(compared.depends.len() * 3 < catalog.depends.len());
             drop(helpers);
             server.drop_database(db).await;
         }
