@@ -227,11 +227,14 @@ pub enum Change {
         table: QualifiedName,
         parent: QualifiedName,
     },
-    /// `INHERIT` / `NO INHERIT` of parent tables.
+    /// `INHERIT` / `NO INHERIT` of parent tables. `not_null_renames` (from, to) run between
+    /// the two: a NOT NULL constraint that the parents let go keeps the old parent's name
+    /// (PostgreSQL 18), and takes the new one's before the new parent's merges into it.
     SetInherits {
         table: QualifiedName,
         from: Vec<QualifiedName>,
         to: Vec<QualifiedName>,
+        not_null_renames: Vec<(String, String)>,
     },
     AlterColumn {
         table: QualifiedName,

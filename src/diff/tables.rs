@@ -195,11 +195,32 @@ fn alter_table(current: &Catalog, desired: &Catalog, a: &Table, b: &Table, out: 
             out.push(Change::AttachPartition { table: name.clone(), partition: p.clone() });
         }
     }
+    // Columns that every old parent lets go keep their NOT NULL names (PostgreSQL 18), and
+    // can be renamed only once let go: between NO INHERIT and INHERIT.
+    let released = a.partition_of.is_none()
+        && !a.inherits.is_empty()
+        && a.inherits.iter().all(|p| !b.inherits.contains(p));
+    let not_null_renames: Vec<(String, String)> = (b.columns.iter())
+        .filter(|c| c.not_null && released)
+        .filter_map(|c| {
+            // Declared here too, its constraint is still the parent's (merged).
+            let from_parent = |old: &Column| {
+                (a.inherits.iter())
+                    .filter_map(|p| current.tables.get(p)?.column(&old.name))
+                    .any(|p| p.not_null)
+            };
+            let old = (a.column(&c.name))
+                .filter(|old| old.not_null && (old.inherited || from_parent(old)))?;
+            let (from, to) = (old.not_null_name.clone()?, c.not_null_name.clone()?);
+            (from != to).then_some((from, to))
+        })
+        .collect();
     if a.inherits != b.inherits {
         out.push(Change::SetInherits {
             table: name.clone(),
             from: a.inherits.clone(),
             to: b.inherits.clone(),
+            not_null_renames: not_null_renames.clone(),
         });
     }
     // PostgreSQL 18: a NOT VALID NOT NULL that is to hold for every row under the same name is
@@ -231,10 +252,16 @@ fn alter_table(current: &Catalog, desired: &Catalog, a: &Table, b: &Table, out: 
     }
     for col in &b.columns {
         if col.inherited {
-            // The parent adds and changes it. A table that attaches (or moves to other
-            // parents) keeps its NOT NULL names (PostgreSQL 18), and takes the parent's before
-            // it attaches; under the parents it had, its own copy was dropped above.
-            let own = a.column(&col.name).filter(|old| old.not_null && !parents_kept);
+            // The parent adds and changes it. A table that attaches (or a partition that
+            // moves) keeps its NOT NULL names (PostgreSQL 18), and takes the parent's before
+            // it attaches; under the parents it had, its own copy was dropped above. A child
+            // that changes parents is renamed by SetInherits.
+            let own = (a.column(&col.name))
+                .filter(|old| old.not_null && !parents_kept)
+                .filter(|old| !old.inherited || a.partition_of.is_some())
+                .filter(|old| {
+                    !not_null_renames.iter().any(|(f, _)| old.not_null_name.as_ref() == Some(f))
+                });
             if let (Some(old), Some(to)) = (own, &col.not_null_name)
                 && let Some(from) = old.not_null_name.clone().filter(|from| from != to)
                 && col.not_null
@@ -264,6 +291,13 @@ fn alter_table(current: &Catalog, desired: &Catalog, a: &Table, b: &Table, out: 
             }
             other => other.cloned(),
         };
+        // Its NOT NULL renamed as the old parents let it go (above).
+        let old = old.map(|mut old| {
+            if not_null_renames.iter().any(|(from, _)| old.not_null_name.as_ref() == Some(from)) {
+                old.not_null_name = col.not_null_name.clone();
+            }
+            old
+        });
         let Some(old) = old.as_ref() else {
             out.push(Change::AddColumn {
                 table: name.clone(),

@@ -263,7 +263,7 @@ pub fn touches(change: &Change) -> Touches {
             t.alters.push(ObjectId::Table(table.clone()));
             t.releases.push(ObjectId::Table(parent.clone()));
         }
-        Change::SetInherits { table, from, to } => {
+        Change::SetInherits { table, from, to, .. } => {
             t.alters.push(ObjectId::Table(table.clone()));
             t.requires.extend(to.iter().cloned().map(ObjectId::Table));
             t.releases.extend(from.iter().cloned().map(ObjectId::Table));

@@ -4,6 +4,11 @@ use super::{ident, literal, qualified};
 use crate::catalog::{Column, Identity, QualifiedName, SequenceOptions, default_not_null_name};
 use crate::diff::{Cast, ColumnAction};
 
+/// `ALTER TABLE ... RENAME CONSTRAINT`.
+pub fn rename_constraint(table: &QualifiedName, from: &str, to: &str) -> String {
+    format!("ALTER TABLE {} RENAME CONSTRAINT {} TO {};", qualified(table), ident(from), ident(to))
+}
+
 /// `name type [COLLATE c] [identity] [DEFAULT d] [GENERATED ...] [NOT NULL]`.
 pub fn definition(table: &QualifiedName, c: &Column) -> String {
     let mut s = format!("{} {}", ident(&c.name), c.type_sql);
@@ -174,12 +179,7 @@ pub fn alterations(table: &QualifiedName, from: &Column, actions: &[ColumnAction
                 }
                 ColumnAction::SetNotNull => "SET NOT NULL".to_string(),
                 ColumnAction::RenameNotNull { from, to } => {
-                    return format!(
-                        "ALTER TABLE {} RENAME CONSTRAINT {} TO {};",
-                        qualified(table),
-                        ident(from),
-                        ident(to)
-                    );
+                    return rename_constraint(table, from, to);
                 }
             };
             // A bound that moves past the sequence's position moves the position first.

@@ -1,7 +1,7 @@
 //! One function from a change to its statements; each object kind is a few lines here.
 
 use super::columns::{alterations, definition, keep_in_bounds, sequence_options};
-use super::{access, definitions};
+use super::{access, columns, definitions};
 use super::{ident, literal, qualified};
 use crate::catalog::ObjectId;
 use crate::catalog::{
@@ -88,9 +88,7 @@ fn rename(from: &ObjectId, to: &str, keyword: &str) -> String {
         ObjectId::Column(t, c) => {
             format!("ALTER TABLE {} RENAME COLUMN {} TO {};", qualified(t), ident(c), ident(to))
         }
-        ObjectId::Constraint(t, c) => {
-            format!("ALTER TABLE {} RENAME CONSTRAINT {} TO {};", qualified(t), ident(c), ident(to))
-        }
+        ObjectId::Constraint(t, c) => columns::rename_constraint(t, c, to),
         ObjectId::Function(n, args) => {
             format!("ALTER {keyword} {}({args}) RENAME TO {};", qualified(n), ident(to))
         }
@@ -252,19 +250,15 @@ pub fn statements(change: &Change) -> Vec<String> {
             ident(column)
         )],
         Change::SetNotNullProven { table, column, check, rename } => {
-            let table = qualified(table);
+            let name = qualified(table);
             let mut out = vec![
-                format!("ALTER TABLE {table} VALIDATE CONSTRAINT {};", ident(check)),
-                format!("ALTER TABLE {table} ALTER COLUMN {} SET NOT NULL;", ident(column)),
+                format!("ALTER TABLE {name} VALIDATE CONSTRAINT {};", ident(check)),
+                format!("ALTER TABLE {name} ALTER COLUMN {} SET NOT NULL;", ident(column)),
             ];
             if let Some((from, to)) = rename {
-                out.push(format!(
-                    "ALTER TABLE {table} RENAME CONSTRAINT {} TO {};",
-                    ident(from),
-                    ident(to)
-                ));
+                out.push(columns::rename_constraint(table, from, to));
             }
-            out.push(format!("ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {};", ident(check)));
+            out.push(format!("ALTER TABLE {name} DROP CONSTRAINT IF EXISTS {};", ident(check)));
             out
         }
         Change::SetRowSecurity { table, enabled, forced } => row_security(table, *enabled, *forced),
@@ -280,14 +274,15 @@ pub fn statements(change: &Change) -> Vec<String> {
             qualified(parent),
             qualified(table)
         )],
-        Change::SetInherits { table, from, to } => {
-            let no = from.iter().filter(|p| !to.contains(p)).map(|p| ("NO INHERIT", p));
-            let yes = to.iter().filter(|p| !from.contains(p)).map(|p| ("INHERIT", p));
-            no.chain(yes)
-                .map(|(verb, p)| {
-                    format!("ALTER TABLE {} {verb} {};", qualified(table), qualified(p))
-                })
-                .collect()
+        Change::SetInherits { table, from, to, not_null_renames } => {
+            let parent = |verb: &str, p: &QualifiedName| {
+                format!("ALTER TABLE {} {verb} {};", qualified(table), qualified(p))
+            };
+            let no = from.iter().filter(|p| !to.contains(p)).map(|p| parent("NO INHERIT", p));
+            let renames = (not_null_renames.iter())
+                .map(|(from, to)| columns::rename_constraint(table, from, to));
+            let yes = to.iter().filter(|p| !from.contains(p)).map(|p| parent("INHERIT", p));
+            no.chain(renames).chain(yes).collect()
         }
         Change::SetAccess { id, keyword, owner, revoke, grant } => {
             access::set_access(id, keyword, owner, revoke, grant)
