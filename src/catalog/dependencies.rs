@@ -46,13 +46,7 @@ impl Dependencies {
     /// Records that `object` needs `target`; an object never needs itself. `pg_depend`
     /// repeats edges between the same objects many times (a column per index column, say).
     pub fn add(&mut self, object: &ObjectId, target: &ObjectId) {
-        if object == target {
-            return;
-        }
-        let at = |d: &Self, id: &ObjectId| d.index.get(id).map(|&at| d.ids[at as usize].clone());
-        let object = at(self, object).unwrap_or_else(|| Arc::new(object.clone()));
-        let target = at(self, target).unwrap_or_else(|| Arc::new(target.clone()));
-        self.add_shared(&object, &target);
+        self.add_shared(&Arc::new(object.clone()), &Arc::new(target.clone()));
     }
 
     /// `add`, keeping the identities given rather than copies of them.

@@ -201,7 +201,7 @@ fn alter_table(current: &Catalog, desired: &Catalog, a: &Table, b: &Table, out: 
         && !a.inherits.is_empty()
         && a.inherits.iter().all(|p| !b.inherits.contains(p));
     let not_null_renames: Vec<(String, String)> = (b.columns.iter())
-        .filter(|c| c.not_null && released)
+        .filter(|c| released && c.not_null)
         .filter_map(|c| {
             // Declared here too, its constraint is still the parent's (merged).
             let from_parent = |old: &Column| {
@@ -215,6 +215,9 @@ fn alter_table(current: &Catalog, desired: &Catalog, a: &Table, b: &Table, out: 
             (from != to).then_some((from, to))
         })
         .collect();
+    let renamed_on_release = |old: &Column| {
+        not_null_renames.iter().any(|(from, _)| old.not_null_name.as_ref() == Some(from))
+    };
     if a.inherits != b.inherits {
         out.push(Change::SetInherits {
             table: name.clone(),
@@ -259,9 +262,7 @@ fn alter_table(current: &Catalog, desired: &Catalog, a: &Table, b: &Table, out: 
             let own = (a.column(&col.name))
                 .filter(|old| old.not_null && !parents_kept)
                 .filter(|old| !old.inherited || a.partition_of.is_some())
-                .filter(|old| {
-                    !not_null_renames.iter().any(|(f, _)| old.not_null_name.as_ref() == Some(f))
-                });
+                .filter(|old| !renamed_on_release(old));
             if let (Some(old), Some(to)) = (own, &col.not_null_name)
                 && let Some(from) = old.not_null_name.clone().filter(|from| from != to)
                 && col.not_null
@@ -293,7 +294,7 @@ fn alter_table(current: &Catalog, desired: &Catalog, a: &Table, b: &Table, out: 
         };
         // Its NOT NULL renamed as the old parents let it go (above).
         let old = old.map(|mut old| {
-            if not_null_renames.iter().any(|(from, _)| old.not_null_name.as_ref() == Some(from)) {
+            if renamed_on_release(&old) {
                 old.not_null_name = col.not_null_name.clone();
             }
             old

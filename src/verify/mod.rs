@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::catalog::{Catalog, Manage, QualifiedName};
 use crate::error::{Error, Result};
+use crate::introspect::Purpose;
 use crate::shadow::{Prepared, ScratchDatabase, Shadow};
 use crate::{apply, plan, render};
 
@@ -202,14 +203,16 @@ pub fn residual(got: &Catalog, want: &Catalog) -> String {
 
 /// The shadow's catalog, restricted as the plan's catalogs are.
 async fn read(db: &ScratchDatabase, manage: Manage) -> Result<Catalog> {
-    let mut catalog = db.catalog().await?;
-    catalog.restrict_to(manage);
-    Ok(catalog)
+    read_for(db, manage, Purpose::Plan).await
 }
 
 /// `read`, for a catalog that is only compared with another and then let go.
 async fn read_to_compare(db: &ScratchDatabase, manage: Manage) -> Result<Catalog> {
-    let mut catalog = db.catalog_for(crate::introspect::Purpose::Compare).await?;
+    read_for(db, manage, Purpose::Compare).await
+}
+
+async fn read_for(db: &ScratchDatabase, manage: Manage, purpose: Purpose) -> Result<Catalog> {
+    let mut catalog = db.catalog_for(purpose).await?;
     catalog.restrict_to(manage);
     Ok(catalog)
 }
