@@ -20,7 +20,7 @@ pub struct Column {
     pub not_null_name: Option<String>,
     /// `pg_get_expr` of the default; `None` for generated columns.
     pub default: Option<String>,
-    pub identity: Option<Identity>,
+    pub identity: Option<Box<Identity>>,
     /// The expression of a `GENERATED ALWAYS AS (...)` column.
     pub generated: Option<String>,
     /// The generated column is computed when read (PostgreSQL 18's `VIRTUAL`), not `STORED`.
