@@ -14,7 +14,9 @@ pub fn generate(tables: usize, changed: bool) -> String {
     sql.push_str("CREATE TYPE app.money_range AS RANGE (subtype = numeric);\n");
     sql.push_str("CREATE TYPE app.address AS (street text, city text, zip text);\n");
     for g in 0..groups {
-        let extra = if changed && g % 2 == 0 { ", 'archived'" } else { "" };
+        // One enum in twenty gains a value, as other kinds change one in twenty: its down takes
+        // the value out again, which rewrites every table of the group.
+        let extra = if changed && g % 20 == 0 { ", 'archived'" } else { "" };
         writeln!(sql, "CREATE TYPE app.status_{g} AS ENUM ('new', 'active', 'closed'{extra});")
             .unwrap();
     }
