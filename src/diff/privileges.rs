@@ -46,7 +46,7 @@ fn fresh(changes: &[Change]) -> BTreeSet<ObjectId> {
 /// whatever defaults for its kind the desired state sets (they apply when the migration
 /// sets them before it creates the object). Revoking what is not held does nothing, so
 /// revoking from this is right in either order.
-fn may_hold(id: &ObjectId, keyword: &str, desired: &Catalog) -> Grants {
+fn may_hold(id: &ObjectId, keyword: &str, defaults: &[DefaultGrants<'_>]) -> Grants {
     let mut out = Access::default_grants(id, keyword);
     let kind = match keyword {
         "TABLE" | "VIEW" | "MATERIALIZED VIEW" | "FOREIGN TABLE" => "TABLES",
@@ -57,15 +57,30 @@ fn may_hold(id: &ObjectId, keyword: &str, desired: &Catalog) -> Grants {
         "SCHEMA" => "SCHEMAS",
         _ => return out,
     };
-    for (d, a) in &desired.access {
-        if let ObjectId::DefaultPrivileges { role: None, schema, on } = d
-            && on == kind
-            && (schema.is_none() || schema.as_deref() == id.schema())
-        {
-            out.extend(a.grants.iter().map(|(p, g)| (p.clone(), *g)));
+    for &(schema, on, grants) in defaults {
+        if on == kind && (schema.is_none() || schema.as_deref() == id.schema()) {
+            out.extend(grants.iter().map(|(p, g)| (p.clone(), *g)));
         }
     }
     out
+}
+
+/// A default privileges entry of the desired state (`ALTER DEFAULT PRIVILEGES` of the role
+/// that runs the migration): its schema, if any, the kind it is for and its grants.
+type DefaultGrants<'a> = (&'a Option<String>, &'a str, &'a Grants);
+
+/// The desired state's default privileges, gathered once: each fresh object looks through
+/// them, and a plan from nothing makes every object fresh (tens of thousands of objects,
+/// each scanning tens of thousands of entries, in a large schema).
+fn default_grants(desired: &Catalog) -> Vec<DefaultGrants<'_>> {
+    (desired.access.iter())
+        .filter_map(|(d, a)| match d {
+            ObjectId::DefaultPrivileges { role: None, schema, on } => {
+                Some((schema, on.as_str(), &a.grants))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// Whether the object `id` names is still there in `desired`.
@@ -83,6 +98,7 @@ fn kept(id: &ObjectId, desired: &Catalog) -> bool {
 
 pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
     let fresh = fresh(out);
+    let defaults = default_grants(desired);
     let ids: BTreeSet<&ObjectId> = (desired.access.keys())
         .chain(current.access.keys().filter(|id| kept(id, desired)))
         .collect();
@@ -94,7 +110,7 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
         let want_grants = want.map_or_else(implied, |a| a.grants.clone());
         let (held, may) = match have {
             Some(a) => (a.grants.clone(), a.grants.clone()),
-            None if fresh.contains(id) => (implied(), may_hold(id, &keyword, desired)),
+            None if fresh.contains(id) => (implied(), may_hold(id, &keyword, &defaults)),
             None => (implied(), implied()),
         };
         let mut revoke = Vec::new();
