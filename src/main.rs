@@ -11,13 +11,13 @@ use schemadiff::endpoint::Endpoint;
 use schemadiff::plan::HazardCode;
 use schemadiff::render::Layout;
 use schemadiff::{Error, PlanRequest, apply, migrations};
+use serde_json::json;
 
 /// mimalloc returns freed pages to the system and keeps few per-thread arenas: a plan holds a
 /// catalog per state at once and frees each as it goes, and glibc's allocator kept up to a
 /// third more resident than the heap in use.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use serde_json::json;
 
 mod fleet_report;
 mod inspect_report;
