@@ -16,23 +16,38 @@ fn grants(r: &Row, from: usize) -> Grants {
         .collect()
 }
 
-/// Whether `id` is what a row of that keyword describes (an identity sequence's OID stands
-/// for its column, a view column's for the view: neither has privileges of its own here).
+/// Whether an object is of one kind.
+type IsKind = fn(&ObjectId) -> bool;
+
+/// Each keyword `privileges.sql` gives a row, with the kind of object it describes (an
+/// identity sequence's OID stands for its column, a view column's for the view: neither has
+/// privileges of its own here).
+const KINDS: [(&str, IsKind); 15] = [
+    ("SCHEMA", |id| matches!(id, ObjectId::Schema(_))),
+    ("TABLE", |id| matches!(id, ObjectId::Table(_))),
+    ("FOREIGN TABLE", |id| matches!(id, ObjectId::ForeignTable(_))),
+    ("SERVER", |id| matches!(id, ObjectId::Server(_))),
+    ("VIEW", |id| matches!(id, ObjectId::View(_))),
+    ("MATERIALIZED VIEW", |id| matches!(id, ObjectId::View(_))),
+    ("SEQUENCE", |id| matches!(id, ObjectId::Sequence(_))),
+    ("COLUMN", |id| matches!(id, ObjectId::Column(..))),
+    ("FUNCTION", |id| matches!(id, ObjectId::Function(..))),
+    ("PROCEDURE", |id| matches!(id, ObjectId::Function(..))),
+    ("AGGREGATE", |id| matches!(id, ObjectId::Function(..))),
+    ("TYPE", |id| matches!(id, ObjectId::Type(_))),
+    ("DOMAIN", |id| matches!(id, ObjectId::Type(_))),
+    ("COLLATION", |id| matches!(id, ObjectId::Collation(_))),
+    ("OPERATOR", |id| matches!(id, ObjectId::Operator(..))),
+];
+
+/// Whether `id` is what a row of that keyword describes.
 fn fits(keyword: &str, id: &ObjectId) -> bool {
-    match keyword {
-        "SCHEMA" => matches!(id, ObjectId::Schema(_)),
-        "TABLE" => matches!(id, ObjectId::Table(_)),
-        "FOREIGN TABLE" => matches!(id, ObjectId::ForeignTable(_)),
-        "SERVER" => matches!(id, ObjectId::Server(_)),
-        "VIEW" | "MATERIALIZED VIEW" => matches!(id, ObjectId::View(_)),
-        "SEQUENCE" => matches!(id, ObjectId::Sequence(_)),
-        "COLUMN" => matches!(id, ObjectId::Column(..)),
-        "FUNCTION" | "PROCEDURE" | "AGGREGATE" => matches!(id, ObjectId::Function(..)),
-        "TYPE" | "DOMAIN" => matches!(id, ObjectId::Type(_)),
-        "COLLATION" => matches!(id, ObjectId::Collation(_)),
-        "OPERATOR" => matches!(id, ObjectId::Operator(..)),
-        _ => false,
-    }
+    KINDS.iter().any(|(k, is)| *k == keyword && is(id))
+}
+
+/// Whether a `privileges.sql` row can describe `id` at all.
+pub fn may_have_privileges(id: &ObjectId) -> bool {
+    KINDS.iter().any(|(_, is)| is(id))
 }
 
 /// One `privileges.sql` row, when it is about a managed object.

@@ -39,9 +39,9 @@ pub type Address = (u32, u32, i32);
 #[derive(Default)]
 pub struct Oids {
     ids: HashMap<Address, Arc<ObjectId>>,
-    /// Only what privileges and a view's rule name are registered: a catalog read to be
-    /// compared builds no dependency graph, and the rest (defaults, constraints, indexes,
-    /// triggers) is three fifths of the addresses.
+    /// Only what privileges can name is registered (views among it, which their rules name):
+    /// a catalog read to be compared builds no dependency graph, and the rest (defaults,
+    /// constraints, indexes, triggers) is three fifths of the addresses.
     only_named_by_rows: bool,
 }
 
@@ -51,7 +51,7 @@ impl Oids {
     }
 
     pub fn register(&mut self, class: u32, oid: u32, sub: i32, id: ObjectId) {
-        if oid != 0 && (!self.only_named_by_rows || has_privileges_or_rules(&id)) {
+        if oid != 0 && (!self.only_named_by_rows || super::access::may_have_privileges(&id)) {
             self.ids.insert((class, oid, sub), Arc::new(id));
         }
     }
@@ -64,24 +64,6 @@ impl Oids {
     fn resolve(&self, (class, oid, sub): Address) -> Option<&Arc<ObjectId>> {
         self.ids.get(&(class, oid, sub)).or_else(|| self.ids.get(&(class, oid, 0)))
     }
-}
-
-/// Whether `privileges.sql` or a view's rewrite rule can name `id` (see `access::fits`).
-fn has_privileges_or_rules(id: &ObjectId) -> bool {
-    matches!(
-        id,
-        ObjectId::Schema(_)
-            | ObjectId::Table(_)
-            | ObjectId::ForeignTable(_)
-            | ObjectId::Server(_)
-            | ObjectId::View(_)
-            | ObjectId::Sequence(_)
-            | ObjectId::Column(..)
-            | ObjectId::Function(..)
-            | ObjectId::Type(_)
-            | ObjectId::Collation(_)
-            | ObjectId::Operator(..)
-    )
 }
 
 /// One `pg_depend` row: `object` depends on `target` with `kind`.
