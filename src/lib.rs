@@ -35,6 +35,7 @@ use catalog::Catalog;
 use migrations::Migration;
 use plan::{HazardCode, Plan};
 use shadow::{Prepared, Shadow};
+use verify::Kept;
 
 /// Applies every pending migration at an application's start-up: the same checks and
 /// history as `schemadiff apply`, waiting (up to 5 minutes) while another replica's run holds
@@ -387,8 +388,10 @@ pub async fn diff(req: &DiffRequest) -> Result<PlanOutcome> {
             }
         }
     };
-    let desired = state_of(&shadow, &req.to, to_client.as_ref());
-    let (current, state, desired) = both(&shadow, current, desired).await?;
+    let current = async { current.await.map(|(current, state)| (current, Some(state))) };
+    let desired = async { Ok((state_of(&shadow, &req.to, to_client.as_ref()).await?, None)) };
+    let ((current, state), (desired, _)) = both(&shadow, current, desired).await?;
+    let mut kept = Kept::Current(state.expect("the current state is kept"));
     let plan = PlanRequest {
         config: cfg.clone(),
         name: None,
@@ -405,10 +408,10 @@ pub async fn diff(req: &DiffRequest) -> Result<PlanOutcome> {
         version_note.into_iter().collect(),
         current,
         desired,
-        &state,
+        &mut kept,
     )
     .await;
-    shadow.discard(state).await?;
+    shadow.discard(kept.into_prepared()).await?;
     result
 }
 
@@ -440,24 +443,38 @@ async fn plan_in_shadow(
     notes: Vec<String>,
 ) -> Result<PlanOutcome> {
     let cfg = &req.config;
-    // The current state (rebuilt from the live catalog, or `generated/` replayed) and the
-    // desired one are built at once, on two sessions of the shadow; the current one is kept
-    // to verify the plan on a copy of it.
-    let current_state = async {
-        match live {
-            Some(client) => live_state(shadow, client, cfg.database_url.as_ref(), cfg.manage).await,
-            None => replayed(shadow, existing).await,
+    // The current state and the desired one are read at once. Against a live database the
+    // current state is its catalog, and `schema/` loaded is kept to verify the plan in (down
+    // first); from `generated/` the replayed state is kept (up first).
+    let (current, desired) = match live {
+        Some(client) => {
+            let current = async {
+                Ok((live_catalog(client, cfg.database_url.as_ref(), cfg.manage).await?, None))
+            };
+            let desired = async {
+                let (desired, state) = loaded_kept(shadow, source.statements).await?;
+                Ok((desired, Some(Kept::Reached(state))))
+            };
+            both(shadow, current, desired).await?
+        }
+        None => {
+            let current = async {
+                let (current, state) = replayed(shadow, existing).await?;
+                Ok((current, Some(Kept::Current(state))))
+            };
+            let desired = async { Ok((loaded(shadow, source.statements, "").await?, None)) };
+            both(shadow, current, desired).await?
         }
     };
-    let (current, state, desired) =
-        both(shadow, current_state, loaded(shadow, source.statements, "")).await?;
+    let mut kept = current.1.or(desired.1).expect("one side is kept");
     let result =
-        plan_from(req, shadow, live, source, existing, notes, current, desired, &state).await;
-    shadow.discard(state).await?;
+        plan_from(req, shadow, live, source, existing, notes, current.0, desired.0, &mut kept)
+            .await;
+    shadow.discard(kept.into_prepared()).await?;
     result
 }
 
-/// The plan from the current state, kept in the shadow as `state`, to the desired one.
+/// The plan from the current state to the desired one, verified in the state `kept` holds.
 #[allow(clippy::too_many_arguments)]
 async fn plan_from(
     req: &PlanRequest,
@@ -468,7 +485,7 @@ async fn plan_from(
     notes: Vec<String>,
     (mut current, current_unmanaged): State,
     (mut desired, desired_unmanaged): State,
-    state: &Prepared,
+    kept: &mut Kept,
 ) -> Result<PlanOutcome> {
     let cfg = &req.config;
     let pinned = source::pinned_extensions(source.statements);
@@ -495,6 +512,11 @@ async fn plan_from(
     // Plain renames run first; the rest is planned from the state they leave, which the
     // shadow makes. A column rename goes through an expand state between two migrations.
     let renames = plan::renames::resolve(source.renames, &current, &desired, &mut notes);
+    // Renames are made in the shadow, from the current state: built now when only the state
+    // the plan reaches was kept.
+    if !renames.plain.is_empty() {
+        kept.make_current(shadow, &mut current, cfg.manage).await?;
+    }
     // Without renames the current state is the one planned from: borrowed, not copied (a
     // catalog of 10,000 tables is tens of megabytes).
     let renamed: std::borrow::Cow<Catalog> = match renames.plain.is_empty() {
@@ -505,6 +527,7 @@ async fn plan_from(
                 &Plan::default().then(renames.plain.clone()),
                 &cfg.timeouts,
             );
+            let Kept::Current(state) = &*kept else { unreachable!("built above") };
             verify::state_after(shadow, state, &sql, cfg.manage).await?
         }),
     };
@@ -579,7 +602,17 @@ async fn plan_from(
             name,
         })
         .collect();
-    let rewritten = verify::verify(shadow, state, &current, &chain, cfg.manage).await?;
+    drop(renamed);
+    let rewritten = match verify::verify(shadow, kept, &current, &chain, cfg.manage).await {
+        // `schema/` as loaded can hold what no catalog read shows (a row of pg_proc updated
+        // by hand, say), and the downs ran in it: the plan is proven again as it runs for
+        // real, from the current state rebuilt.
+        Err(Error::Verification { .. }) if matches!(kept, Kept::Reached(_)) => {
+            kept.make_current(shadow, &mut current, cfg.manage).await?;
+            verify::verify(shadow, kept, &current, &chain, cfg.manage).await?
+        }
+        result => result?,
+    };
     drop(chain);
     // What the shadow measured replaces what was guessed; the files say it.
     for (m, rewritten) in migrations.iter_mut().zip(&rewritten) {
@@ -614,20 +647,28 @@ async fn plan_from(
 /// A schema's catalog and the objects in it that schemadiff does not manage yet.
 type State = (Catalog, BTreeSet<String>);
 
-/// The current state, kept in the shadow, and the desired one, built at the same time; when
-/// either fails, nothing is kept.
-async fn both(
+/// The current state and the desired one, built at the same time, either perhaps kept in the
+/// shadow; when either fails, nothing is kept.
+async fn both<K: Into<Prepared>>(
     shadow: &Shadow,
-    current: impl std::future::Future<Output = Result<(State, Prepared)>>,
-    desired: impl std::future::Future<Output = Result<State>>,
-) -> Result<(State, Prepared, State)> {
+    current: impl std::future::Future<Output = Result<(State, Option<K>)>>,
+    desired: impl std::future::Future<Output = Result<(State, Option<K>)>>,
+) -> Result<((State, Option<K>), (State, Option<K>))> {
     match tokio::join!(current, desired) {
-        (Ok((current, state)), Ok(desired)) => Ok((current, state, desired)),
-        (Ok((_, state)), Err(e)) => {
-            let _ = shadow.discard(state).await;
-            Err(e)
+        (Ok(current), Ok(desired)) => Ok((current, desired)),
+        (current, desired) => {
+            let mut error = None;
+            for side in [current, desired] {
+                match side {
+                    Ok((_, Some(kept))) => {
+                        let _ = shadow.discard(kept.into()).await;
+                    }
+                    Ok((_, None)) => {}
+                    Err(e) => error = error.or(Some(e)),
+                }
+            }
+            Err(error.expect("one side failed"))
         }
-        (Err(e), _) => Err(e),
     }
 }
 
@@ -683,16 +724,26 @@ async fn live_state(
     info: Option<&connect::ConnInfo>,
     manage: catalog::Manage,
 ) -> Result<(State, Prepared)> {
+    let (mut current, unmanaged) = live_catalog(client, info, manage).await?;
+    let state = verify::rebuilt(shadow, &mut current, manage).await?;
+    Ok(((current, unmanaged), state))
+}
+
+/// A live database's state, read from its catalog.
+#[tracing::instrument(skip_all)]
+async fn live_catalog(
+    client: &tokio_postgres::Client,
+    info: Option<&connect::ConnInfo>,
+    manage: catalog::Manage,
+) -> Result<State> {
     let mut current = match info {
         Some(info) => {
             introspect::introspect_parallel(client, || connect::connect_info(info)).await?
         }
         None => introspect::introspect(client).await?,
     };
-    let unmanaged = introspect::unmanaged(client).await?;
     current.restrict_to(manage);
-    let state = verify::rebuilt(shadow, &mut current, manage).await?;
-    Ok(((current, unmanaged), state))
+    Ok((current, introspect::unmanaged(client).await?))
 }
 
 /// The state `generated/` replays to, kept in the shadow.
@@ -703,6 +754,20 @@ async fn replayed(shadow: &Shadow, existing: &[Migration]) -> Result<(State, Pre
             shadow::replay(&db.client, existing).await?;
             let catalog = db.catalog().await?;
             Ok((catalog, introspect::unmanaged(&db.client).await?))
+        })
+        .await
+}
+
+/// The state `schema/` describes, loaded into a database of the shadow that is kept.
+#[tracing::instrument(skip_all)]
+async fn loaded_kept(
+    shadow: &Shadow,
+    statements: &[source::Statement],
+) -> Result<(State, Prepared)> {
+    shadow
+        .prepare("desired", |db| async move {
+            shadow::load_statements(&db.client, statements).await?;
+            Ok((db.catalog().await?, introspect::unmanaged(&db.client).await?))
         })
         .await
 }
@@ -806,9 +871,16 @@ pub async fn check(config: &Config) -> Result<Vec<String>> {
         return Ok(notes);
     }
     let shadow = Shadow::start(config.dev_url.as_ref())?;
-    let ((mut current, current_unmanaged), state, (mut desired, desired_unmanaged)) =
-        both(&shadow, replayed(&shadow, &existing), loaded(&shadow, &statements, "")).await?;
-    shadow.discard(state).await?;
+    let current = async {
+        let catalog = shadow::in_scratch(&shadow, "current", |db| async move {
+            shadow::replay(&db.client, &existing).await?;
+            Ok((db.catalog().await?, introspect::unmanaged(&db.client).await?))
+        });
+        Ok::<_, Error>((catalog.await?, None::<Prepared>))
+    };
+    let desired = async { Ok((loaded(&shadow, &statements, "").await?, None)) };
+    let (((mut current, current_unmanaged), _), ((mut desired, desired_unmanaged), _)) =
+        both(&shadow, current, desired).await?;
     current.restrict_to(config.manage);
     desired.restrict_to(config.manage);
     diff::refuse_unmanaged(config, &current_unmanaged, &desired_unmanaged)?;

@@ -59,7 +59,7 @@ fn main() {
     let mut argv = std::env::args().skip(1);
     if argv.next().as_deref() == Some("--in-process") {
         let (from, to) = (argv.next().unwrap(), argv.next().unwrap());
-        return in_process(&from, &to);
+        return in_process(&from, &to, Path::new(&argv.next().unwrap()));
     }
     // `--introspect URL`: introspection alone, three times, to profile the catalog queries.
     if std::env::args().nth(1).as_deref() == Some("--introspect") {
@@ -153,8 +153,8 @@ const DUMP: &str = "PostgreSQL: pg_dump -s desired";
 const INTROSPECT: &str = "introspect, as a plan reads it (in process)";
 const DIFF: &str = "diff and order (in process)";
 const RENDER: &str = "render (in process)";
-const REBUILD: &str = "rebuild live schema in a shadow (in process)";
-const VERIFY: &str = "verify up and down on its copy (in process)";
+const LOAD_DESIRED: &str = "load and read schema/ in a shadow (in process)";
+const VERIFY: &str = "verify down, then up, in it (in process)";
 const PLAN_INITIAL: &str = "schemadiff plan: empty -> schema";
 const PLAN_LIVE: &str = "schemadiff plan: live database";
 const PLAN_GENERATED: &str = "schemadiff plan: from generated/";
@@ -189,6 +189,7 @@ fn measure_size(
     // count in the peak memory of every command started after them.
     let inner = std::process::Command::new(std::env::current_exe().unwrap())
         .args(["--in-process", &cluster.url(&db_from), &cluster.url(&db_to)])
+        .arg(&to_sql)
         .output()
         .unwrap();
     assert!(inner.status.success(), "{}", String::from_utf8_lossy(&inner.stderr));
@@ -288,7 +289,7 @@ fn introspect_only(url: &str) {
 
 /// Introspection, diff, render and verification of the plan from `from`'s schema to `to`'s,
 /// each timed; prints `name<TAB>seconds` lines.
-fn in_process(from: &str, to: &str) {
+fn in_process(from: &str, to: &str, to_sql: &Path) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let print = |name: &str, t: Instant| println!("{name}\t{}", t.elapsed().as_secs_f64());
@@ -296,7 +297,7 @@ fn in_process(from: &str, to: &str) {
         let to_client = schemadiff::connect::connect_url(to).await.unwrap();
         let t = Instant::now();
         let open = || schemadiff::connect::connect_url(from);
-        let mut current =
+        let current =
             schemadiff::introspect::introspect_parallel(&from_client, open).await.unwrap();
         print(INTROSPECT, t);
         let desired = schemadiff::introspect::introspect(&to_client).await.unwrap();
@@ -316,12 +317,23 @@ fn in_process(from: &str, to: &str) {
             reaches: &desired,
             name: "schema/",
         }];
+        // As `plan` against a live database: `schema/` loaded and kept, the downs run in it
+        // first, then the ups.
+        let statements =
+            schemadiff::source::split_statements(to_sql, &std::fs::read_to_string(to_sql).unwrap())
+                .unwrap();
         let t = Instant::now();
-        let state =
-            schemadiff::verify::rebuilt(&shadow, &mut current, Manage::default()).await.unwrap();
-        print(REBUILD, t);
+        let (_, state) = shadow
+            .prepare("desired", |db| async move {
+                schemadiff::shadow::load_statements(&db.client, &statements).await?;
+                db.catalog().await
+            })
+            .await
+            .unwrap();
+        print(LOAD_DESIRED, t);
         let t = Instant::now();
-        schemadiff::verify::verify(&shadow, &state, &current, &chain, Manage::default())
+        let kept = schemadiff::verify::Kept::Reached(state);
+        schemadiff::verify::verify(&shadow, &kept, &current, &chain, Manage::default())
             .await
             .unwrap();
         print(VERIFY, t);
