@@ -13,7 +13,8 @@ const PORT: u16 = 5432;
 
 /// A running private cluster; dropping it stops the server and deletes its files.
 pub struct EphemeralCluster {
-    dir: tempfile::TempDir,
+    /// A temp directory, removed on drop (see `Drop`).
+    dir: PathBuf,
     bindir: PathBuf,
     run_as: Option<(u32, u32)>,
 }
@@ -40,23 +41,26 @@ impl EphemeralCluster {
         let dir = tempfile::Builder::new()
             .prefix("schemadiff-pg-")
             .tempdir()
-            .map_err(|e| Error::Shadow(format!("cannot make a temp dir: {e}")))?;
-        super::leftovers::mark(dir.path())
-            .map_err(|e| Error::Shadow(format!("cannot write in {}: {e}", dir.path().display())))?;
+            .map_err(|e| Error::Shadow(format!("cannot make a temp dir: {e}")))?
+            .keep();
+        // From here on, dropping the cluster removes the directory.
+        let cluster = EphemeralCluster { dir, bindir, run_as };
+        let dir = cluster.dir.as_path();
+        super::leftovers::mark(dir)
+            .map_err(|e| Error::Shadow(format!("cannot write in {}: {e}", dir.display())))?;
         if let Some((uid, gid)) = run_as {
-            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid))
+            std::os::unix::fs::chown(dir, Some(uid), Some(gid))
                 .map_err(|e| Error::Shadow(format!("cannot hand the temp dir to postgres: {e}")))?;
         }
-        let cluster = EphemeralCluster { dir, bindir, run_as };
         let data = cluster.data_dir();
         cluster.initialise(&data)?;
         let options = format!(
             "-k {} -p {PORT} -c listen_addresses= -c fsync=off -c synchronous_commit=off \
              -c full_page_writes=off -c max_connections=200 \
              -c max_locks_per_transaction=1024",
-            cluster.dir.path().display()
+            cluster.dir.display()
         );
-        let log = cluster.dir.path().join("server.log");
+        let log = cluster.dir.join("server.log");
         cluster.run(
             "pg_ctl",
             &[
@@ -105,33 +109,36 @@ impl EphemeralCluster {
     }
 
     fn data_dir(&self) -> PathBuf {
-        self.dir.path().join("data")
+        self.dir.as_path().join("data")
     }
 
     /// The socket directory, for `host=` in a connection string.
     pub fn socket_dir(&self) -> &Path {
-        self.dir.path()
+        self.dir.as_path()
     }
 
     /// A libpq URL for `database` in this cluster.
     pub fn url(&self, database: &str) -> String {
-        format!("postgresql://postgres@/{database}?host={}&port={PORT}", self.dir.path().display())
+        format!(
+            "postgresql://postgres@/{database}?host={}&port={PORT}",
+            self.dir.as_path().display()
+        )
     }
 
     /// A connection configuration for `database` in this cluster.
     pub fn config(&self, database: &str) -> Config {
         let mut config = Config::new();
-        config.host_path(self.dir.path()).port(PORT).user("postgres").dbname(database);
+        config.host_path(self.dir.as_path()).port(PORT).user("postgres").dbname(database);
         config
     }
 
     pub fn describe(&self) -> String {
-        format!("the ephemeral cluster in {}", self.dir.path().display())
+        format!("the ephemeral cluster in {}", self.dir.as_path().display())
     }
 
     fn run(&self, program: &str, args: &[&std::ffi::OsStr]) -> Result<()> {
         let mut cmd = Command::new(self.bindir.join(program));
-        cmd.args(args).current_dir(self.dir.path());
+        cmd.args(args).current_dir(self.dir.as_path());
         if let Some((uid, gid)) = self.run_as {
             cmd.uid(uid).gid(gid);
         }
@@ -139,7 +146,8 @@ impl EphemeralCluster {
         if out.status.success() {
             return Ok(());
         }
-        let log = std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default();
+        let log =
+            std::fs::read_to_string(self.dir.as_path().join("server.log")).unwrap_or_default();
         Err(Error::Shadow(format!(
             "{program} failed: {}{}\n{}",
             String::from_utf8_lossy(&out.stderr).trim(),
@@ -152,16 +160,33 @@ impl EphemeralCluster {
 impl Drop for EphemeralCluster {
     fn drop(&mut self) {
         let data = self.data_dir();
-        let _ = self.run(
-            "pg_ctl",
-            &[
-                "-D".as_ref(),
-                data.as_os_str(),
-                "-m".as_ref(),
-                "immediate".as_ref(),
-                "stop".as_ref(),
-            ],
-        );
+        if data.join("postmaster.pid").exists() {
+            let _ = self.run(
+                "pg_ctl",
+                &[
+                    "-D".as_ref(),
+                    data.as_os_str(),
+                    "-m".as_ref(),
+                    "immediate".as_ref(),
+                    "stop".as_ref(),
+                ],
+            );
+        }
+        // The files of a 10,000-table schema loaded twice number hundreds of thousands, and
+        // deleting them takes seconds the command need not wait for: a process of its own
+        // deletes them, started in the background by a shell that exits at once (so it
+        // outlives this process and leaves no zombie in a long-lived one). Should it die
+        // first, the next run's sweep of dead clusters (see `leftovers`) finishes the work.
+        let removal = Command::new("sh")
+            .args(["-c", "rm -rf -- \"$1\" &", "sh"])
+            .arg(&self.dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+        if !removal.is_ok_and(|s| s.success()) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 

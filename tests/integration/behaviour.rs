@@ -76,6 +76,19 @@ fn plan_ok(work: &Workdir, server: &TestServer) -> Result<(), Failed> {
     ensure(o.status.success(), text(&o))
 }
 
+/// Whether `done` comes true within ten seconds: an ephemeral cluster's files are deleted by
+/// a process of its own, which may still run when the command has ended.
+fn eventually(done: impl Fn() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !done() {
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    true
+}
+
 fn files(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
         .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
@@ -655,7 +668,7 @@ fn ephemeral_cluster_removed(_server: &TestServer) -> Result<(), Failed> {
     })?;
     ensure(dir.join(".s.PGSQL.5432").exists(), "socket while running")?;
     drop(cluster);
-    ensure(!dir.exists(), format!("{} is removed", dir.display()))?;
+    ensure(eventually(|| !dir.exists()), format!("{} is removed", dir.display()))?;
     let pids = Command::new("pgrep").args(["-f", &dir.display().to_string()]).output()?;
     ensure(pids.stdout.is_empty(), "no server process is left")
 }
@@ -692,7 +705,10 @@ fn ctrl_c_cleans_up(_server: &TestServer) -> Result<(), Failed> {
     )?;
     let out = child.wait_with_output()?;
     ensure(saw_cluster, "the run started a cluster in TMPDIR")?;
-    ensure(files(tmp.path()).is_empty(), format!("left behind: {:?}", files(tmp.path())))?;
+    ensure(
+        eventually(|| files(tmp.path()).is_empty()),
+        format!("left behind: {:?}", files(tmp.path())),
+    )?;
     let pids = Command::new("pgrep").args(["-f", &tmp.path().display().to_string()]).output()?;
     ensure(pids.stdout.is_empty(), "no server process is left")?;
     if out.status.code() == Some(130) {
