@@ -1,15 +1,44 @@
 //! Tables, their columns, constraints and comments.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::{Change, ColumnAction, CommentTarget, pair};
 use crate::catalog::{
-    Catalog, Column, ConstraintKind, ObjectId, QualifiedName, Table, TableProperties,
+    Catalog, Column, ConstraintKind, ObjectId, QualifiedName, Sequence, Table, TableProperties,
     default_not_null_name,
 };
 
+/// A catalog with each table's children (`INHERITS`, `PARTITION OF`) and the sequences it
+/// owns gathered once: looked up per changed column, a scan of every table or sequence made
+/// the diff quadratic (10,000 tables: 20 times the time of 1,000).
+struct Related<'c> {
+    catalog: &'c Catalog,
+    children: HashMap<&'c QualifiedName, Vec<&'c Table>>,
+    sequences: HashMap<&'c QualifiedName, Vec<&'c Sequence>>,
+}
+
+impl<'c> Related<'c> {
+    fn of(catalog: &'c Catalog) -> Related<'c> {
+        let mut children: HashMap<_, Vec<_>> = HashMap::new();
+        for t in catalog.tables.values() {
+            let parents = t.inherits.iter().chain(t.partition_of.as_ref().map(|p| &p.parent));
+            for parent in parents {
+                children.entry(parent).or_default().push(t);
+            }
+        }
+        let mut sequences: HashMap<_, Vec<_>> = HashMap::new();
+        for s in catalog.sequences.values() {
+            if let Some((table, _)) = &s.owned_by {
+                sequences.entry(table).or_default().push(s);
+            }
+        }
+        Related { catalog, children, sequences }
+    }
+}
+
 pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
-    let (removed, kept, added) = pair(&current.tables, &desired.tables);
+    let (current, desired) = (&Related::of(current), &Related::of(desired));
+    let (removed, kept, added) = pair(&current.catalog.tables, &desired.catalog.tables);
     let dropped: Vec<&QualifiedName> = removed.iter().map(|t| &t.name).collect();
     for t in &removed {
         // A foreign key to another dropped table goes first: two tables that point at each
@@ -21,6 +50,7 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
                     *target != t.name && dropped.contains(&target)
                 }
                 ObjectId::Index(index) => current
+                    .catalog
                     .indexes
                     .get(index)
                     .is_some_and(|i| i.table != t.name && dropped.contains(&&i.table)),
@@ -74,15 +104,9 @@ fn redundant_keys(t: &Table) -> Vec<String> {
 }
 
 /// Tables whose copy of `column` comes only from `table` and goes when it is dropped there.
-fn inheriting(catalog: &Catalog, table: &QualifiedName, column: &str) -> Vec<QualifiedName> {
-    catalog
-        .tables
-        .values()
-        .filter(|t| {
-            (t.inherits.contains(table)
-                || t.partition_of.as_ref().is_some_and(|p| p.parent == *table))
-                && t.column(column).is_some_and(|c| c.inherited)
-        })
+fn inheriting(catalog: &Related, table: &QualifiedName, column: &str) -> Vec<QualifiedName> {
+    (catalog.children.get(table).into_iter().flatten())
+        .filter(|t| t.column(column).is_some_and(|c| c.inherited))
         .map(|t| t.name.clone())
         .collect()
 }
@@ -90,19 +114,15 @@ fn inheriting(catalog: &Catalog, table: &QualifiedName, column: &str) -> Vec<Qua
 /// Sequences owned by the table (or by one column of it) in `catalog` that go with it: not
 /// those another column keeps using (see `sequences::diff`).
 fn owned_sequences(
-    catalog: &Catalog,
-    desired: &Catalog,
+    catalog: &Related,
+    desired: &Related,
     table: &QualifiedName,
     column: Option<&str>,
 ) -> Vec<QualifiedName> {
-    catalog
-        .sequences
-        .values()
+    (catalog.sequences.get(table).into_iter().flatten())
         .filter(|s| {
-            s.owned_by
-                .as_ref()
-                .is_some_and(|(t, c)| t == table && column.is_none_or(|col| col == c))
-                && desired.sequences.get(&s.name).is_none_or(|d| d.owned_by == s.owned_by)
+            s.owned_by.as_ref().is_some_and(|(_, c)| column.is_none_or(|col| col == c))
+                && (desired.catalog.sequences.get(&s.name)).is_none_or(|d| d.owned_by == s.owned_by)
         })
         .map(|s| s.name.clone())
         .collect()
@@ -180,7 +200,7 @@ fn create_table(t: &Table, out: &mut Vec<Change>) {
     }
 }
 
-fn alter_table(current: &Catalog, desired: &Catalog, a: &Table, b: &Table, out: &mut Vec<Change>) {
+fn alter_table(current: &Related, desired: &Related, a: &Table, b: &Table, out: &mut Vec<Change>) {
     let name = &b.name;
     // Detaching from a parent makes its columns the table's own.
     let parents_kept = a.partition_of.as_ref().map(|p| &p.parent)
@@ -206,7 +226,7 @@ fn alter_table(current: &Catalog, desired: &Catalog, a: &Table, b: &Table, out: 
             // Declared here too, its constraint is still the parent's (merged).
             let from_parent = |old: &Column| {
                 (a.inherits.iter())
-                    .filter_map(|p| current.tables.get(p)?.column(&old.name))
+                    .filter_map(|p| current.catalog.tables.get(p)?.column(&old.name))
                     .any(|p| p.not_null)
             };
             let old = (a.column(&c.name))
