@@ -106,11 +106,11 @@ impl SizeResult {
     fn print(&self) {
         let load = self.get(LOAD).map(|m| m.time).unwrap_or_default();
         println!("\n{} tables, about 5% of the objects changed", self.tables);
-        println!("{:<44} {:>9} {:>9} {:>9}", "", "seconds", "x load", "peak MB");
+        println!("{:<48} {:>9} {:>9} {:>9}", "", "seconds", "x load", "peak MB");
         for (name, m) in &self.rows {
             let mb = m.peak_kb.map_or("".into(), |kb| format!("{:.0}", kb as f64 / 1024.0));
             println!(
-                "{name:<44} {:>9.2} {:>9.2} {mb:>9}",
+                "{name:<48} {:>9.2} {:>9.2} {mb:>9}",
                 m.time.as_secs_f64(),
                 m.time.as_secs_f64() / load.as_secs_f64()
             );
@@ -154,7 +154,7 @@ const INTROSPECT: &str = "introspect, as a plan reads it (in process)";
 const DIFF: &str = "diff and order (in process)";
 const RENDER: &str = "render (in process)";
 const LOAD_DESIRED: &str = "load and read schema/ in a shadow (in process)";
-const VERIFY: &str = "verify down, then up, in it (in process)";
+const VERIFY: &str = "verify down then up in it (in process)";
 const PLAN_INITIAL: &str = "schemadiff plan: empty -> schema";
 const PLAN_LIVE: &str = "schemadiff plan: live database";
 const PLAN_GENERATED: &str = "schemadiff plan: from generated/";
@@ -262,7 +262,7 @@ fn print_growth(results: &[SizeResult]) {
                 _ => String::new(),
             };
             println!(
-                "  {name:<44} time {:>6.1}x{mem}",
+                "  {name:<48} time {:>6.1}x{mem}",
                 n.time.as_secs_f64() / m.time.as_secs_f64().max(1e-6)
             );
         }
