@@ -43,6 +43,10 @@ pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
         ("what_a_killed_run_left_is_removed_by_the_next_run", killed_run_leftovers),
         ("dry_run_verifies_and_writes_nothing", dry_run),
         (
+            "a_live_plan_verifies_in_the_loaded_schema_and_rebuilds_the_live_one_only_when_that_fails",
+            live_plan_verified_down_first,
+        ),
+        (
             "apply_and_down_dry_runs_print_the_sql_and_after_a_failure_down_says_what_it_reverts",
             apply_down_dry_run,
         ),
@@ -715,6 +719,53 @@ fn ctrl_c_cleans_up(_server: &TestServer) -> Result<(), Failed> {
         ensure(!work.migrations_dir().exists(), "an interrupted plan writes nothing")?;
     }
     Ok(())
+}
+
+/// Against a live database the plan is verified in `schema/` as loaded, down first, and the
+/// live schema is not rebuilt in the shadow; a schema whose load leaves what no catalog read
+/// shows (a pg_proc row given another OID by hand leaves its pg_depend row behind, which
+/// `DROP SCHEMA` trips on) makes that check fail, and the plan is proven again from the live
+/// schema rebuilt, up first, and written.
+fn live_plan_verified_down_first(server: &TestServer) -> Result<(), Failed> {
+    block_on(async {
+        let db = server.fresh_database("down_first").await;
+        let plan = |work: &Workdir| {
+            let mut command = Command::new(env!("CARGO_BIN_EXE_schemadiff"));
+            command
+                .args(["plan", "--dev-url", server.admin_url(), "--database-url", &db.url])
+                .args(["--allow-hazards", "DELETES_DATA"])
+                .current_dir(work.path())
+                .env("SCHEMADIFF_LOG", "info")
+                .env_remove("DATABASE_URL")
+                .env_remove("SCHEMADIFF_DEV_URL");
+            output_within(command, BIN_DEADLINE)
+        };
+        let rebuilt =
+            |o: &std::process::Output| String::from_utf8_lossy(&o.stderr).contains(":rebuilt");
+
+        let work = Workdir::new();
+        work.write_schema("app.sql", "CREATE SCHEMA app;\nCREATE TABLE app.t (id int);\n");
+        let o = plan(&work);
+        ensure(o.status.success() && !rebuilt(&o), text(&o))?;
+
+        let work = Workdir::new();
+        work.write_schema(
+            "app.sql",
+            "CREATE SCHEMA app;\n\
+             CREATE TABLE app.t (id int);\n\
+             CREATE FUNCTION app.f() RETURNS int LANGUAGE sql AS 'SELECT 1';\n\
+             UPDATE pg_catalog.pg_proc SET oid = 'app.t'::regclass::oid\n\
+               WHERE oid = 'app.f'::regproc::oid;\n",
+        );
+        let o = plan(&work);
+        ensure(o.status.success() && rebuilt(&o), text(&o))?;
+        ensure(
+            files(&work.migrations_dir()).iter().any(|f| f.ends_with(".down.sql")),
+            format!("written: {:?}", files(&work.migrations_dir())),
+        )?;
+        server.drop_database(db).await;
+        Ok(())
+    })
 }
 
 fn dry_run(server: &TestServer) -> Result<(), Failed> {
