@@ -363,8 +363,15 @@ pub async fn diff(req: &DiffRequest) -> Result<PlanOutcome> {
     for c in [&from_client, &to_client].into_iter().flatten() {
         shadow.ensure_roles(&introspect::roles(c).await?).await?;
     }
+    // From a live database to a directory, the directory's state is built in the shadow
+    // anyway: kept, it is verified in down first, as `plan` does (see `plan_in_shadow`), and
+    // the live schema is not rebuilt.
+    let down_first = from_client.is_some() && !matches!(req.to, Endpoint::Database(_));
     let current = async {
-        match (&req.from, &from_client) {
+        let state = match (&req.from, &from_client) {
+            (Endpoint::Database(info), Some(c)) if down_first => {
+                return Ok((live_catalog(c, Some(info), cfg.manage).await?, None));
+            }
             (Endpoint::Database(info), Some(c)) => {
                 live_state(&shadow, c, Some(info), cfg.manage).await
             }
@@ -386,12 +393,22 @@ pub async fn diff(req: &DiffRequest) -> Result<PlanOutcome> {
                     })
                     .await
             }
-        }
+        };
+        state.map(|(current, state)| (current, Some(Kept::Current(state))))
     };
-    let current = async { current.await.map(|(current, state)| (current, Some(state))) };
-    let desired = async { Ok((state_of(&shadow, &req.to, to_client.as_ref()).await?, None)) };
-    let ((current, state), (desired, _)) = both(&shadow, current, desired).await?;
-    let mut kept = Kept::Current(state.expect("the current state is kept"));
+    let desired = async {
+        let state = match &req.to {
+            Endpoint::Schema(_) if down_first => loaded_kept(&shadow, &statements).await,
+            Endpoint::Migrations(dir) if down_first => {
+                replayed(&shadow, &migrations::read_checked(dir)?).await
+            }
+            _ => return Ok((state_of(&shadow, &req.to, to_client.as_ref()).await?, None)),
+        };
+        state.map(|(desired, state)| (desired, Some(Kept::Reached(state))))
+    };
+    let ((current, current_kept), (desired, desired_kept)) =
+        both(&shadow, current, desired).await?;
+    let mut kept = current_kept.or(desired_kept).expect("one side is kept");
     let plan = PlanRequest {
         config: cfg.clone(),
         name: None,

@@ -114,6 +114,11 @@ fn diff(server: &TestServer) -> Result<(), Failed> {
             doc.to_string(),
         )?;
         server.drop_database(db).await;
+        // From a live database to migrations: verified in the replayed state, down first.
+        let empty = server.fresh_database("diff_empty").await;
+        let o = run(&empty.url, "generated");
+        ensure(o.status.success() && stdout(&o).contains("CREATE TABLE public.orders"), text(&o))?;
+        server.drop_database(empty).await;
         Ok::<(), Failed>(())
     })?;
     let o = run("no/such/dir", "schema");
