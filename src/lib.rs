@@ -384,21 +384,14 @@ pub async fn diff(req: &DiffRequest) -> Result<PlanOutcome> {
                     Endpoint::Schema(dir) => dir,
                     _ => unreachable!("a database has a client"),
                 };
-                let from = source::load_schema_dir(dir)?;
-                shadow
-                    .prepare("current", |db| async move {
-                        shadow::load_statements(&db.client, &from).await?;
-                        let catalog = db.catalog().await?;
-                        Ok((catalog, introspect::unmanaged(&db.client).await?))
-                    })
-                    .await
+                loaded_kept(&shadow, "current", &source::load_schema_dir(dir)?).await
             }
         };
         state.map(|(current, state)| (current, Some(Kept::Current(state))))
     };
     let desired = async {
         let state = match &req.to {
-            Endpoint::Schema(_) if down_first => loaded_kept(&shadow, &statements).await,
+            Endpoint::Schema(_) if down_first => loaded_kept(&shadow, "desired", &statements).await,
             Endpoint::Migrations(dir) if down_first => {
                 replayed(&shadow, &migrations::read_checked(dir)?).await
             }
@@ -469,7 +462,7 @@ async fn plan_in_shadow(
                 Ok((live_catalog(client, cfg.database_url.as_ref(), cfg.manage).await?, None))
             };
             let desired = async {
-                let (desired, state) = loaded_kept(shadow, source.statements).await?;
+                let (desired, state) = loaded_kept(shadow, "desired", source.statements).await?;
                 Ok((desired, Some(Kept::Reached(state))))
             };
             both(shadow, current, desired).await?
@@ -775,14 +768,16 @@ async fn replayed(shadow: &Shadow, existing: &[Migration]) -> Result<(State, Pre
         .await
 }
 
-/// The state `schema/` describes, loaded into a database of the shadow that is kept.
+/// The state a schema directory describes, loaded into a database of the shadow that is kept
+/// (named for `purpose`).
 #[tracing::instrument(skip_all)]
 async fn loaded_kept(
     shadow: &Shadow,
+    purpose: &str,
     statements: &[source::Statement],
 ) -> Result<(State, Prepared)> {
     shadow
-        .prepare("desired", |db| async move {
+        .prepare(purpose, |db| async move {
             shadow::load_statements(&db.client, statements).await?;
             Ok((db.catalog().await?, introspect::unmanaged(&db.client).await?))
         })

@@ -109,7 +109,7 @@ impl EphemeralCluster {
     }
 
     fn data_dir(&self) -> PathBuf {
-        self.dir.as_path().join("data")
+        self.dir.join("data")
     }
 
     /// The socket directory, for `host=` in a connection string.
@@ -119,10 +119,7 @@ impl EphemeralCluster {
 
     /// A libpq URL for `database` in this cluster.
     pub fn url(&self, database: &str) -> String {
-        format!(
-            "postgresql://postgres@/{database}?host={}&port={PORT}",
-            self.dir.as_path().display()
-        )
+        format!("postgresql://postgres@/{database}?host={}&port={PORT}", self.dir.display())
     }
 
     /// A connection configuration for `database` in this cluster.
@@ -133,7 +130,7 @@ impl EphemeralCluster {
     }
 
     pub fn describe(&self) -> String {
-        format!("the ephemeral cluster in {}", self.dir.as_path().display())
+        format!("the ephemeral cluster in {}", self.dir.display())
     }
 
     fn run(&self, program: &str, args: &[&std::ffi::OsStr]) -> Result<()> {
@@ -146,8 +143,7 @@ impl EphemeralCluster {
         if out.status.success() {
             return Ok(());
         }
-        let log =
-            std::fs::read_to_string(self.dir.as_path().join("server.log")).unwrap_or_default();
+        let log = std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
         Err(Error::Shadow(format!(
             "{program} failed: {}{}\n{}",
             String::from_utf8_lossy(&out.stderr).trim(),
