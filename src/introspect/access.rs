@@ -1,12 +1,12 @@
 //! Owners and privileges (`privileges.sql`, `default_privileges.sql`) into `Catalog.access`,
 //! each row resolved to its object through the OIDs the kinds registered.
 
-use tokio_postgres::Row;
+use super::rows::CatalogRow;
 
 use super::dependencies::Oids;
 use crate::catalog::{Access, Grants, ObjectId, Privilege};
 
-fn grants(r: &Row, from: usize) -> Grants {
+fn grants(r: &CatalogRow, from: usize) -> Grants {
     let grantees: Vec<String> = r.get(from);
     let privileges: Vec<String> = r.get(from + 1);
     let grantable: Vec<bool> = r.get(from + 2);
@@ -51,7 +51,7 @@ pub fn may_have_privileges(id: &ObjectId) -> bool {
 }
 
 /// One `privileges.sql` row, when it is about a managed object.
-pub fn object(r: &Row, oids: &Oids) -> Option<(ObjectId, Access)> {
+pub fn object(r: &CatalogRow, oids: &Oids) -> Option<(ObjectId, Access)> {
     let keyword: String = r.get(3);
     let id = oids.exact((r.get(0), r.get(1), r.get(2)))?.clone();
     if !fits(&keyword, &id) {
@@ -63,7 +63,7 @@ pub fn object(r: &Row, oids: &Oids) -> Option<(ObjectId, Access)> {
 }
 
 /// One `default_privileges.sql` row, unless it says no more than PostgreSQL's defaults.
-pub fn defaults(r: &Row) -> Option<(ObjectId, Access)> {
+pub fn defaults(r: &CatalogRow) -> Option<(ObjectId, Access)> {
     let keyword: String = r.get(2);
     let id = ObjectId::DefaultPrivileges { role: r.get(0), schema: r.get(1), on: keyword.clone() };
     let access = Access { keyword, owner: None, grants: grants(r, 3) };

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use tokio_postgres::Row;
+use super::rows::CatalogRow;
 
 use crate::catalog::{Dependencies, ObjectId};
 
@@ -73,7 +73,7 @@ struct Edge {
     kind: char,
 }
 
-fn edge(r: &Row) -> Edge {
+fn edge(r: &CatalogRow) -> Edge {
     let kind: String = r.get(6);
     Edge {
         object: (r.get(0), r.get(1), r.get(2)),
@@ -83,7 +83,11 @@ fn edge(r: &Row) -> Edge {
 }
 
 /// Builds the edges between registered objects from `dependencies.sql` rows.
-pub fn resolve(oids: &mut Oids, extensions: &HashMap<u32, String>, rows: Vec<Row>) -> Dependencies {
+pub fn resolve(
+    oids: &mut Oids,
+    extensions: &HashMap<u32, String>,
+    rows: Vec<CatalogRow>,
+) -> Dependencies {
     let edges: Vec<Edge> = rows.iter().map(edge).collect();
     // pg_depend's rows are the largest result a catalog read holds: gone before the graph
     // is built.

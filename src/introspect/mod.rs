@@ -5,6 +5,7 @@ mod access;
 mod bodies;
 mod dependencies;
 mod objects;
+mod rows;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -13,7 +14,8 @@ use dependencies::{
 };
 
 use futures_util::StreamExt;
-use tokio_postgres::{Client, Row};
+use rows::CatalogRow;
+use tokio_postgres::Client;
 
 use crate::catalog::{
     Catalog, Column, Constraint, ConstraintKind, EnumType, Extension, Identity, Index, ObjectId,
@@ -44,10 +46,14 @@ struct Session<'a> {
 }
 
 impl<'a> Session<'a> {
-    async fn query(&mut self, what: &str, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>> {
+    async fn query(
+        &mut self,
+        what: &str,
+        sql: &str,
+        params: &[Param<'_>],
+    ) -> Result<Vec<CatalogRow>> {
         self.stats.queries += 1;
-        self.client
-            .query(for_server(sql, self.major).as_ref(), params)
+        rows::query(self.client, for_server(sql, self.major).as_ref(), params)
             .await
             .map_err(Error::db(format!("reading {what} from the catalog")))
     }
@@ -81,8 +87,7 @@ impl<'a> Session<'a> {
         let results = futures_util::stream::iter(queries)
             .map(move |(what, sql, params, client)| async move {
                 let started = std::time::Instant::now();
-                let rows = client
-                    .query(for_server(sql, major).as_ref(), params)
+                let rows = rows::query(client, for_server(sql, major).as_ref(), params)
                     .await
                     .map_err(Error::db(format!("reading {what} from the catalog")));
                 tracing::debug!(query = what, rows = rows.as_ref().map_or(0, Vec::len), elapsed = ?started.elapsed(), "catalog query");
@@ -95,14 +100,15 @@ impl<'a> Session<'a> {
 
 /// The rows of pipelined queries, taken in the order they were sent.
 struct Pipeline<'p> {
-    results: std::pin::Pin<Box<dyn futures_util::Stream<Item = Named<Vec<Row>>> + Send + 'p>>,
+    results:
+        std::pin::Pin<Box<dyn futures_util::Stream<Item = Named<Vec<CatalogRow>>> + Send + 'p>>,
 }
 
 /// A query's result, with the name it was sent under.
 type Named<T> = (&'static str, Result<T>);
 
 impl Pipeline<'_> {
-    async fn next(&mut self, what: &str) -> Result<Vec<Row>> {
+    async fn next(&mut self, what: &str) -> Result<Vec<CatalogRow>> {
         let (sent, rows) = self.results.next().await.expect("a row set for every query sent");
         debug_assert_eq!(sent, what, "catalog queries are taken in the order they were sent");
         rows
@@ -317,7 +323,7 @@ async fn read_catalog(
     let history = HISTORY_TABLE;
     let by_schema: [Param; 1] = [&schema_oids];
     let with_history: [Param; 2] = [&schema_oids, &history];
-    type Reader = fn(&Row, &mut Oids) -> crate::catalog::Object;
+    type Reader = fn(&CatalogRow, &mut Oids) -> crate::catalog::Object;
     let kinds: [(&'static str, &'static str, Reader); 14] = [
         ("collations", include_str!("queries/collations.sql"), objects::collation),
         ("range types", include_str!("queries/ranges.sql"), objects::range),
@@ -360,7 +366,7 @@ async fn read_catalog(
     for r in rows.next("extensions").await? {
         let name: String = r.get(0);
         oids.register(PG_EXTENSION, r.get(2), 0, ObjectId::Extension(name.clone()));
-        extension_oids.insert(r.get::<_, u32>(2), name.clone());
+        extension_oids.insert(r.get::<u32>(2), name.clone());
         catalog.extensions.insert(
             name.clone(),
             Extension { name, schema: r.get(1), version: r.get(3), pinned: false },
@@ -368,7 +374,7 @@ async fn read_catalog(
     }
 
     for r in rows.next("enum types").await? {
-        let name = QualifiedName::new(r.get::<_, String>(0), r.get::<_, String>(1));
+        let name = QualifiedName::new(r.get::<String>(0), r.get::<String>(1));
         oids.register(PG_TYPE, r.get(4), 0, ObjectId::Type(name.clone()));
         oids.register(PG_TYPE, r.get(5), 0, ObjectId::Type(name.clone()));
         catalog.enums.insert(name.clone(), EnumType { name, labels: r.get(2), comment: r.get(3) });
@@ -377,7 +383,7 @@ async fn read_catalog(
     let mut identities: BTreeMap<(QualifiedName, String), (QualifiedName, SequenceOptions)> =
         BTreeMap::new();
     for r in rows.next("sequences").await? {
-        let name = QualifiedName::new(r.get::<_, String>(0), r.get::<_, String>(1));
+        let name = QualifiedName::new(r.get::<String>(0), r.get::<String>(1));
         let options = SequenceOptions {
             data_type: r.get(2),
             start: r.get(3),
@@ -388,9 +394,9 @@ async fn read_catalog(
             cycle: r.get(8),
         };
         let owner_kind: Option<String> = r.get(9);
-        let owner = match (r.get::<_, Option<String>>(10), r.get::<_, Option<String>>(11)) {
+        let owner = match (r.get::<Option<String>>(10), r.get::<Option<String>>(11)) {
             (Some(schema), Some(table)) => {
-                Some((QualifiedName::new(schema, table), r.get::<_, String>(12)))
+                Some((QualifiedName::new(schema, table), r.get::<String>(12)))
             }
             _ => None,
         };
@@ -416,7 +422,7 @@ async fn read_catalog(
     }
 
     for r in rows.next("tables").await? {
-        let name = QualifiedName::new(r.get::<_, String>(0), r.get::<_, String>(1));
+        let name = QualifiedName::new(r.get::<String>(0), r.get::<String>(1));
         oids.register(PG_CLASS, r.get(3), 0, ObjectId::Table(name.clone()));
         oids.register(PG_TYPE, r.get(4), 0, ObjectId::Table(name.clone()));
         catalog.tables.insert(
@@ -430,7 +436,7 @@ async fn read_catalog(
                 force_row_security: r.get(6),
                 unlogged: r.get(7),
                 options: r.get(8),
-                replica_identity: match (r.get::<_, String>(9).as_str(), r.get(10)) {
+                replica_identity: match (r.get::<String>(9).as_str(), r.get(10)) {
                     ("n", _) => ReplicaIdentity::Nothing,
                     ("f", _) => ReplicaIdentity::Full,
                     ("i", Some(index)) => ReplicaIdentity::Index(index),
@@ -438,9 +444,9 @@ async fn read_catalog(
                 },
                 partition_by: r.get(11),
                 partition_of: match (
-                    r.get::<_, Option<String>>(12),
-                    r.get::<_, Option<String>>(13),
-                    r.get::<_, Option<String>>(14),
+                    r.get::<Option<String>>(12),
+                    r.get::<Option<String>>(13),
+                    r.get::<Option<String>>(14),
                 ) {
                     (Some(schema), Some(parent), Some(bound)) => {
                         Some(PartitionOf { parent: QualifiedName::new(schema, parent), bound })
@@ -448,9 +454,9 @@ async fn read_catalog(
                     _ => None,
                 },
                 inherits: r
-                    .get::<_, Vec<String>>(15)
+                    .get::<Vec<String>>(15)
                     .into_iter()
-                    .zip(r.get::<_, Vec<String>>(16))
+                    .zip(r.get::<Vec<String>>(16))
                     .map(|(schema, name)| QualifiedName::new(schema, name))
                     .collect(),
             },
@@ -458,7 +464,7 @@ async fn read_catalog(
     }
 
     for r in rows.next("columns").await? {
-        let table = QualifiedName::new(r.get::<_, String>(0), r.get::<_, String>(1));
+        let table = QualifiedName::new(r.get::<String>(0), r.get::<String>(1));
         let name: String = r.get(2);
         let identity_kind: String = r.get(7);
         let identity = match identity_kind.as_str() {
@@ -473,7 +479,7 @@ async fn read_catalog(
         let type_schema: String = r.get(10);
         let type_name: String = r.get(11);
         let type_kind: String = r.get(12);
-        if let Some(ext) = r.get::<_, Option<String>>(13) {
+        if let Some(ext) = r.get::<Option<String>>(13) {
             depends_on.push(ObjectId::Extension(ext));
         } else if type_schema != "pg_catalog" && type_kind == "e" {
             depends_on.push(ObjectId::Type(QualifiedName::new(type_schema, type_name)));
@@ -483,7 +489,7 @@ async fn read_catalog(
         for (schema, seq) in seq_schemas.into_iter().zip(seq_names) {
             depends_on.push(ObjectId::Sequence(QualifiedName::new(schema, seq)));
         }
-        for ext in r.get::<_, Vec<String>>(16) {
+        for ext in r.get::<Vec<String>>(16) {
             let id = ObjectId::Extension(ext);
             if !depends_on.contains(&id) {
                 depends_on.push(id);
@@ -495,7 +501,7 @@ async fn read_catalog(
             r.get(18),
             ObjectId::Column(table.clone(), name.clone()),
         );
-        if let Some(default_oid) = r.get::<_, Option<u32>>(19) {
+        if let Some(default_oid) = r.get::<Option<u32>>(19) {
             oids.register(
                 PG_ATTRDEF,
                 default_oid,
@@ -532,8 +538,8 @@ async fn read_catalog(
     }
 
     for r in rows.next("constraints").await? {
-        let table = QualifiedName::new(r.get::<_, String>(0), r.get::<_, String>(1));
-        let kind = match r.get::<_, String>(3).as_str() {
+        let table = QualifiedName::new(r.get::<String>(0), r.get::<String>(1));
+        let kind = match r.get::<String>(3).as_str() {
             "p" => ConstraintKind::PrimaryKey,
             "u" => ConstraintKind::Unique,
             "c" => ConstraintKind::Check,
@@ -543,10 +549,10 @@ async fn read_catalog(
         };
         let mut depends_on = Vec::new();
         if let (Some(schema), Some(ref_table)) =
-            (r.get::<_, Option<String>>(6), r.get::<_, Option<String>>(7))
+            (r.get::<Option<String>>(6), r.get::<Option<String>>(7))
         {
             let ref_table = QualifiedName::new(schema, ref_table);
-            match (r.get::<_, Option<String>>(8), r.get::<_, Option<String>>(9)) {
+            match (r.get::<Option<String>>(8), r.get::<Option<String>>(9)) {
                 (Some(key), _) => depends_on.push(ObjectId::Constraint(ref_table, key)),
                 (None, Some(index)) => depends_on
                     .push(ObjectId::Index(QualifiedName::new(ref_table.schema.clone(), index))),
@@ -579,8 +585,8 @@ async fn read_catalog(
 
     for r in rows.next("indexes").await? {
         let schema: String = r.get(0);
-        let name = QualifiedName::new(schema.clone(), r.get::<_, String>(1));
-        let table = QualifiedName::new(schema, r.get::<_, String>(2));
+        let name = QualifiedName::new(schema.clone(), r.get::<String>(1));
+        let table = QualifiedName::new(schema, r.get::<String>(2));
         oids.register(PG_CLASS, r.get(6), 0, ObjectId::Index(name.clone()));
         catalog.indexes.insert(
             name.clone(),

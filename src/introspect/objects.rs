@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use tokio_postgres::Row;
+use super::rows::CatalogRow;
 
 use super::dependencies::{
     Oids, PG_CAST, PG_CLASS, PG_COLLATION, PG_EVENT_TRIGGER, PG_FOREIGN_SERVER, PG_OPERATOR,
@@ -15,11 +15,11 @@ use crate::catalog::{
     RoutineKind, Rule, Server, Trigger, TriggerState, View,
 };
 
-fn qualified(r: &Row, schema: usize) -> QualifiedName {
-    QualifiedName::new(r.get::<_, String>(schema), r.get::<_, String>(schema + 1))
+fn qualified(r: &CatalogRow, schema: usize) -> QualifiedName {
+    QualifiedName::new(r.get::<String>(schema), r.get::<String>(schema + 1))
 }
 
-pub fn view(r: &Row, oids: &mut Oids) -> Object {
+pub fn view(r: &CatalogRow, oids: &mut Oids) -> Object {
     let name = qualified(r, 1);
     oids.register(PG_CLASS, r.get(0), 0, ObjectId::View(name.clone()));
     let names: Vec<String> = r.get(6);
@@ -59,12 +59,12 @@ const AGGREGATE_OPTIONS: [&str; 16] = [
     "PARALLEL",
 ];
 
-pub fn function(r: &Row, oids: &mut Oids) -> Object {
+pub fn function(r: &CatalogRow, oids: &mut Oids) -> Object {
     let name = qualified(r, 1);
     let identity_arguments: String = r.get(3);
     let argument_types: String = r.get(12);
     oids.register(PG_PROC, r.get(0), 0, ObjectId::Function(name.clone(), argument_types.clone()));
-    let kind = match r.get::<_, String>(4).as_str() {
+    let kind = match r.get::<String>(4).as_str() {
         "p" => RoutineKind::Procedure,
         "a" => RoutineKind::Aggregate,
         _ => RoutineKind::Function,
@@ -95,11 +95,11 @@ pub fn function(r: &Row, oids: &mut Oids) -> Object {
     })
 }
 
-pub fn trigger(r: &Row, oids: &mut Oids) -> Object {
+pub fn trigger(r: &CatalogRow, oids: &mut Oids) -> Object {
     let table = qualified(r, 1);
     let name: String = r.get(3);
     oids.register(PG_TRIGGER, r.get(0), 0, ObjectId::Trigger(table.clone(), name.clone()));
-    let state = match r.get::<_, String>(5).as_str() {
+    let state = match r.get::<String>(5).as_str() {
         "D" => TriggerState::Disabled,
         "R" => TriggerState::Replica,
         "A" => TriggerState::Always,
@@ -108,7 +108,7 @@ pub fn trigger(r: &Row, oids: &mut Oids) -> Object {
     Object::Trigger(Trigger { table, name, definition: r.get(4), state, comment: r.get(6) })
 }
 
-pub fn policy(r: &Row, oids: &mut Oids) -> Object {
+pub fn policy(r: &CatalogRow, oids: &mut Oids) -> Object {
     let table = qualified(r, 1);
     let name: String = r.get(3);
     oids.register(PG_POLICY, r.get(0), 0, ObjectId::Policy(table.clone(), name.clone()));
@@ -124,7 +124,7 @@ pub fn policy(r: &Row, oids: &mut Oids) -> Object {
     })
 }
 
-pub fn domain(r: &Row, oids: &mut Oids) -> Object {
+pub fn domain(r: &CatalogRow, oids: &mut Oids) -> Object {
     let name = qualified(r, 2);
     oids.register(PG_TYPE, r.get(0), 0, ObjectId::Type(name.clone()));
     oids.register(PG_TYPE, r.get(1), 0, ObjectId::Type(name.clone()));
@@ -141,7 +141,7 @@ pub fn domain(r: &Row, oids: &mut Oids) -> Object {
     })
 }
 
-pub fn composite(r: &Row, oids: &mut Oids) -> Object {
+pub fn composite(r: &CatalogRow, oids: &mut Oids) -> Object {
     let name = qualified(r, 3);
     let id = ObjectId::Type(name.clone());
     oids.register(PG_TYPE, r.get(0), 0, id.clone());
@@ -164,7 +164,7 @@ pub fn composite(r: &Row, oids: &mut Oids) -> Object {
     })
 }
 
-pub fn collation(r: &Row, oids: &mut Oids) -> Object {
+pub fn collation(r: &CatalogRow, oids: &mut Oids) -> Object {
     let name = qualified(r, 1);
     oids.register(PG_COLLATION, r.get(0), 0, ObjectId::Collation(name.clone()));
     Object::Collation(Collation {
@@ -179,13 +179,13 @@ pub fn collation(r: &Row, oids: &mut Oids) -> Object {
 }
 
 /// Column name -> comment (or another per-column text), for the columns that have one.
-fn column_comments(r: &Row, names: usize, comments: usize) -> BTreeMap<String, String> {
+fn column_comments(r: &CatalogRow, names: usize, comments: usize) -> BTreeMap<String, String> {
     let names: Vec<String> = r.get(names);
     let comments: Vec<Option<String>> = r.get(comments);
     names.into_iter().zip(comments).filter_map(|(n, c)| c.map(|c| (n, c))).collect()
 }
 
-pub fn rule(r: &Row, oids: &mut Oids) -> Object {
+pub fn rule(r: &CatalogRow, oids: &mut Oids) -> Object {
     let table = qualified(r, 1);
     let name: String = r.get(3);
     oids.register(PG_REWRITE, r.get(0), 0, ObjectId::Rule(table.clone(), name.clone()));
@@ -198,7 +198,7 @@ pub fn rule(r: &Row, oids: &mut Oids) -> Object {
     })
 }
 
-pub fn operator(r: &Row, oids: &mut Oids) -> Object {
+pub fn operator(r: &CatalogRow, oids: &mut Oids) -> Object {
     let name = qualified(r, 1);
     let arguments: String = r.get(3);
     oids.register(PG_OPERATOR, r.get(0), 0, ObjectId::Operator(name.clone(), arguments.clone()));
@@ -218,7 +218,7 @@ pub fn operator(r: &Row, oids: &mut Oids) -> Object {
     })
 }
 
-pub fn cast(r: &Row, oids: &mut Oids) -> Object {
+pub fn cast(r: &CatalogRow, oids: &mut Oids) -> Object {
     let (source, target): (String, String) = (r.get(1), r.get(2));
     oids.register(PG_CAST, r.get(0), 0, ObjectId::Cast(source.clone(), target.clone()));
     Object::Cast(Cast {
@@ -231,7 +231,7 @@ pub fn cast(r: &Row, oids: &mut Oids) -> Object {
     })
 }
 
-pub fn server(r: &Row, oids: &mut Oids) -> Object {
+pub fn server(r: &CatalogRow, oids: &mut Oids) -> Object {
     let name: String = r.get(1);
     oids.register(PG_FOREIGN_SERVER, r.get(0), 0, ObjectId::Server(name.clone()));
     Object::Server(Server {
@@ -244,7 +244,7 @@ pub fn server(r: &Row, oids: &mut Oids) -> Object {
     })
 }
 
-pub fn foreign_table(r: &Row, oids: &mut Oids) -> Object {
+pub fn foreign_table(r: &CatalogRow, oids: &mut Oids) -> Object {
     let name = qualified(r, 2);
     oids.register(PG_CLASS, r.get(0), 0, ObjectId::ForeignTable(name.clone()));
     oids.register(PG_TYPE, r.get(1), 0, ObjectId::ForeignTable(name.clone()));
@@ -277,7 +277,7 @@ pub fn foreign_table(r: &Row, oids: &mut Oids) -> Object {
     })
 }
 
-pub fn range(r: &Row, oids: &mut Oids) -> Object {
+pub fn range(r: &CatalogRow, oids: &mut Oids) -> Object {
     let name = qualified(r, 3);
     for i in 0..3 {
         oids.register(PG_TYPE, r.get(i), 0, ObjectId::Type(name.clone()));
@@ -290,7 +290,7 @@ pub fn range(r: &Row, oids: &mut Oids) -> Object {
     Object::Range(RangeType { name, subtype: r.get(5), options, comment: r.get(7) })
 }
 
-pub fn event_trigger(r: &Row, oids: &mut Oids) -> Object {
+pub fn event_trigger(r: &CatalogRow, oids: &mut Oids) -> Object {
     let name: String = r.get(1);
     oids.register(PG_EVENT_TRIGGER, r.get(0), 0, ObjectId::EventTrigger(name.clone()));
     Object::EventTrigger(EventTrigger {
