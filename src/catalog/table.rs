@@ -1,6 +1,6 @@
 //! Tables with their columns and constraints, and indexes.
 
-use std::collections::BTreeMap;
+use litemap::LiteMap;
 
 use super::{Identity, ObjectId, QualifiedName};
 
@@ -95,7 +95,9 @@ pub struct Constraint {
 pub struct Table {
     pub name: QualifiedName,
     pub columns: Vec<Column>,
-    pub constraints: BTreeMap<String, Constraint>,
+    /// By name. Sorted in a vector rather than a tree: a table has a few constraints, and a
+    /// tree's node holds room for eleven (at 10,000 tables, 12 MB a catalog).
+    pub constraints: LiteMap<String, Constraint>,
     pub comment: Option<String>,
     /// `ENABLE ROW LEVEL SECURITY`.
     pub row_security: bool,

@@ -642,14 +642,49 @@ fn rebuild(
 }
 
 /// Pairs two maps by key: (only in a, in both, only in b), in key order.
-pub(crate) fn pair<'a, K: Ord, V>(
-    a: &'a std::collections::BTreeMap<K, V>,
-    b: &'a std::collections::BTreeMap<K, V>,
+pub(crate) fn pair<'a, K: Ord + 'a, V: 'a, M: ByKey<K, V>>(
+    a: &'a M,
+    b: &'a M,
 ) -> (Vec<&'a V>, Vec<(&'a V, &'a V)>, Vec<&'a V>) {
-    let removed = a.iter().filter(|(k, _)| !b.contains_key(k)).map(|(_, v)| v).collect();
-    let kept = a.iter().filter_map(|(k, v)| b.get(k).map(|w| (v, w))).collect();
-    let added = b.iter().filter(|(k, _)| !a.contains_key(k)).map(|(_, v)| v).collect();
+    let removed = a.entries().filter(|(k, _)| b.lookup(k).is_none()).map(|(_, v)| v).collect();
+    let kept = a.entries().filter_map(|(k, v)| b.lookup(k).map(|w| (v, w))).collect();
+    let added = b.entries().filter(|(k, _)| a.lookup(k).is_none()).map(|(_, v)| v).collect();
     (removed, kept, added)
+}
+
+/// A map `pair` matches by key: the catalog's trees, and a table's constraints.
+pub(crate) trait ByKey<K, V> {
+    fn entries<'m>(&'m self) -> impl Iterator<Item = (&'m K, &'m V)>
+    where
+        K: 'm,
+        V: 'm;
+    fn lookup(&self, key: &K) -> Option<&V>;
+}
+
+impl<K: Ord, V> ByKey<K, V> for std::collections::BTreeMap<K, V> {
+    fn entries<'m>(&'m self) -> impl Iterator<Item = (&'m K, &'m V)>
+    where
+        K: 'm,
+        V: 'm,
+    {
+        self.iter()
+    }
+    fn lookup(&self, key: &K) -> Option<&V> {
+        self.get(key)
+    }
+}
+
+impl<K: Ord, V> ByKey<K, V> for litemap::LiteMap<K, V> {
+    fn entries<'m>(&'m self) -> impl Iterator<Item = (&'m K, &'m V)>
+    where
+        K: 'm,
+        V: 'm,
+    {
+        self.iter()
+    }
+    fn lookup(&self, key: &K) -> Option<&V> {
+        self.get(key)
+    }
 }
 
 /// Whether `sequence` disappears on its own when `current` turns into `desired`, because the

@@ -430,7 +430,7 @@ async fn read_catalog(
             Table {
                 name,
                 columns: Vec::new(),
-                constraints: BTreeMap::new(),
+                constraints: litemap::LiteMap::new(),
                 comment: r.get(2),
                 row_security: r.get(5),
                 force_row_security: r.get(6),
