@@ -323,6 +323,8 @@ async fn read_catalog(
     let history = HISTORY_TABLE;
     let by_schema: [Param; 1] = [&schema_oids];
     let with_history: [Param; 2] = [&schema_oids, &history];
+    let for_plan = purpose == Purpose::Plan;
+    let constraints: [Param; 3] = [&schema_oids, &history, &for_plan];
     type Reader = fn(&CatalogRow, &mut Oids) -> crate::catalog::Object;
     let kinds: [(&'static str, &'static str, Reader); 14] = [
         ("collations", include_str!("queries/collations.sql"), objects::collation),
@@ -346,7 +348,7 @@ async fn read_catalog(
         ("sequences", include_str!("queries/sequences.sql"), &with_history),
         ("tables", include_str!("queries/tables.sql"), &with_history),
         ("columns", include_str!("queries/columns.sql"), &with_history),
-        ("constraints", include_str!("queries/constraints.sql"), &with_history),
+        ("constraints", include_str!("queries/constraints.sql"), &constraints),
         ("indexes", include_str!("queries/indexes.sql"), &with_history),
     ];
     queries.extend(kinds.iter().map(|&(what, sql, _)| (what, sql, &by_schema[..])));

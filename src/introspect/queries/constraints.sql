@@ -12,7 +12,8 @@ SELECT n.nspname, c.relname, co.conname, co.contype::text AS kind,
         LIMIT 1) AS ref_constraint,
        ri.relname AS ref_index,
        ds.description AS comment, co.oid, co.conindid,
-       CASE WHEN co.contype IN ('p', 'u') THEN pg_get_indexdef(co.conindid) END AS index_definition
+       -- Only a plan builds a key's index first; a read to compare ($3 false) leaves it out.
+       CASE WHEN co.contype IN ('p', 'u') AND $3 THEN pg_get_indexdef(co.conindid) END AS index_definition
 FROM pg_constraint co
 JOIN pg_class c ON c.oid = co.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
