@@ -74,6 +74,7 @@ pub fn load_schema_dir(dir: &Path) -> Result<Vec<Statement>> {
         let text = std::fs::read_to_string(&file).map_err(Error::io(&file))?;
         out.extend(split_statements(&file, &text)?);
     }
+    return_parser_memory();
     Ok(out)
 }
 
@@ -84,7 +85,19 @@ pub fn load_renames(dir: &Path) -> Result<Vec<RenameDecl>> {
         let text = std::fs::read_to_string(&file).map_err(Error::io(&file))?;
         out.extend(annotations::renames(&file, &text)?);
     }
+    return_parser_memory();
     Ok(out)
+}
+
+/// Hands the memory PostgreSQL's parser freed back to the system. The parser allocates with
+/// the C allocator, which keeps what is freed for later: a 10,000-table schema's tokens and
+/// trees peak at some 180 MB there, which would stay resident through the whole plan.
+fn return_parser_memory() {
+    // SAFETY: malloc_trim only releases free memory at the top of glibc's heaps.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Splits one file's text into statements, each located at its first token.
