@@ -567,6 +567,12 @@ async fn plan_from(
     if planned.iter().all(|(up, _)| up.is_empty()) {
         return Ok(PlanOutcome { migrations: Vec::new(), notes });
     }
+    // From here on the states are only compared with what the shadow reads back.
+    drop(renamed);
+    current.forget_dependencies();
+    for (state, _) in &mut stages {
+        state.forget_dependencies();
+    }
     let together = Plan { steps: planned.iter().flat_map(|(up, _)| up.steps.clone()).collect() };
     together.refuse_unallowed(&req.allow_hazards, render::step_head)?;
 
@@ -612,12 +618,14 @@ async fn plan_from(
             name,
         })
         .collect();
-    drop(renamed);
     let rewritten = match verify::verify(shadow, kept, &current, &chain, cfg.manage).await {
         // `schema/` as loaded can hold what no catalog read shows (a row of pg_proc updated
         // by hand, say), and the downs ran in it: the plan is proven again as it runs for
-        // real, from the current state rebuilt.
+        // real, from the current state rebuilt. Only a live database's plan keeps `schema/`,
+        // and its catalog is read again: the rebuild is ordered by the edges let go above.
         Err(Error::Verification { .. }) if matches!(kept, Kept::Reached(_)) => {
+            let client = live.expect("schema/ is kept only against a live database");
+            (current, _) = live_catalog(client, cfg.database_url.as_ref(), cfg.manage).await?;
             kept.make_current(shadow, &mut current, cfg.manage).await?;
             verify::verify(shadow, kept, &current, &chain, cfg.manage).await?
         }
