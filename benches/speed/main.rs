@@ -5,6 +5,7 @@
 //! asserts a time.
 
 mod backfill;
+mod heap;
 mod measure;
 mod schema;
 
@@ -14,6 +15,9 @@ use std::time::{Duration, Instant};
 use measure::{Measured, Runner};
 use schemadiff::catalog::Manage;
 use schemadiff::shadow::{EphemeralCluster, Shadow};
+
+#[global_allocator]
+static ALLOCATOR: heap::Counting = heap::Counting;
 
 const ALL_HAZARDS: &str = "DELETES_DATA,TABLE_REWRITE,ACCESS_EXCLUSIVE_LOCK,SHARE_LOCK,INDEX_BUILD,INDEX_DROPPED,TABLE_SCAN,AUTHZ_UPDATE,CORRECTNESS,FAILS_ON_ROWS,EXTENSION_VERSION,UNTRACKABLE_DEPENDENCIES,DATA_BACKFILL";
 
@@ -106,6 +110,7 @@ impl SizeResult {
     fn print(&self) {
         let load = self.get(LOAD).map(|m| m.time).unwrap_or_default();
         println!("\n{} tables, about 5% of the objects changed", self.tables);
+        // In process, the figure is the heap its result holds (introspection: one catalog).
         println!("{:<48} {:>9} {:>9} {:>9}", "", "seconds", "x load", "peak MB");
         for (name, m) in &self.rows {
             let mb = m.peak_kb.map_or("".into(), |kb| format!("{:.0}", kb as f64 / 1024.0));
@@ -194,11 +199,11 @@ fn measure_size(
         .unwrap();
     assert!(inner.status.success(), "{}", String::from_utf8_lossy(&inner.stderr));
     for line in String::from_utf8_lossy(&inner.stdout).lines() {
-        let (name, secs) = line.rsplit_once('\t').unwrap();
-        rows.push((
-            name.to_string(),
-            Measured::time(Duration::from_secs_f64(secs.parse().unwrap())),
-        ));
+        let mut fields = line.split('\t');
+        let (name, secs) = (fields.next().unwrap(), fields.next().unwrap());
+        let held_kb = fields.next().map(|kb| kb.parse().unwrap());
+        let time = Duration::from_secs_f64(secs.parse().unwrap());
+        rows.push((name.to_string(), Measured { time, peak_kb: held_kb }));
     }
 
     // The commands a team runs, each its own process: time and peak memory.
@@ -276,15 +281,56 @@ fn introspect_only(url: &str) {
         for _ in 0..3 {
             let client = schemadiff::connect::connect_url(url).await.unwrap();
             let t = Instant::now();
+            let before = heap::live();
             let open = || schemadiff::connect::connect_url(url);
             let catalog = schemadiff::introspect::introspect_parallel(&client, open).await.unwrap();
             println!(
-                "{INTROSPECT}\t{:.3} s\t{} tables",
+                "{INTROSPECT}\t{:.3} s\t{} tables\t{:.1} MB held",
                 t.elapsed().as_secs_f64(),
-                catalog.tables.len()
+                catalog.tables.len(),
+                (heap::live() - before) as f64 / 1e6
             );
+            let mb = |bytes: usize| bytes as f64 / 1e6;
+            let (base, t) = (heap::live(), Instant::now());
+            heap::reset_peak();
+            let up = schemadiff::plan::plan(&Default::default(), &catalog).unwrap();
+            let (held, peak) = (heap::live() - base, heap::peak() - base);
+            println!(
+                "  plan from nothing: {:.2} s, {} steps, {:.1} MB held, {:.1} MB at its peak",
+                t.elapsed().as_secs_f64(),
+                up.steps.len(),
+                mb(held),
+                mb(peak)
+            );
+            let base = heap::live();
+            let sql = schemadiff::render::migration_file("up", &up, &Default::default());
+            println!("  its SQL: {:.1} MB held", mb(heap::live() - base));
+            drop((sql, up));
+            held_by_part(catalog);
         }
     });
+}
+
+/// What each part of a catalog holds on the heap, dropping one part at a time.
+fn held_by_part(mut c: schemadiff::catalog::Catalog) {
+    let mut part = |name: &str, drop_it: &mut dyn FnMut(&mut schemadiff::catalog::Catalog)| {
+        let before = heap::live();
+        drop_it(&mut c);
+        println!("  {name:<24} {:>8.1} MB", (before - heap::live()) as f64 / 1e6);
+    };
+    part("soft_depends", &mut |c| c.soft_depends = Default::default());
+    part("depends", &mut |c| c.depends = Default::default());
+    part("access", &mut |c| c.access.clear());
+    part("objects", &mut |c| c.objects.clear());
+    part("indexes", &mut |c| c.indexes.clear());
+    part("table constraints", &mut |c| {
+        c.tables.values_mut().for_each(|t| t.constraints = Default::default())
+    });
+    part("table columns", &mut |c| {
+        c.tables.values_mut().for_each(|t| t.columns = Default::default())
+    });
+    part("tables (rest)", &mut |c| c.tables.clear());
+    part("the rest", &mut |c| *c = Default::default());
 }
 
 /// Introspection, diff, render and verification of the plan from `from`'s schema to `to`'s,
@@ -296,10 +342,13 @@ fn in_process(from: &str, to: &str, to_sql: &Path) {
         let from_client = schemadiff::connect::connect_url(from).await.unwrap();
         let to_client = schemadiff::connect::connect_url(to).await.unwrap();
         let t = Instant::now();
+        let before = heap::live();
         let open = || schemadiff::connect::connect_url(from);
         let current =
             schemadiff::introspect::introspect_parallel(&from_client, open).await.unwrap();
-        print(INTROSPECT, t);
+        // The heap the catalog holds, as a third field: what each catalog a command holds
+        // costs, in a figure the machine's load does not move.
+        println!("{INTROSPECT}\t{}\t{}", t.elapsed().as_secs_f64(), (heap::live() - before) / 1024);
         let desired = schemadiff::introspect::introspect(&to_client).await.unwrap();
         let t = Instant::now();
         let up = schemadiff::plan::plan(&current, &desired).unwrap();

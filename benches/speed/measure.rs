@@ -13,12 +13,6 @@ pub struct Measured {
     pub peak_kb: Option<i64>,
 }
 
-impl Measured {
-    pub fn time(time: Duration) -> Measured {
-        Measured { time, peak_kb: None }
-    }
-}
-
 pub struct Runner {
     schemadiff: PathBuf,
     socket: PathBuf,
