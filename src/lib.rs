@@ -573,8 +573,8 @@ async fn plan_from(
     for (state, _) in &mut stages {
         state.forget_dependencies();
     }
-    let together = Plan { steps: planned.iter().flat_map(|(up, _)| up.steps.clone()).collect() };
-    together.refuse_unallowed(&req.allow_hazards, render::step_head)?;
+    let ups = planned.iter().flat_map(|(up, _)| &up.steps);
+    plan::refuse_unallowed(ups, &req.allow_hazards, render::step_head)?;
 
     let first = existing.last().map_or(1, |m| m.version + 1);
     let two = planned.len() == 2;
@@ -641,8 +641,8 @@ async fn plan_from(
             false => render::migration_file(&title, &m.up, &cfg.timeouts),
         };
     }
-    let measured = Plan { steps: migrations.iter().flat_map(|m| m.up.steps.clone()).collect() };
-    measured.refuse_unallowed(&req.allow_hazards, render::step_head)?;
+    let measured = migrations.iter().flat_map(|m| &m.up.steps);
+    plan::refuse_unallowed(measured, &req.allow_hazards, render::step_head)?;
 
     if !req.dry_run {
         let mut all = existing.to_vec();

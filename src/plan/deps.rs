@@ -4,26 +4,82 @@
 use crate::catalog::{Object, ObjectId, QualifiedName, ReplicaIdentity};
 use crate::diff::{Change, ColumnAction, CommentTarget};
 
-/// The objects one step touches.
-#[derive(Debug, Default, Clone)]
-pub struct Touches {
+/// The objects one step touches: as identities, or (`Touches<u32>`) as their numbers in the
+/// plan's `Objects`.
+#[derive(Debug, Clone)]
+pub struct Touches<Id = ObjectId> {
     /// Objects that exist after the step and not before.
-    pub creates: Vec<ObjectId>,
+    pub creates: Vec<Id>,
     /// Objects that exist before the step and not after.
-    pub drops: Vec<ObjectId>,
+    pub drops: Vec<Id>,
     /// Objects changed in place.
-    pub alters: Vec<ObjectId>,
+    pub alters: Vec<Id>,
     /// Objects that must exist when the step runs (references in the desired state).
-    pub requires: Vec<ObjectId>,
+    pub requires: Vec<Id>,
     /// Objects the step stops referring to (references in the current state): it runs before
     /// they are dropped or changed.
-    pub releases: Vec<ObjectId>,
+    pub releases: Vec<Id>,
     /// Objects that must exist when the step runs, whatever else changes them around it (a
     /// check on a column: the column must be made first, its NOT NULL may come later).
-    pub exists: Vec<ObjectId>,
+    pub exists: Vec<Id>,
     /// Objects the step detaches from, which need only outlive it: it runs before they are
     /// dropped (a sequence's old owner column, which would take the sequence with it).
-    pub detaches: Vec<ObjectId>,
+    pub detaches: Vec<Id>,
+}
+
+impl<Id> Default for Touches<Id> {
+    fn default() -> Self {
+        Touches {
+            creates: Vec::new(),
+            drops: Vec::new(),
+            alters: Vec::new(),
+            requires: Vec::new(),
+            releases: Vec::new(),
+            exists: Vec::new(),
+            detaches: Vec::new(),
+        }
+    }
+}
+
+impl Touches {
+    /// The same touches, each object by its number in `objects`.
+    pub(super) fn numbered(self, objects: &mut Objects) -> Touches<u32> {
+        let mut number =
+            |ids: Vec<ObjectId>| ids.into_iter().map(|id| objects.number(id)).collect();
+        Touches {
+            creates: number(self.creates),
+            drops: number(self.drops),
+            alters: number(self.alters),
+            requires: number(self.requires),
+            releases: number(self.releases),
+            exists: number(self.exists),
+            detaches: number(self.detaches),
+        }
+    }
+}
+
+/// The objects a plan's steps touch, each held once and numbered in the order first named:
+/// the steps name them by number. A plan from nothing at 10,000 tables names 200,000 objects
+/// hundreds of thousands of times, and each identity is two or three strings.
+#[derive(Debug, Default)]
+pub(super) struct Objects(indexmap::IndexSet<ObjectId>);
+
+impl Objects {
+    pub(super) fn number(&mut self, id: ObjectId) -> u32 {
+        self.0.insert_full(id).0 as u32
+    }
+
+    /// `number`, copying the identity only when it is new.
+    pub(super) fn number_of(&mut self, id: &ObjectId) -> u32 {
+        match self.0.get_index_of(id) {
+            Some(at) => at as u32,
+            None => self.number(id.clone()),
+        }
+    }
+
+    pub(super) fn get(&self, number: u32) -> &ObjectId {
+        &self.0[number as usize]
+    }
 }
 
 fn schema_of(name: &QualifiedName) -> ObjectId {

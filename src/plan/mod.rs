@@ -9,6 +9,7 @@ mod locks;
 mod online;
 pub mod renames;
 
+use deps::Objects;
 pub use deps::{Touches, touches};
 pub use hazards::{Hazard, HazardCode, hazards_of};
 pub use locks::{Lock, lock_of};
@@ -49,38 +50,38 @@ impl Plan {
         self.steps.is_empty()
     }
 
-    /// Stops a plan that raises hazards `allowed` does not list, naming each with its reason,
-    /// the statement it belongs to (`statement` gives a step's first) and the lock it takes.
-    pub fn refuse_unallowed(
-        &self,
-        allowed: &BTreeSet<HazardCode>,
-        statement: impl Fn(&Step) -> String,
-    ) -> Result<()> {
-        let mut refused = Vec::new();
-        for step in &self.steps {
-            let hazards: Vec<&Hazard> =
-                step.hazards.iter().filter(|h| !allowed.contains(&h.code)).collect();
-            if hazards.is_empty() {
-                continue;
-            }
-            refused.extend(hazards.iter().map(|h| format!("  {}: {}", h.code, h.reason)));
-            let lock = lock_of(&step.change).map(|l| format!("  -- takes {l}")).unwrap_or_default();
-            refused.push(format!("      {}{lock}", statement(step)));
-        }
-        if refused.is_empty() {
-            return Ok(());
-        }
-        let codes: Vec<&str> = (self.hazard_codes().into_iter())
-            .filter(|c| !allowed.contains(c))
-            .map(HazardCode::as_str)
-            .collect();
-        Err(Error::HazardsNotAllowed { list: refused.join("\n"), codes: codes.join(",") })
-    }
-
     /// Every hazard code the plan raises.
     pub fn hazard_codes(&self) -> BTreeSet<HazardCode> {
         self.steps.iter().flat_map(|s| s.hazards.iter().map(|h| h.code)).collect()
     }
+}
+
+/// Stops the plans whose `steps` raise hazards `allowed` does not list, naming each with its
+/// reason, the statement it belongs to (`statement` gives a step's first) and the lock it
+/// takes. The steps are borrowed: at 10,000 tables a plan's steps are tens of megabytes.
+pub fn refuse_unallowed<'s>(
+    steps: impl IntoIterator<Item = &'s Step>,
+    allowed: &BTreeSet<HazardCode>,
+    statement: impl Fn(&Step) -> String,
+) -> Result<()> {
+    let mut refused = Vec::new();
+    let mut codes = BTreeSet::new();
+    for step in steps {
+        let hazards: Vec<&Hazard> =
+            step.hazards.iter().filter(|h| !allowed.contains(&h.code)).collect();
+        if hazards.is_empty() {
+            continue;
+        }
+        codes.extend(hazards.iter().map(|h| h.code));
+        refused.extend(hazards.iter().map(|h| format!("  {}: {}", h.code, h.reason)));
+        let lock = lock_of(&step.change).map(|l| format!("  -- takes {l}")).unwrap_or_default();
+        refused.push(format!("      {}{lock}", statement(step)));
+    }
+    if refused.is_empty() {
+        return Ok(());
+    }
+    let codes: Vec<&str> = codes.into_iter().map(HazardCode::as_str).collect();
+    Err(Error::HazardsNotAllowed { list: refused.join("\n"), codes: codes.join(",") })
 }
 
 /// Diffs `current` against `desired` and orders the changes.
@@ -101,40 +102,47 @@ pub fn plan_with(
     for i in current.indexes.values() {
         indexes_of.entry(&i.table).or_default().push(ObjectId::Index(i.name.clone()));
     }
-    let touched = changes
-        .iter()
-        .map(|c| with_catalog_edges(touches(c), current, desired, &indexes_of))
+    let mut objects = Objects::default();
+    let touched = (changes.iter())
+        .map(|c| {
+            let t = touches(c).numbered(&mut objects);
+            with_catalog_edges(t, current, desired, &indexes_of, &mut objects)
+        })
         .collect();
-    order(changes, touched, current, desired)
+    order(changes, touched, &mut objects, desired)
 }
 
 /// Adds what the catalogs' dependency records say: a step that creates or changes an object
 /// needs what the desired object needs; a step that drops or changes one lets go of what the
 /// current object needed.
 fn with_catalog_edges(
-    mut t: Touches,
+    mut t: Touches<u32>,
     current: &Catalog,
     desired: &Catalog,
     indexes_of: &HashMap<&QualifiedName, Vec<ObjectId>>,
-) -> Touches {
-    let own: BTreeSet<ObjectId> = t.creates.iter().chain(&t.drops).cloned().collect();
+    objects: &mut Objects,
+) -> Touches<u32> {
+    let own: HashSet<u32> = t.creates.iter().chain(&t.drops).copied().collect();
     let mut requires = Vec::new();
     let mut releases = Vec::new();
-    for id in t.creates.iter().chain(&t.alters) {
-        requires.extend(desired.depends.of(id).into_iter().filter(|d| !own.contains(*d)).cloned());
+    for &id in t.creates.iter().chain(&t.alters) {
+        requires.extend(desired.depends.of(objects.get(id)));
     }
-    for id in t.drops.iter().chain(&t.alters) {
-        releases.extend(current.depends.of(id).into_iter().filter(|d| !own.contains(*d)).cloned());
+    for &id in t.drops.iter().chain(&t.alters) {
+        releases.extend(current.depends.of(objects.get(id)));
     }
     // Dropping a table drops its indexes, and so lets go of what they use (a function).
-    for id in &t.drops {
-        let ObjectId::Table(table) = id else { continue };
+    for &id in &t.drops {
+        let ObjectId::Table(table) = objects.get(id) else { continue };
         for index in indexes_of.get(table).into_iter().flatten() {
-            releases.extend(
-                current.depends.of(index).into_iter().filter(|d| !own.contains(*d)).cloned(),
-            );
+            releases.extend(current.depends.of(index));
         }
     }
+    let mut number = |ids: Vec<&ObjectId>| -> Vec<u32> {
+        let numbers = ids.into_iter().map(|id| objects.number_of(id));
+        numbers.filter(|n| !own.contains(n)).collect()
+    };
+    let (requires, releases) = (number(requires), number(releases));
     for r in requires {
         if !t.requires.contains(&r) {
             t.requires.push(r);
@@ -149,8 +157,10 @@ fn with_catalog_edges(
 }
 
 /// The soft edges (from PL/pgSQL bodies) of each step: creates after what the body names.
-fn soft_requires(t: &Touches, desired: &Catalog) -> Vec<ObjectId> {
-    t.creates.iter().flat_map(|id| desired.soft_depends.of(id).into_iter().cloned()).collect()
+fn soft_requires(t: &Touches<u32>, desired: &Catalog, objects: &mut Objects) -> Vec<u32> {
+    let named: Vec<&ObjectId> =
+        t.creates.iter().flat_map(|&id| desired.soft_depends.of(objects.get(id))).collect();
+    named.into_iter().map(|id| objects.number_of(id)).collect()
 }
 
 /// How early a kind of change goes when nothing else decides: drops first, then creates
@@ -199,13 +209,13 @@ fn rank(change: &Change) -> u8 {
 }
 
 /// The name a step sorts by among steps of its rank.
-fn sort_name(t: &Touches) -> String {
+fn sort_name(t: &Touches<u32>, objects: &Objects) -> String {
     t.creates
         .first()
         .or(t.drops.first())
         .or(t.alters.first())
         .or(t.requires.first())
-        .map(ObjectId::to_string)
+        .map(|&id| objects.get(id).to_string())
         .unwrap_or_default()
 }
 
@@ -213,24 +223,24 @@ fn sort_name(t: &Touches) -> String {
 /// close a cycle.
 fn order(
     changes: Vec<Change>,
-    touched: Vec<Touches>,
-    current: &Catalog,
+    touched: Vec<Touches<u32>>,
+    objects: &mut Objects,
     desired: &Catalog,
 ) -> Result<Plan> {
-    let soft: Vec<Vec<ObjectId>> = touched.iter().map(|t| soft_requires(t, desired)).collect();
-    let _ = current;
+    let soft: Vec<Vec<u32>> = touched.iter().map(|t| soft_requires(t, desired, objects)).collect();
+    let objects = &*objects;
     if soft.iter().any(|s| !s.is_empty()) {
         let mut with_soft = touched.clone();
         for (t, s) in with_soft.iter_mut().zip(&soft) {
-            t.requires.extend(s.iter().cloned());
+            t.requires.extend(s.iter().copied());
         }
-        if let Some(order) = topological(&changes, &with_soft) {
+        if let Some(order) = topological(&changes, &with_soft, objects) {
             return Ok(into_plan(changes, order));
         }
     }
-    match topological(&changes, &touched) {
+    match topological(&changes, &touched, objects) {
         Some(order) => Ok(into_plan(changes, order)),
-        None => Err(cycle_error(&changes, &touched)),
+        None => Err(cycle_error(&changes, &touched, objects)),
     }
 }
 
@@ -354,8 +364,12 @@ fn say_once(ordered: Vec<Change>) -> Vec<Change> {
 }
 
 /// The order of the steps, or `None` when they depend on each other in a cycle.
-fn topological(changes: &[Change], touched: &[Touches]) -> Option<Vec<usize>> {
-    let (graph, nodes, keys) = graph_of(changes, touched);
+fn topological(
+    changes: &[Change],
+    touched: &[Touches<u32>],
+    objects: &Objects,
+) -> Option<Vec<usize>> {
+    let (graph, nodes, keys) = graph_of(changes, touched, objects);
     let mut indegree: Vec<usize> =
         nodes.iter().map(|&n| graph.neighbors_directed(n, Direction::Incoming).count()).collect();
     let mut ready: BinaryHeap<Reverse<&(u64, String, usize)>> =
@@ -377,8 +391,8 @@ fn topological(changes: &[Change], touched: &[Touches]) -> Option<Vec<usize>> {
 
 /// Names the objects of the steps that stand in a cycle (those left when every step
 /// without predecessors has been taken away).
-fn cycle_error(changes: &[Change], touched: &[Touches]) -> Error {
-    let (graph, nodes, keys) = graph_of(changes, touched);
+fn cycle_error(changes: &[Change], touched: &[Touches<u32>], objects: &Objects) -> Error {
+    let (graph, nodes, keys) = graph_of(changes, touched, objects);
     let mut alive: Vec<bool> = vec![true; changes.len()];
     loop {
         let removable: Vec<usize> = (0..changes.len())
@@ -429,17 +443,17 @@ fn name_slots(id: &ObjectId) -> Vec<NameSlot> {
 
 type Graph = (DiGraph<usize, ()>, Vec<NodeIndex>, Vec<(u64, String, usize)>);
 
-fn graph_of(changes: &[Change], touched: &[Touches]) -> Graph {
+fn graph_of(changes: &[Change], touched: &[Touches<u32>], objects: &Objects) -> Graph {
     let mut graph: DiGraph<usize, ()> = DiGraph::new();
     let nodes: Vec<NodeIndex> = (0..changes.len()).map(|i| graph.add_node(i)).collect();
 
-    let mut creators: HashMap<&ObjectId, Vec<usize>> = HashMap::new();
-    let mut droppers: HashMap<&ObjectId, Vec<usize>> = HashMap::new();
-    let mut alterers: HashMap<&ObjectId, Vec<usize>> = HashMap::new();
+    let mut creators: HashMap<u32, Vec<usize>> = HashMap::new();
+    let mut droppers: HashMap<u32, Vec<usize>> = HashMap::new();
+    let mut alterers: HashMap<u32, Vec<usize>> = HashMap::new();
     for (i, t) in touched.iter().enumerate() {
-        t.creates.iter().for_each(|o| creators.entry(o).or_default().push(i));
-        t.drops.iter().for_each(|o| droppers.entry(o).or_default().push(i));
-        t.alters.iter().for_each(|o| alterers.entry(o).or_default().push(i));
+        t.creates.iter().for_each(|&o| creators.entry(o).or_default().push(i));
+        t.drops.iter().for_each(|&o| droppers.entry(o).or_default().push(i));
+        t.alters.iter().for_each(|&o| alterers.entry(o).or_default().push(i));
     }
     // Edges are told apart by a set: `update_edge` looks through a node's edges each time, and
     // the step that makes a schema precedes every step in it (quadratic at 10,000 tables).
@@ -492,12 +506,12 @@ fn graph_of(changes: &[Change], touched: &[Touches]) -> Graph {
     // a key's index by an index) is freed before it is taken.
     let mut takers: HashMap<NameSlot, Vec<usize>> = HashMap::new();
     for (i, t) in touched.iter().enumerate() {
-        for slot in t.creates.iter().flat_map(name_slots) {
+        for slot in t.creates.iter().flat_map(|&o| name_slots(objects.get(o))) {
             takers.entry(slot).or_default().push(i);
         }
     }
     for (i, t) in touched.iter().enumerate() {
-        for slot in t.drops.iter().flat_map(name_slots) {
+        for slot in t.drops.iter().flat_map(|&o| name_slots(objects.get(o))) {
             for &c in takers.get(&slot).unwrap_or(&none) {
                 edge(i, c);
             }
@@ -518,7 +532,7 @@ fn graph_of(changes: &[Change], touched: &[Touches]) -> Graph {
         .zip(touched)
         .enumerate()
         .map(|(i, (c, t))| {
-            let name = sort_name(t);
+            let name = sort_name(t, objects);
             match tiebreak_seed() {
                 None => (u64::from(rank(c)), name, i),
                 Some(seed) => (shuffled(seed, &name, i), name, i),
