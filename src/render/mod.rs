@@ -106,16 +106,27 @@ fn file(title: &str, note: &str, plan: &Plan, timeouts: &Timeouts) -> String {
         out.push_str("SET check_function_bodies = false;\n");
     }
     let mut open = false;
+    let normal = InForce::normal(timeouts);
+    let mut in_force = normal;
     let mut steps = plan.steps.iter().peekable();
     while let Some(step) = steps.next() {
         let wanted = step.transaction == Transaction::File;
+        // What a transaction set is set back before it commits: `apply` skips a committed
+        // transaction when it resumes a file, so none may leave a timeout for what follows.
         if open && !wanted {
+            in_force.change_to(normal, &mut out);
             out.push_str("\nCOMMIT;\n");
         } else if !open && wanted {
+            in_force.change_to(normal, &mut out);
             out.push_str("\nBEGIN;\n");
         }
         open = wanted;
         out.push('\n');
+        let needs = InForce {
+            statement: if step.long { &timeouts.long_statement } else { &timeouts.statement },
+            // Bounded by the statement timeout instead: waiting here holds up no query.
+            lock: if step.waits_harmlessly { "0" } else { &timeouts.lock },
+        };
         // A run of tables dropped one after another in the transaction is one DROP TABLE.
         if let Some((keyword, first)) = listed_drop(step) {
             let mut names = vec![first];
@@ -126,6 +137,7 @@ fn file(title: &str, note: &str, plan: &Plan, timeouts: &Timeouts) -> String {
                 step_comments(&mut out, next);
                 names.push(name);
             }
+            in_force.change_to(needs, &mut out);
             out.push_str(&match names.len() {
                 1 => format!("DROP {keyword} {};\n", names[0]),
                 _ => format!("DROP {keyword}\n    {};\n", names.join(",\n    ")),
@@ -133,38 +145,65 @@ fn file(title: &str, note: &str, plan: &Plan, timeouts: &Timeouts) -> String {
             continue;
         }
         step_comments(&mut out, step);
+        // A step in a transaction of its own sets its timeouts before it begins.
+        in_force.change_to(needs, &mut out);
         let own = step.transaction == Transaction::Own;
         if own {
             out.push_str("BEGIN;\n");
-        }
-        if step.long {
-            out.push_str(&format!(
-                "SET statement_timeout = {};\n",
-                literal(&timeouts.long_statement)
-            ));
-        }
-        // Bounded by the statement timeout instead: waiting here holds up no query.
-        if step.waits_harmlessly {
-            out.push_str("SET lock_timeout = 0;\n");
         }
         for stmt in step_sql(step) {
             out.push_str(&stmt);
             out.push('\n');
         }
-        if step.waits_harmlessly {
-            out.push_str(&format!("SET lock_timeout = {};\n", literal(&timeouts.lock)));
-        }
-        if step.long {
-            out.push_str(&format!("SET statement_timeout = {};\n", literal(&timeouts.statement)));
-        }
         if own {
             out.push_str("COMMIT;\n");
         }
     }
+    in_force.change_to(normal, &mut out);
     if open {
         out.push_str("\nCOMMIT;\n");
     }
     out
+}
+
+/// A timeout as a `SET` takes it: 0 (none) bare, as PostgreSQL's documentation writes it.
+fn duration(value: &str) -> String {
+    match value {
+        "0" => value.to_string(),
+        _ => literal(value),
+    }
+}
+
+/// The timeouts a session has at a point of a file. A run of steps outside the file's
+/// transactions that need the same ones (concurrent index builds, validations) shares one
+/// `SET` of each, instead of setting the file's own back between every two of them; a `SET`
+/// outside a transaction holds for the session, and `apply` runs every one again when it
+/// resumes a file, so each step still runs with what stands above it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct InForce<'t> {
+    statement: &'t str,
+    lock: &'t str,
+}
+
+impl<'t> InForce<'t> {
+    fn normal(timeouts: &'t Timeouts) -> InForce<'t> {
+        InForce { statement: &timeouts.statement, lock: &timeouts.lock }
+    }
+
+    /// Writes the `SET`s that change what is in force to `to`: a longer statement timeout
+    /// before the lock timeout it bounds, and back in the opposite order.
+    fn change_to(&mut self, to: InForce<'t>, out: &mut String) {
+        let statement = (self.statement != to.statement)
+            .then(|| format!("SET statement_timeout = {};\n", duration(to.statement)));
+        let lock =
+            (self.lock != to.lock).then(|| format!("SET lock_timeout = {};\n", duration(to.lock)));
+        let order = match to.lock == "0" || self.lock != "0" {
+            true => [statement, lock],
+            false => [lock, statement],
+        };
+        order.into_iter().flatten().for_each(|set| out.push_str(&set));
+        *self = to;
+    }
 }
 
 /// Each hazard of `step` and the lock it takes, as comments above its SQL.
