@@ -145,7 +145,7 @@ fn file(title: &str, note: &str, plan: &Plan, timeouts: &Timeouts) -> String {
             continue;
         }
         step_comments(&mut out, step);
-        // A step in a transaction of its own sets its timeouts before it begins.
+        // Before its own transaction begins; in the file's, inside it.
         in_force.change_to(needs, &mut out);
         let own = step.transaction == Transaction::Own;
         if own {
