@@ -91,6 +91,17 @@ impl Object {
         }
     }
 
+    /// The table or view the object is part of (a trigger's, policy's or rule's), which
+    /// PostgreSQL drops it with.
+    pub fn relation(&self) -> Option<&QualifiedName> {
+        match self {
+            Object::Trigger(t) => Some(&t.table),
+            Object::Policy(p) => Some(&p.table),
+            Object::Rule(r) => Some(&r.table),
+            _ => None,
+        }
+    }
+
     pub fn kind(&self) -> ObjectKind {
         match self {
             Object::View(v) if v.materialized => ObjectKind::MaterializedView,

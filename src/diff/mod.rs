@@ -202,6 +202,10 @@ pub enum Change {
     DropTable {
         table: Box<Table>,
         owned_sequences: Vec<QualifiedName>,
+        /// Its triggers, policies and rules that are not kept: they go with it, without a
+        /// statement of their own (at 10,000 tables, 10,000 `DROP TRIGGER`s in one
+        /// transaction cost seconds).
+        owned_objects: Vec<Object>,
     },
     AddColumn {
         table: QualifiedName,
@@ -445,8 +449,9 @@ fn invalidated(changes: &[Change]) -> Invalidated {
             Change::DropObject(o) => {
                 dropped.insert(o.id());
             }
-            Change::DropTable { table, .. } => {
+            Change::DropTable { table, owned_objects, .. } => {
                 dropped.insert(ObjectId::Table(table.name.clone()));
+                dropped.extend(owned_objects.iter().map(Object::id));
                 dropped.extend(
                     table
                         .columns

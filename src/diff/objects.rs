@@ -87,7 +87,10 @@ fn comments(from: Option<&Object>, to: &Object, out: &mut Vec<Change>) {
 pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
     let (removed, kept, added) = pair(&current.objects, &desired.objects);
     for o in removed {
-        out.push(Change::DropObject(Box::new(o.clone())));
+        // A trigger, policy or rule of a dropped table goes with it (`Change::DropTable`).
+        if !super::tables::goes_with_table(o, current, desired) {
+            out.push(Change::DropObject(Box::new(o.clone())));
+        }
     }
     for o in added {
         create(o, out);

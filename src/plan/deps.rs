@@ -91,15 +91,6 @@ fn columns(table: &QualifiedName, names: &[String]) -> impl Iterator<Item = Obje
 }
 
 /// The relation a trigger or policy is defined on.
-fn owner_of(o: &Object) -> Option<ObjectId> {
-    match o {
-        Object::Trigger(t) => Some(ObjectId::Table(t.table.clone())),
-        Object::Policy(p) => Some(ObjectId::Table(p.table.clone())),
-        Object::Rule(r) => Some(ObjectId::Table(r.table.clone())),
-        _ => None,
-    }
-}
-
 pub fn touches(change: &Change) -> Touches {
     let mut t = Touches::default();
     match change {
@@ -178,7 +169,7 @@ pub fn touches(change: &Change) -> Touches {
                 t.requires.extend(c.depends_on.iter().cloned());
             }
         }
-        Change::DropTable { table, owned_sequences } => {
+        Change::DropTable { table, owned_sequences, owned_objects } => {
             t.drops.push(ObjectId::Table(table.name.clone()));
             t.releases.push(schema_of(&table.name));
             for c in &table.columns {
@@ -193,6 +184,7 @@ pub fn touches(change: &Change) -> Touches {
                 t.releases.extend(c.depends_on.iter().cloned());
             }
             t.drops.extend(owned_sequences.iter().cloned().map(ObjectId::Sequence));
+            t.drops.extend(owned_objects.iter().map(Object::id));
         }
         Change::AddColumn { table, column, inherited_by, .. } => {
             t.creates.push(ObjectId::Column(table.clone(), column.name.clone()));
@@ -340,7 +332,7 @@ pub fn touches(change: &Change) -> Touches {
         Change::CreateObject(o) => {
             t.creates.push(o.id());
             t.requires.extend(o.id().schema().map(|s| ObjectId::Schema(s.to_string())));
-            t.requires.extend(owner_of(o));
+            t.requires.extend(o.relation().map(|r| ObjectId::Table(r.clone())));
         }
         Change::DropObject(o) => {
             t.drops.push(o.id());
