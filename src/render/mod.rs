@@ -127,12 +127,15 @@ fn file(title: &str, note: &str, plan: &Plan, timeouts: &Timeouts) -> String {
             // Bounded by the statement timeout instead: waiting here holds up no query.
             lock: if step.waits_harmlessly { "0" } else { &timeouts.lock },
         };
-        // A run of tables dropped one after another in the transaction is one DROP TABLE.
+        // A run of tables dropped one after another in the transaction is one DROP TABLE
+        // per `LISTED_DROP` of them.
         if let Some((keyword, first)) = listed_drop(step) {
             let mut names = vec![first];
             step_comments(&mut out, step);
             let joins = |s: &&Step| listed_drop(s).filter(|(k, _)| *k == keyword).map(|(_, n)| n);
-            while let Some((next, name)) = steps.peek().and_then(|s| Some((*s, joins(s)?))) {
+            while names.len() < LISTED_DROP
+                && let Some((next, name)) = steps.peek().and_then(|s| Some((*s, joins(s)?)))
+            {
                 steps.next();
                 step_comments(&mut out, next);
                 names.push(name);
@@ -221,7 +224,13 @@ fn step_comments(out: &mut String, step: &Step) {
 /// (indexes, constraints, TOAST, row type, sequences), and PostgreSQL, after each statement
 /// that took more than 15 locks, walks every lock the transaction holds: dropping 10,000 tables
 /// one statement at a time in one transaction took 108 s, as one statement a fraction of it.
-/// PostgreSQL drops a statement's objects together, whatever depends on what among them.
+/// PostgreSQL drops a statement's objects together, whatever depends on what among them; but
+/// it looks each object up in a list of the statement's others, so a statement of 10,000
+/// tables (with their keys, triggers and row types) took 36 s, and statements of 100 took 11
+/// s in all (30: 13 s, 300: 12 s, 1,000: 12 s). The plan orders the drops, so any cut of the
+/// run keeps each table's drop before the drops of the tables its keys point at.
+const LISTED_DROP: usize = 100;
+
 fn listed_drop(step: &Step) -> Option<(&'static str, String)> {
     match &step.change {
         crate::diff::Change::DropTable { table, .. }
