@@ -90,7 +90,6 @@ fn columns(table: &QualifiedName, names: &[String]) -> impl Iterator<Item = Obje
     names.iter().map(move |c| ObjectId::Column(table.clone(), c.clone()))
 }
 
-/// The relation a trigger or policy is defined on.
 pub fn touches(change: &Change) -> Touches {
     let mut t = Touches::default();
     match change {
