@@ -80,12 +80,8 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
             // A table cannot become partitioned, or stop being, in place.
             // Its triggers, policies and rules are kept: made again on the new table.
             let owned_sequences = owned_sequences(current, desired, &a.name, None);
-            let owned_objects = Vec::new();
-            out.push(Change::DropTable {
-                table: Box::new(a.clone()),
-                owned_sequences,
-                owned_objects,
-            });
+            let table = Box::new(a.clone());
+            out.push(Change::DropTable { table, owned_sequences, owned_objects: Vec::new() });
             create_table(b, out);
             continue;
         }
@@ -109,28 +105,35 @@ pub(super) fn goes_with_table(o: &Object, current: &Catalog, desired: &Catalog) 
         return false;
     }
     let needs = |id: &ObjectId| {
-        let (hard, soft) = (current.depends.of(id), current.soft_depends.of(id));
-        hard.into_iter().chain(soft).cloned().collect::<Vec<_>>()
+        let mut all = current.depends.of(id);
+        all.extend(current.soft_depends.of(id));
+        all
     };
-    let relation = |id: &ObjectId| match id {
+    let own = |d: &ObjectId| match d {
         ObjectId::Table(n)
         | ObjectId::Column(n, _)
         | ObjectId::Constraint(n, _)
-        | ObjectId::Default(n, _)
-        | ObjectId::Trigger(n, _)
-        | ObjectId::Policy(n, _)
-        | ObjectId::Rule(n, _)
-        | ObjectId::Index(n)
-        | ObjectId::View(n)
-        | ObjectId::Sequence(n)
-        | ObjectId::ForeignTable(n) => Some(n.clone()),
-        ObjectId::Type(n) if current.tables.contains_key(n) => Some(n.clone()),
-        _ => None,
+        | ObjectId::Default(n, _) => n == table,
+        _ => false,
     };
-    needs(&o.id()).iter().all(|d| match relation(d) {
-        Some(r) => &r == table && !matches!(d, ObjectId::Index(_) | ObjectId::Sequence(_)),
-        None => needs(d).iter().all(|e| relation(e).is_none()),
-    })
+    let in_relation = |d: &ObjectId| match d {
+        ObjectId::Table(_)
+        | ObjectId::Column(..)
+        | ObjectId::Constraint(..)
+        | ObjectId::Default(..)
+        | ObjectId::Trigger(..)
+        | ObjectId::Policy(..)
+        | ObjectId::Rule(..)
+        | ObjectId::Index(_)
+        | ObjectId::View(_)
+        | ObjectId::Sequence(_)
+        | ObjectId::ForeignTable(_) => true,
+        // A table's row type.
+        ObjectId::Type(n) => current.tables.contains_key(n),
+        _ => false,
+    };
+    (needs(&o.id()).into_iter())
+        .all(|d| own(d) || !in_relation(d) && needs(d).into_iter().all(|e| !in_relation(e)))
 }
 
 /// The tables a constraint of `table` points at: its foreign key's table.
