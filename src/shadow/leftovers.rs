@@ -34,6 +34,14 @@ fn alive(pid: u32, started: Option<u64>) -> bool {
     }
 }
 
+/// Whether the process named in `dir`'s owner file runs; None without a readable one.
+pub(crate) fn owner_alive(dir: &Path) -> Option<bool> {
+    let owner = std::fs::read_to_string(dir.join(OWNER_FILE)).ok()?;
+    let mut fields = owner.split_whitespace().map(|f| f.parse::<u64>().ok());
+    let (Some(Some(pid)), started) = (fields.next(), fields.next().flatten()) else { return None };
+    Some(alive(pid as u32, started))
+}
+
 /// Stops and removes the ephemeral clusters of dead runs under the temp directory.
 /// `run_as` is the user the servers run as (when we are root).
 pub(crate) fn remove_dead_clusters(bindir: &Path, run_as: Option<(u32, u32)>) {
@@ -42,14 +50,7 @@ pub(crate) fn remove_dead_clusters(bindir: &Path, run_as: Option<(u32, u32)>) {
         let dir = entry.path();
         let is_cluster =
             entry.file_name().to_str().is_some_and(|n| n.starts_with("schemadiff-pg-"));
-        let Some(owner) =
-            is_cluster.then(|| std::fs::read_to_string(dir.join(OWNER_FILE)).ok()).flatten()
-        else {
-            continue;
-        };
-        let mut fields = owner.split_whitespace().map(|f| f.parse::<u64>().ok());
-        let (Some(Some(pid)), started) = (fields.next(), fields.next().flatten()) else { continue };
-        if alive(pid as u32, started) {
+        if !is_cluster || owner_alive(&dir) != Some(false) {
             continue;
         }
         let data = dir.join("data");
