@@ -618,7 +618,7 @@ async fn plan_from(
             name,
         })
         .collect();
-    let rewritten = match verify::verify(shadow, kept, &current, &chain, cfg.manage).await {
+    let measured = match verify::verify(shadow, kept, &current, &chain, cfg.manage).await {
         // `schema/` as loaded can hold what no catalog read shows (a row of pg_proc updated
         // by hand, say), and the downs ran in it: the plan is proven again as it runs for
         // real, from the current state rebuilt. Only a live database's plan keeps `schema/`,
@@ -632,9 +632,20 @@ async fn plan_from(
         result => result?,
     };
     drop(chain);
+    // The shadow's lock table is large; the target's may not hold what a transaction takes.
+    let (lock_table, on) = match live {
+        Some(client) => (introspect::lock_table(client).await?, "the target"),
+        None => (plan::LockTable::DEFAULT, "a server with PostgreSQL's default settings"),
+    };
+    for (m, measured) in migrations.iter().zip(&measured) {
+        for (kind, locks) in [("up", measured.up_locks), ("down", measured.down_locks)] {
+            let file = format!("{}.{kind}.sql", m.id);
+            notes.extend(plan::lock_table_note(&file, locks, lock_table, on));
+        }
+    }
     // What the shadow measured replaces what was guessed; the files say it.
-    for (m, rewritten) in migrations.iter_mut().zip(&rewritten) {
-        m.up = std::mem::take(&mut m.up).with_measured_rewrites(rewritten);
+    for (m, measured) in migrations.iter_mut().zip(&measured) {
+        m.up = std::mem::take(&mut m.up).with_measured_rewrites(&measured.rewritten);
         let title = format!("{} (up)", m.id);
         m.up_sql = match m.contract {
             true => render::contract_file(&title, &m.up, &cfg.timeouts),

@@ -468,6 +468,19 @@ pub async fn run_sql_file(client: &Client, sql: &str, path: &std::path::Path) ->
     run_file(client, &RunContext::default(), sql, path, None, None).await
 }
 
+/// `run_sql_file`, also returning the most locks one of the file's transactions held (counted
+/// before it commits): a server's lock table bounds them, whatever the file's size.
+pub async fn run_sql_file_counting_locks(
+    client: &Client,
+    sql: &str,
+    path: &std::path::Path,
+) -> Result<u64> {
+    let most = std::sync::atomic::AtomicU64::new(0);
+    let run = RunContext { most_locks: Some(&most), ..RunContext::default() };
+    run_file(client, &run, sql, path, None, None).await?;
+    Ok(most.into_inner())
+}
+
 /// How `run_file` watches and retries: nothing, unless a run's `Session` gives a second
 /// session to watch from.
 #[derive(Default)]
@@ -483,6 +496,8 @@ pub struct RunContext<'a> {
     /// Stop before a step marked `DELETES_DATA` when the data it deletes is there (`down`):
     /// data written after the transaction given, or any when none is.
     guard_data: Option<Option<i64>>,
+    /// Raised to the count of locks a transaction holds before it commits.
+    most_locks: Option<&'a std::sync::atomic::AtomicU64>,
 }
 
 impl<'a> RunContext<'a> {
@@ -503,6 +518,7 @@ impl<'a> RunContext<'a> {
             history: session.history.clone(),
             on_event: session.on_event,
             guard_data: None,
+            most_locks: None,
         })
     }
 }
@@ -639,6 +655,13 @@ pub async fn run_file(
                 {
                     result = record_progress(client, &run.history, r).await;
                 }
+                if result.is_ok()
+                    && let Some(most) = run.most_locks
+                {
+                    result = count_locks(client).await.map(|held| {
+                        most.fetch_max(held, std::sync::atomic::Ordering::Relaxed);
+                    });
+                }
                 if result.is_ok() {
                     result = client
                         .batch_execute("COMMIT")
@@ -745,6 +768,13 @@ pub async fn run_file(
         Some(f) => run_finish(client, f).await,
         None => Ok(()),
     }
+}
+
+/// How many locks the session's transaction holds.
+async fn count_locks(client: &Client) -> Result<u64> {
+    let row = (client.query_one(include_str!("locks_held.sql"), &[]).await)
+        .map_err(Error::db("counting the locks the transaction holds"))?;
+    Ok(row.get::<_, i64>(0).max(0) as u64)
 }
 
 /// The error with lines of what else the user should know.

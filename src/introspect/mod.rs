@@ -296,6 +296,16 @@ pub async fn unmanaged(client: &Client) -> Result<std::collections::BTreeSet<Str
     result
 }
 
+/// The shared lock table of the server the client is connected to.
+pub async fn lock_table(client: &Client) -> Result<crate::plan::LockTable> {
+    let row = (client.query_one(include_str!("queries/lock_table.sql"), &[]).await)
+        .map_err(Error::db("reading the size of the lock table"))?;
+    Ok(crate::plan::LockTable {
+        per_process: row.get::<_, i64>(0).max(0) as u64,
+        processes: row.get::<_, i64>(1).max(0) as u64,
+    })
+}
+
 /// The roles of the server the client is connected to, but the predefined `pg_*` ones.
 pub async fn roles(client: &Client) -> Result<Vec<String>> {
     let rows = client

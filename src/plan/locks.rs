@@ -71,3 +71,45 @@ pub fn lock_of(change: &Change) -> Option<Lock> {
         _ => None,
     }
 }
+
+/// A server's shared lock table: room for `per_process` (`max_locks_per_transaction`) locks
+/// for each of `processes` (server processes and prepared transactions), which any one
+/// transaction may fill, and past that as far as spare shared memory goes (on PostgreSQL 15
+/// with its defaults, 2.5 times as far). A transaction that needs more stops with `out of
+/// shared memory`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockTable {
+    pub per_process: u64,
+    pub processes: u64,
+}
+
+impl LockTable {
+    /// PostgreSQL's defaults (64 locks; 100 connections, 3 autovacuum workers and their
+    /// launcher, 8 background workers, 10 WAL senders): what a plan assumes with no target.
+    pub const DEFAULT: LockTable = LockTable { per_process: 64, processes: 122 };
+
+    /// The locks the server has room for whatever its spare memory.
+    pub fn capacity(&self) -> u64 {
+        self.per_process * self.processes
+    }
+}
+
+/// A note when a transaction of `file` holds more locks than `table` promises room for (`on`
+/// names the server), with the setting that would.
+pub fn lock_table_note(file: &str, most_locks: u64, table: LockTable, on: &str) -> Option<String> {
+    if most_locks <= table.capacity() {
+        return None;
+    }
+    Some(format!(
+        "{file}: one of its transactions holds {most_locks} locks (one per object it makes, \
+         changes or drops), and the lock table of {on} promises room for {} \
+         (max_locks_per_transaction {} for each of {} server processes): past that, how far \
+         it gets depends on spare shared memory, and where that ends it stops with `out of \
+         shared memory` and rolls back. Set max_locks_per_transaction to {} or more there (it \
+         takes a restart) before it runs",
+        table.capacity(),
+        table.per_process,
+        table.processes,
+        most_locks.div_ceil(table.processes.max(1)),
+    ))
+}

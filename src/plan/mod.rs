@@ -12,7 +12,7 @@ pub mod renames;
 use deps::Objects;
 pub use deps::{Touches, touches};
 pub use hazards::{Hazard, HazardCode, hazards_of};
-pub use locks::{Lock, lock_of};
+pub use locks::{Lock, LockTable, lock_of, lock_table_note};
 pub use online::Transaction;
 
 use std::cmp::Reverse;

@@ -34,8 +34,14 @@ impl EphemeralCluster {
     }
 
     /// Starts a new cluster from the server binaries in `bindir`.
-    #[tracing::instrument]
     pub fn start_from(bindir: PathBuf) -> Result<EphemeralCluster> {
+        EphemeralCluster::start_with(bindir, &[])
+    }
+
+    /// Starts a new cluster from the server binaries in `bindir`, with `settings` in place of
+    /// the shadow's own (a test's small server, say).
+    #[tracing::instrument]
+    pub fn start_with(bindir: PathBuf, settings: &[(&str, &str)]) -> Result<EphemeralCluster> {
         let run_as = server_user()?;
         super::leftovers::remove_dead_clusters(&bindir, run_as);
         let dir = tempfile::Builder::new()
@@ -54,12 +60,16 @@ impl EphemeralCluster {
         }
         let data = cluster.data_dir();
         cluster.initialise(&data)?;
-        let options = format!(
+        let mut options = format!(
             "-k {} -p {PORT} -c listen_addresses= -c fsync=off -c synchronous_commit=off \
              -c full_page_writes=off -c max_connections=200 \
              -c max_locks_per_transaction=1024",
             cluster.dir.display()
         );
+        // The last of a setting given twice is the one that counts.
+        for (name, value) in settings {
+            options.push_str(&format!(" -c {name}={value}"));
+        }
         let log = cluster.dir.join("server.log");
         cluster.run(
             "pg_ctl",

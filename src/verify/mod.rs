@@ -11,6 +11,18 @@ use crate::introspect::Purpose;
 use crate::shadow::{Prepared, ScratchDatabase, Shadow};
 use crate::{apply, plan, render};
 
+/// What running a migration's files in the shadow showed.
+#[derive(Debug, Default)]
+pub struct Measured {
+    /// The tables PostgreSQL rewrote while up ran (their storage file changed): the measure
+    /// `TABLE_REWRITE` is raised by.
+    pub rewritten: BTreeSet<QualifiedName>,
+    /// The most locks one transaction of up, and of down, held: a server's lock table must
+    /// have room for them all at once.
+    pub up_locks: u64,
+    pub down_locks: u64,
+}
+
 /// One planned migration to prove: its files and the state its up must reach.
 pub struct Planned<'a> {
     pub up_sql: &'a str,
@@ -64,8 +76,7 @@ impl From<Kept> for Prepared {
 /// Runs each migration's up and the downs in reverse in the kept state, in the order its
 /// state allows, checking each result: every up reaches its state, every down the one before. It
 /// is the state's last use: it runs in the state itself, not in a copy.
-/// Returns, for each up, the tables PostgreSQL rewrote while it ran (their storage file
-/// changed): the measure `TABLE_REWRITE` is raised by.
+/// Returns what the shadow measured of each migration.
 #[tracing::instrument(skip_all)]
 pub async fn verify(
     shadow: &Shadow,
@@ -73,7 +84,7 @@ pub async fn verify(
     current: &Catalog,
     chain: &[Planned<'_>],
     manage: Manage,
-) -> Result<Vec<BTreeSet<QualifiedName>>> {
+) -> Result<Vec<Measured>> {
     let planned = Path::new("<planned>");
     let (state, down_first) = match kept {
         Kept::Current(state) => (state, false),
@@ -87,14 +98,17 @@ pub async fn verify(
                 true => planned.join(format!("{}.{kind}.sql", i + 1)),
                 false => planned.join(format!("{kind}.sql")),
             };
-            let downs = async || -> Result<()> {
+            let mut measured: Vec<Measured> = chain.iter().map(|_| Measured::default()).collect();
+            let mut down_locks = vec![0; chain.len()];
+            let mut downs = async || -> Result<()> {
                 for (i, m) in chain.iter().enumerate().rev() {
-                    apply::run_sql_file(client, m.down_sql, &file(i, "down")).await.map_err(
-                        |e| Error::Verification {
-                            phase: "down fails to run".into(),
-                            residual: e.to_string(),
-                        },
-                    )?;
+                    down_locks[i] =
+                        apply::run_sql_file_counting_locks(client, m.down_sql, &file(i, "down"))
+                            .await
+                            .map_err(|e| Error::Verification {
+                                phase: "down fails to run".into(),
+                                residual: e.to_string(),
+                            })?;
                     let (before, name) = match i {
                         0 => (current, "the current schema"),
                         _ => (chain[i - 1].reaches, chain[i - 1].name),
@@ -110,21 +124,20 @@ pub async fn verify(
             if down_first {
                 downs().await?;
             }
-            let mut rewritten = Vec::new();
             for (i, m) in chain.iter().enumerate() {
                 let before = storage(client).await?;
-                apply::run_sql_file(client, m.up_sql, &file(i, "up")).await.map_err(|e| {
-                    Error::Verification { phase: "up fails to run".into(), residual: e.to_string() }
-                })?;
+                let locks = apply::run_sql_file_counting_locks(client, m.up_sql, &file(i, "up"))
+                    .await
+                    .map_err(|e| Error::Verification {
+                        phase: "up fails to run".into(),
+                        residual: e.to_string(),
+                    })?;
                 let after = storage(client).await?;
-                rewritten.push(
-                    (after.iter())
-                        .filter(|(oid, (_, node))| {
-                            before.get(oid).is_some_and(|(_, old)| old != node)
-                        })
-                        .map(|(_, (name, _))| name.clone())
-                        .collect(),
-                );
+                measured[i].up_locks = locks;
+                measured[i].rewritten = (after.iter())
+                    .filter(|(oid, (_, node))| before.get(oid).is_some_and(|(_, old)| old != node))
+                    .map(|(_, (name, _))| name.clone())
+                    .collect();
                 compare(
                     &format!("up does not reach {}", m.name),
                     &read_to_compare(&db, manage).await?,
@@ -134,7 +147,10 @@ pub async fn verify(
             if !down_first {
                 downs().await?;
             }
-            Ok(rewritten)
+            for (m, down) in measured.iter_mut().zip(down_locks) {
+                m.down_locks = down;
+            }
+            Ok(measured)
         })
         .await
 }

@@ -19,6 +19,7 @@ pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
         ("ctrl_c_cancels_on_the_server_and_says_what_committed", ctrl_c_cancels),
         ("an_application_applies_embedded_or_directory_migrations_at_start_up", library_apply),
         ("a_permission_problem_shows_postgresqls_message", permission_message_shown),
+        ("a_plan_warns_when_the_targets_lock_table_is_too_small", lock_table_too_small),
     ];
     cases
         .into_iter()
@@ -430,5 +431,59 @@ fn permission_message_shown(server: &TestServer) -> Result<(), Failed> {
         )?;
         server.drop_database(db).await;
         Ok(())
+    })
+}
+
+/// A transaction holds a lock on every object it makes until it commits, and a server's lock
+/// table promises room for `max_locks_per_transaction` for each of its processes. On a server
+/// that promises 320 (10 for each of 32), a plan of 200 new tables with their indexes says its
+/// migration does not fit and what to set; `apply` then stops as it said (PostgreSQL 15 finds
+/// room for about 1,100 there), and leaves nothing behind. A plan of 20 tables fits and says
+/// nothing.
+fn lock_table_too_small(_: &TestServer) -> Result<(), Failed> {
+    let bindir = schemadiff::shadow::find_bindir().ok_or("no local PostgreSQL binaries")?;
+    let small = schemadiff::shadow::EphemeralCluster::start_with(
+        bindir,
+        &[("max_locks_per_transaction", "10"), ("max_connections", "10")],
+    )?;
+    let url = small.url("postgres");
+    let tables = |n: usize| -> String {
+        (0..n)
+            .map(|i| {
+                format!(
+                    "CREATE TABLE t{i} (id int PRIMARY KEY, v int);\nCREATE INDEX ON t{i} (v);\n"
+                )
+            })
+            .collect()
+    };
+    let work = Workdir::new();
+    work.write_schema("tables.sql", &tables(20));
+    let o = bin(work.path(), &["plan", "--dry-run", "--database-url", &url]);
+    ensure(o.status.success(), text(&o))?;
+    ensure(!text(&o).contains("lock table"), format!("20 tables fit: {}", text(&o)))?;
+
+    work.write_schema("tables.sql", &tables(200));
+    let o = bin(work.path(), &["plan", "--database-url", &url]);
+    ensure(o.status.success(), text(&o))?;
+    let out = text(&o);
+    let note = out.lines().find(|l| l.contains("lock table")).ok_or(out.clone())?;
+    ensure(
+        note.contains("the lock table of the target promises room for 320 (max_locks_per_transaction 10 for each of 32 server processes)"),
+        note.to_string(),
+    )?;
+    let held: u64 =
+        note.split(" holds ").nth(1).and_then(|r| r.split(' ').next()).ok_or(note)?.parse()?;
+    ensure(held > 320, format!("200 tables and their indexes hold {held} locks"))?;
+    ensure(
+        note.contains(&format!("Set max_locks_per_transaction to {} or more", held.div_ceil(32))),
+        note.to_string(),
+    )?;
+
+    let o = bin(work.path(), &["apply", "--database-url", &url]);
+    ensure(!o.status.success() && text(&o).contains("out of shared memory"), text(&o))?;
+    block_on(async {
+        let client = schemadiff::connect::connect_url(&url).await?;
+        let row = client.query_one("SELECT count(*) FROM pg_class WHERE relname LIKE 't%' AND relnamespace = 'public'::regnamespace", &[]).await?;
+        ensure(row.get::<_, i64>(0) == 0, "the failed migration left tables behind")
     })
 }
