@@ -3,12 +3,12 @@
 //! is a page for the docs folder, with a Mermaid ER diagram that GitHub renders; Mermaid is
 //! the diagram alone.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Value, json};
 
 use schemadiff::catalog::{
-    Catalog, Column, Constraint, ConstraintKind, Object, ObjectId, QualifiedName, Table,
+    Catalog, Column, ConstraintKind, Index, Object, ObjectId, QualifiedName, Table,
 };
 
 /// What belongs to one schema, in name order.
@@ -35,14 +35,6 @@ fn by_schema(catalog: &Catalog) -> BTreeMap<String, SchemaObjects<'_>> {
     out
 }
 
-/// The table a foreign key references.
-fn referenced(c: &Constraint) -> Option<&QualifiedName> {
-    c.depends_on.iter().find_map(|d| match d {
-        ObjectId::Constraint(t, _) | ObjectId::Table(t) => Some(t),
-        _ => None,
-    })
-}
-
 fn kind_name(kind: ConstraintKind) -> &'static str {
     match kind {
         ConstraintKind::PrimaryKey => "primary key",
@@ -67,13 +59,17 @@ fn column_json(c: &Column) -> Value {
 }
 
 pub fn json(catalog: &Catalog) -> Value {
+    // Gathered once: a scan of every index per table is quadratic in a large schema.
+    let mut indexes_of: HashMap<&QualifiedName, Vec<&Index>> = HashMap::new();
+    for i in catalog.indexes.values() {
+        indexes_of.entry(&i.table).or_default().push(i);
+    }
     let schemas: Vec<Value> = by_schema(catalog)
         .into_iter()
         .map(|(name, s)| {
             let tables: Vec<Value> = (s.tables.iter())
                 .map(|t| {
-                    let indexes: Vec<Value> = (catalog.indexes.values())
-                        .filter(|i| i.table == t.name)
+                    let indexes: Vec<Value> = (indexes_of.get(&t.name).into_iter().flatten())
                         .map(|i| json!({"name": i.name.name, "definition": i.definition, "columns": i.columns, "comment": i.comment}))
                         .collect();
                     json!({
@@ -85,7 +81,7 @@ pub fn json(catalog: &Catalog) -> Value {
                             "kind": kind_name(c.kind),
                             "definition": c.definition,
                             "columns": c.columns,
-                            "references": referenced(c).filter(|_| c.kind == ConstraintKind::ForeignKey).map(|r| r.to_string()),
+                            "references": catalog.referenced_table(c).filter(|_| c.kind == ConstraintKind::ForeignKey).map(|r| r.to_string()),
                             "comment": c.comment,
                         })).collect::<Vec<_>>(),
                         "indexes": indexes,
@@ -201,7 +197,7 @@ pub fn mermaid(catalog: &Catalog) -> String {
     }
     for t in catalog.tables.values() {
         for c in t.constraints.values().filter(|c| c.kind == ConstraintKind::ForeignKey) {
-            let Some(parent) = referenced(c) else { continue };
+            let Some(parent) = catalog.referenced_table(c) else { continue };
             if !catalog.tables.contains_key(parent) {
                 continue;
             }

@@ -102,6 +102,16 @@ impl Catalog {
         self.soft_depends = Dependencies::default();
     }
 
+    /// The table a foreign key points at, whether the key names its unique constraint, its
+    /// unique index or its table; None for the other kinds of constraint.
+    pub fn referenced_table<'c>(&'c self, key: &'c Constraint) -> Option<&'c QualifiedName> {
+        key.depends_on.iter().find_map(|d| match d {
+            ObjectId::Constraint(table, _) | ObjectId::Table(table) => Some(table),
+            ObjectId::Index(index) => self.indexes.get(index).map(|i| &i.table),
+            _ => None,
+        })
+    }
+
     /// Whether a table or (materialized) view of that name exists.
     pub fn has_relation(&self, name: &QualifiedName) -> bool {
         self.tables.contains_key(name) || self.objects.contains_key(&ObjectId::View(name.clone()))

@@ -56,7 +56,7 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
         table.constraints.retain(|_, c| {
             let cycle = in_cycle.get(&t.name);
             let to_other_dropped = (references(current, &t.name, c))
-                .any(|target| cycle.is_some() && in_cycle.get(target) == cycle);
+                .is_some_and(|target| cycle.is_some() && in_cycle.get(target) == cycle);
             if to_other_dropped {
                 out.push(Change::DropConstraint {
                     table: t.name.clone(),
@@ -136,21 +136,13 @@ pub(super) fn goes_with_table(o: &Object, current: &Catalog, desired: &Catalog) 
         .all(|d| own(d) || !in_relation(d) && needs(d).into_iter().all(|e| !in_relation(e)))
 }
 
-/// The tables a constraint of `table` points at: its foreign key's table.
+/// The other table a constraint of `table` points at: its foreign key's table.
 fn references<'c>(
     catalog: &'c Related,
     table: &'c QualifiedName,
     constraint: &'c Constraint,
-) -> impl Iterator<Item = &'c QualifiedName> {
-    constraint
-        .depends_on
-        .iter()
-        .filter_map(move |d| match d {
-            ObjectId::Constraint(target, _) | ObjectId::Table(target) => Some(target),
-            ObjectId::Index(index) => catalog.catalog.indexes.get(index).map(|i| &i.table),
-            _ => None,
-        })
-        .filter(move |target| *target != table)
+) -> Option<&'c QualifiedName> {
+    catalog.catalog.referenced_table(constraint).filter(|target| *target != table)
 }
 
 /// The `tables` (all dropped, or all made, in `catalog`) that reach themselves again through
@@ -162,10 +154,8 @@ fn in_cycles<'c>(catalog: &'c Related, tables: &[&'c Table]) -> HashMap<&'c Qual
         tables.iter().map(|t| (&t.name, graph.add_node(&t.name))).collect();
     for t in tables {
         for c in t.constraints.values() {
-            for target in references(catalog, &t.name, c) {
-                if let Some(&to) = nodes.get(target) {
-                    graph.add_edge(nodes[&t.name], to, ());
-                }
+            if let Some(&to) = references(catalog, &t.name, c).and_then(|r| nodes.get(r)) {
+                graph.add_edge(nodes[&t.name], to, ());
             }
         }
     }

@@ -189,6 +189,22 @@ fn inspect(server: &TestServer) -> Result<(), Failed> {
         let o = bin(work.path(), &["inspect", "schema", "--format", "mermaid", "--dev-url", dev]);
         ensure(o.status.success(), text(&o))?;
         insta::assert_snapshot!("inspect_mermaid", String::from_utf8_lossy(&o.stdout));
+        // A foreign key may point at a unique index that no constraint owns.
+        db.client
+            .batch_execute(
+                "CREATE TABLE shop.codes (code text);
+                 CREATE UNIQUE INDEX codes_code ON shop.codes (code);
+                 CREATE TABLE shop.uses (code text REFERENCES shop.codes (code));",
+            )
+            .await?;
+        let o = run("json");
+        ensure(o.status.success(), text(&o))?;
+        let doc: serde_json::Value = serde_json::from_slice(&o.stdout)?;
+        let uses = (doc["map"]["schemas"].as_array().into_iter().flatten())
+            .flat_map(|s| s["tables"].as_array().into_iter().flatten())
+            .find(|t| t["name"] == "uses")
+            .ok_or("no table uses")?;
+        ensure(uses["constraints"][0]["references"] == "shop.codes", uses.to_string())?;
         server.drop_database(db).await;
         Ok(())
     })
