@@ -462,11 +462,12 @@ fn statement_error(stmt: &crate::source::Statement, e: &tokio_postgres::Error) -
     Error::Statement { location, message: describe_db_error(e), statement: first_line }
 }
 
-/// Replays migrations' up files in order, as `apply` would, without a history table.
+/// Replays migrations' up files in order, as `apply` would, without a history table (and
+/// committing as it goes: see `replay_sql_file`).
 #[tracing::instrument(skip_all, fields(migrations = migrations.len()))]
 pub async fn replay(client: &Client, migrations: &[crate::migrations::Migration]) -> Result<()> {
     for m in migrations {
-        crate::apply::run_sql_file(client, &m.up_sql, &m.up_path).await?;
+        crate::apply::replay_sql_file(client, &m.up_sql, &m.up_path).await?;
     }
     Ok(())
 }
