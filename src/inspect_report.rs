@@ -58,12 +58,18 @@ fn column_json(c: &Column) -> Value {
     })
 }
 
-pub fn json(catalog: &Catalog) -> Value {
-    // Gathered once: a scan of every index per table is quadratic in a large schema.
-    let mut indexes_of: HashMap<&QualifiedName, Vec<&Index>> = HashMap::new();
+/// Each table's indexes, in name order: gathered once, since a scan of every index for each
+/// table is quadratic in a large schema.
+fn indexes_by_table(catalog: &Catalog) -> HashMap<&QualifiedName, Vec<&Index>> {
+    let mut out: HashMap<&QualifiedName, Vec<&Index>> = HashMap::new();
     for i in catalog.indexes.values() {
-        indexes_of.entry(&i.table).or_default().push(i);
+        out.entry(&i.table).or_default().push(i);
     }
+    out
+}
+
+pub fn json(catalog: &Catalog) -> Value {
+    let indexes_of = indexes_by_table(catalog);
     let schemas: Vec<Value> = by_schema(catalog)
         .into_iter()
         .map(|(name, s)| {
@@ -233,6 +239,7 @@ pub fn markdown(catalog: &Catalog) -> String {
             out.push_str(&format!("- `{}` {} in schema `{}`\n", e.name, e.version, e.schema));
         }
     }
+    let indexes_of = indexes_by_table(catalog);
     for (name, s) in by_schema(catalog) {
         out.push_str(&format!("\n## Schema `{name}`\n"));
         if let Some(comment) = s.comment {
@@ -243,7 +250,8 @@ pub fn markdown(catalog: &Catalog) -> String {
             out.push_str(&format!("\n### Enum `{}`\n\n{}\n", e.name, labels.join(", ")));
         }
         for t in &s.tables {
-            table_section(&mut out, catalog, t);
+            let indexes = indexes_of.get(&t.name).map_or(&[][..], Vec::as_slice);
+            table_section(&mut out, t, indexes);
         }
         for o in &s.objects {
             match o {
@@ -305,7 +313,7 @@ fn uses(out: &mut String, catalog: &Catalog, id: &ObjectId) {
     }
 }
 
-fn table_section(out: &mut String, catalog: &Catalog, t: &Table) {
+fn table_section(out: &mut String, t: &Table, indexes: &[&Index]) {
     out.push_str(&format!("\n### Table `{}`\n\n", t.name));
     if let Some(comment) = &t.comment {
         out.push_str(&format!("{comment}\n\n"));
@@ -338,10 +346,8 @@ fn table_section(out: &mut String, catalog: &Catalog, t: &Table) {
             out.push_str(&format!("- `{}` ({}): `{}`\n", c.name, kind_name(c.kind), c.definition));
         }
     }
-    let indexes: Vec<String> = (catalog.indexes.values())
-        .filter(|i| i.table == t.name)
-        .map(|i| format!("- `{}`: `{}`", i.name.name, i.definition))
-        .collect();
+    let indexes: Vec<String> =
+        indexes.iter().map(|i| format!("- `{}`: `{}`", i.name.name, i.definition)).collect();
     if !indexes.is_empty() {
         out.push_str(&format!("\nIndexes:\n\n{}\n", indexes.join("\n")));
     }
