@@ -435,6 +435,16 @@ fn permission_message_shown(server: &TestServer) -> Result<(), Failed> {
     })
 }
 
+/// A server of its own whose lock table promises room for 320 locks (10 for each of 32
+/// server processes; 10 is the least max_locks_per_transaction PostgreSQL allows).
+fn small_lock_table() -> Result<schemadiff::shadow::EphemeralCluster, Failed> {
+    let bindir = schemadiff::shadow::find_bindir().ok_or("no local PostgreSQL binaries")?;
+    Ok(schemadiff::shadow::EphemeralCluster::start_with(
+        bindir,
+        &[("max_locks_per_transaction", "10"), ("max_connections", "10")],
+    )?)
+}
+
 /// A transaction holds a lock on every object it makes until it commits, and a server's lock
 /// table promises room for `max_locks_per_transaction` for each of its processes. On a server
 /// that promises 320 (10 for each of 32), a plan of 200 new tables with their indexes says its
@@ -442,11 +452,7 @@ fn permission_message_shown(server: &TestServer) -> Result<(), Failed> {
 /// room for about 1,100 there), and leaves nothing behind. A plan of 20 tables fits and says
 /// nothing.
 fn lock_table_too_small(_: &TestServer) -> Result<(), Failed> {
-    let bindir = schemadiff::shadow::find_bindir().ok_or("no local PostgreSQL binaries")?;
-    let small = schemadiff::shadow::EphemeralCluster::start_with(
-        bindir,
-        &[("max_locks_per_transaction", "10"), ("max_connections", "10")],
-    )?;
+    let small = small_lock_table()?;
     let url = small.url("postgres");
     let tables = |n: usize| -> String {
         (0..n)
@@ -495,11 +501,7 @@ fn lock_table_too_small(_: &TestServer) -> Result<(), Failed> {
 /// could not run there), and a file that fails after its first batches committed is still
 /// named at the line that fails.
 fn replay_commits_as_it_goes(_: &TestServer) -> Result<(), Failed> {
-    let bindir = schemadiff::shadow::find_bindir().ok_or("no local PostgreSQL binaries")?;
-    let small = schemadiff::shadow::EphemeralCluster::start_with(
-        bindir,
-        &[("max_locks_per_transaction", "10"), ("max_connections", "10")],
-    )?;
+    let small = small_lock_table()?;
     let dev = small.url("postgres");
     let tables: String = (0..2000).map(|i| format!("CREATE TABLE t{i} (id int);\n")).collect();
     let work = Workdir::new();
