@@ -646,24 +646,39 @@ fn rebuild(
     }
 }
 
-/// Pairs two maps by key: (only in a, in both, only in b), in key order.
+/// Pairs two maps by key: (only in a, in both, only in b), in key order. One walk down both
+/// maps side by side (each lists its keys in order): a lookup per key cost `n log n` and a
+/// cache miss per level at 10,000 tables.
 pub(crate) fn pair<'a, K: Ord + 'a, V: 'a, M: ByKey<K, V>>(
     a: &'a M,
     b: &'a M,
 ) -> (Vec<&'a V>, Vec<(&'a V, &'a V)>, Vec<&'a V>) {
-    let removed = a.entries().filter(|(k, _)| b.lookup(k).is_none()).map(|(_, v)| v).collect();
-    let kept = a.entries().filter_map(|(k, v)| b.lookup(k).map(|w| (v, w))).collect();
-    let added = b.entries().filter(|(k, _)| a.lookup(k).is_none()).map(|(_, v)| v).collect();
-    (removed, kept, added)
+    let (mut removed, mut kept, mut added) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut a, mut b) = (a.entries().peekable(), b.entries().peekable());
+    loop {
+        match (a.peek(), b.peek()) {
+            (Some((ka, _)), Some((kb, _))) => match ka.cmp(kb) {
+                std::cmp::Ordering::Less => removed.extend(a.next().map(|(_, v)| v)),
+                std::cmp::Ordering::Greater => added.extend(b.next().map(|(_, v)| v)),
+                std::cmp::Ordering::Equal => {
+                    let ((_, v), (_, w)) = (a.next().expect("peeked"), b.next().expect("peeked"));
+                    kept.push((v, w));
+                }
+            },
+            (Some(_), None) => removed.extend(a.next().map(|(_, v)| v)),
+            (None, Some(_)) => added.extend(b.next().map(|(_, v)| v)),
+            (None, None) => return (removed, kept, added),
+        }
+    }
 }
 
-/// A map `pair` matches by key: the catalog's trees, and a table's constraints.
+/// A map `pair` matches by key, listing its entries in key order: the catalog's trees, and a
+/// table's constraints.
 pub(crate) trait ByKey<K, V> {
     fn entries<'m>(&'m self) -> impl Iterator<Item = (&'m K, &'m V)>
     where
         K: 'm,
         V: 'm;
-    fn lookup(&self, key: &K) -> Option<&V>;
 }
 
 impl<K: Ord, V> ByKey<K, V> for std::collections::BTreeMap<K, V> {
@@ -674,9 +689,6 @@ impl<K: Ord, V> ByKey<K, V> for std::collections::BTreeMap<K, V> {
     {
         self.iter()
     }
-    fn lookup(&self, key: &K) -> Option<&V> {
-        self.get(key)
-    }
 }
 
 impl<K: Ord, V> ByKey<K, V> for litemap::LiteMap<K, V> {
@@ -686,9 +698,6 @@ impl<K: Ord, V> ByKey<K, V> for litemap::LiteMap<K, V> {
         V: 'm,
     {
         self.iter()
-    }
-    fn lookup(&self, key: &K) -> Option<&V> {
-        self.get(key)
     }
 }
 
