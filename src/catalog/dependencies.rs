@@ -1,10 +1,10 @@
 //! The dependency edges between managed objects, read from PostgreSQL's own records
 //! (`pg_depend`) and from routine bodies the catalog cannot see into.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use super::ObjectId;
+use super::{FastMap, ObjectId};
 
 /// `object -> what it needs`. Derived from the objects, so two catalogs with equal objects
 /// are equal whatever their edges (the comparison ignores this field).
@@ -14,7 +14,7 @@ use super::ObjectId;
 #[derive(Debug, Clone, Default)]
 pub struct Dependencies {
     ids: Vec<Arc<ObjectId>>,
-    index: HashMap<Arc<ObjectId>, u32>,
+    index: FastMap<Arc<ObjectId>, u32>,
     /// By position: what each object needs, and what needs it, in the order recorded.
     needs: Vec<Vec<u32>>,
     needed_by: Vec<Vec<u32>>,

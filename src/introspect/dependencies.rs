@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::rows::CatalogRow;
 
-use crate::catalog::{Dependencies, ObjectId};
+use crate::catalog::{Dependencies, FastMap, ObjectId};
 
 /// System catalog OIDs; fixed in every PostgreSQL version.
 pub const PG_CLASS: u32 = 1259;
@@ -38,7 +38,7 @@ pub type Address = (u32, u32, i32);
 /// half a million addresses).
 #[derive(Default)]
 pub struct Oids {
-    ids: HashMap<Address, Arc<ObjectId>>,
+    ids: FastMap<Address, Arc<ObjectId>>,
     /// Only what privileges can name is registered (views among it, which their rules name):
     /// a catalog read to be compared builds no dependency graph, and the rest (defaults,
     /// constraints, indexes, triggers) is three fifths of the addresses.
@@ -47,7 +47,7 @@ pub struct Oids {
 
 impl Oids {
     pub fn for_purpose(purpose: super::Purpose) -> Oids {
-        Oids { ids: HashMap::new(), only_named_by_rows: purpose == super::Purpose::Compare }
+        Oids { ids: FastMap::default(), only_named_by_rows: purpose == super::Purpose::Compare }
     }
 
     pub fn register(&mut self, class: u32, oid: u32, sub: i32, id: ObjectId) {
