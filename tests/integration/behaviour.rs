@@ -40,6 +40,7 @@ pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
         ("plan_with_no_database_at_all_uses_an_ephemeral_cluster", ephemeral_default),
         ("ephemeral_cluster_is_removed_when_dropped", ephemeral_cluster_removed),
         ("ctrl_c_stops_and_removes_the_ephemeral_cluster", ctrl_c_cleans_up),
+        ("a_constraint_names_its_columns_in_order_system_ones_too", constraint_columns),
         ("what_a_killed_run_left_is_removed_by_the_next_run", killed_run_leftovers),
         ("dry_run_verifies_and_writes_nothing", dry_run),
         (
@@ -879,6 +880,34 @@ fn updated_at_pattern(server: &TestServer) -> Result<(), Failed> {
             text(&check),
         )?;
         Ok(())
+    })
+}
+
+/// A constraint's columns are read as numbers and named from the table's columns, in the
+/// constraint's order; a check on a system column (tableoid) names it too.
+fn constraint_columns(server: &TestServer) -> Result<(), Failed> {
+    block_on(async {
+        let db = server.fresh_database("constraint_columns").await;
+        db.client
+            .batch_execute(
+                "CREATE TABLE parent (a int, b int, c int, PRIMARY KEY (c, a));
+                 CREATE TABLE child (x int, y int, z int,
+                     CONSTRAINT sys CHECK (tableoid <> 0 AND z > 0),
+                     CONSTRAINT fk FOREIGN KEY (z, x) REFERENCES parent (c, a));
+                 ALTER TABLE child DROP COLUMN y;",
+            )
+            .await?;
+        let catalog = introspect::introspect(&db.client).await?;
+        let columns = |table: &str, constraint: &str| {
+            let t = &catalog.tables[&schemadiff::catalog::QualifiedName::new("public", table)];
+            t.constraints.get(constraint).map(|c| c.columns.clone()).unwrap_or_default()
+        };
+        ensure(columns("parent", "parent_pkey") == ["c", "a"], "parent_pkey")?;
+        ensure(columns("child", "fk") == ["z", "x"], format!("{:?}", columns("child", "fk")))?;
+        ensure(
+            columns("child", "sys") == ["tableoid", "z"],
+            format!("{:?}", columns("child", "sys")),
+        )
     })
 }
 
