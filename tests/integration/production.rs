@@ -437,11 +437,12 @@ fn permission_message_shown(server: &TestServer) -> Result<(), Failed> {
 
 /// A server of its own whose lock table promises room for 320 locks (10 for each of 32
 /// server processes; 10 is the least max_locks_per_transaction PostgreSQL allows).
-fn small_lock_table() -> Result<schemadiff::shadow::EphemeralCluster, Failed> {
+/// A server of its own with 10 connections and `locks` per transaction in its lock table.
+fn small_lock_table(locks: &str) -> Result<schemadiff::shadow::EphemeralCluster, Failed> {
     let bindir = schemadiff::shadow::find_bindir().ok_or("no local PostgreSQL binaries")?;
     Ok(schemadiff::shadow::EphemeralCluster::start_with(
         bindir,
-        &[("max_locks_per_transaction", "10"), ("max_connections", "10")],
+        &[("max_locks_per_transaction", locks), ("max_connections", "10")],
     )?)
 }
 
@@ -452,7 +453,7 @@ fn small_lock_table() -> Result<schemadiff::shadow::EphemeralCluster, Failed> {
 /// room for about 1,100 there), and leaves nothing behind. A plan of 20 tables fits and says
 /// nothing.
 fn lock_table_too_small(_: &TestServer) -> Result<(), Failed> {
-    let small = small_lock_table()?;
+    let small = small_lock_table("10")?;
     let url = small.url("postgres");
     let tables = |n: usize| -> String {
         (0..n)
@@ -496,14 +497,16 @@ fn lock_table_too_small(_: &TestServer) -> Result<(), Failed> {
 }
 
 /// A replay of `generated/` builds a state; it need not hold the locks of a whole migration
-/// at once, and does not: on a dev server whose lock table has room for about 1,100 locks,
-/// `check` replays a migration that makes 2,000 tables in one transaction (which `apply`
-/// could not run there), and a file that fails after its first batches committed is still
-/// named at the line that fails.
+/// at once, and does not: on a dev server where one transaction can make about 1,100 tables
+/// (psql stops at the 1,093rd with `max_locks_per_transaction` 20), `check` replays a
+/// migration that makes 3,000 tables in one transaction, and a file that fails after its
+/// first batches committed is still named at the line that fails. `check` loads `schema/` on
+/// another session meanwhile, a batch at a time too: with room for about 550 tables (10), the
+/// two sessions' batches of 256 did not always fit at once.
 fn replay_commits_as_it_goes(_: &TestServer) -> Result<(), Failed> {
-    let small = small_lock_table()?;
+    let small = small_lock_table("20")?;
     let dev = small.url("postgres");
-    let tables: String = (0..2000).map(|i| format!("CREATE TABLE t{i} (id int);\n")).collect();
+    let tables: String = (0..3000).map(|i| format!("CREATE TABLE t{i} (id int);\n")).collect();
     let work = Workdir::new();
     work.write_schema("tables.sql", &tables);
     let up = format!("BEGIN;\n\n{tables}\nCOMMIT;\n");
