@@ -70,6 +70,14 @@ fn main() {
         let url = std::env::args().nth(2).expect("--introspect takes a database URL");
         return introspect_only(&url);
     }
+    // `--diff FROM TO`: the diff and order of two databases alone, three times, to profile it.
+    if std::env::args().nth(1).as_deref() == Some("--diff") {
+        let (from, to) = (std::env::args().nth(2), std::env::args().nth(3));
+        return diff_only(
+            &from.expect("--diff takes two URLs"),
+            &to.expect("--diff takes two URLs"),
+        );
+    }
     let args = args();
     // A cache of this run's own: verdicts remembered by an earlier run of the same build
     // would make `check` free. It is warmed with an initialised data directory first, as
@@ -274,8 +282,32 @@ fn print_growth(results: &[SizeResult]) {
     }
 }
 
+/// The diff and order of `from`'s database to `to`'s, both ways, three times, each timed.
+fn diff_only(from: &str, to: &str) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let from = schemadiff::connect::connect_url(from).await.unwrap();
+        let to = schemadiff::connect::connect_url(to).await.unwrap();
+        let current = schemadiff::introspect::introspect(&from).await.unwrap();
+        let desired = schemadiff::introspect::introspect(&to).await.unwrap();
+        for _ in 0..3 {
+            let t = Instant::now();
+            let up = schemadiff::plan::plan(&current, &desired).unwrap();
+            let down = schemadiff::plan::plan(&desired, &current).unwrap();
+            let steps = up.steps.len() + down.steps.len();
+            println!("{DIFF}\t{:.3} s\t{steps} steps", t.elapsed().as_secs_f64());
+        }
+    });
+}
+
 /// Introspection of `url`'s database as a plan reads it, three times, each timed.
 fn introspect_only(url: &str) {
+    if let Ok(filter) = std::env::var("SCHEMADIFF_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         for _ in 0..3 {
