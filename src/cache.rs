@@ -76,18 +76,21 @@ fn verdict_file(key: &str) -> Option<PathBuf> {
     Some(root()?.join("in-sync").join(key))
 }
 
-/// Whether a run with these inputs found `schema/` and `generated/` in sync.
-pub fn known_in_sync(key: &str) -> bool {
-    verdict_file(key).is_some_and(|f| f.is_file())
+/// When a run with these inputs found `schema/` and `generated/` in sync: what it noted of
+/// the data statements in `schema/` (the one note that needs `schema/` parsed). None when no
+/// run did.
+pub fn known_in_sync(key: &str) -> Option<Option<String>> {
+    let note = std::fs::read_to_string(verdict_file(key)?).ok()?;
+    Some((!note.is_empty()).then_some(note))
 }
 
-/// Remembers that these inputs are in sync. Best effort: a cache that cannot be written
-/// only means the next run checks again.
-pub fn remember_in_sync(key: &str) {
+/// Remembers that these inputs are in sync, with the note on `schema/`'s data statements.
+/// Best effort: a cache that cannot be written only means the next run checks again.
+pub fn remember_in_sync(key: &str, data_note: Option<&str>) {
     let Some(file) = verdict_file(key) else { return };
     if let Some(dir) = file.parent()
         && std::fs::create_dir_all(dir).is_ok()
     {
-        let _ = std::fs::write(file, "");
+        let _ = std::fs::write(file, data_note.unwrap_or_default());
     }
 }

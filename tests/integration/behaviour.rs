@@ -19,6 +19,7 @@ pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
         ("plan_summary_lists_statements_hazards_and_files", plan_summary_output),
         ("plan_with_no_difference_writes_nothing", plan_no_difference),
         ("a_state_found_in_sync_is_not_checked_again_until_a_file_changes", in_sync_remembered),
+        ("a_remembered_verdict_still_names_the_data_statements", in_sync_keeps_data_note),
         ("clusters_start_from_a_cached_data_directory", cached_initdb),
         ("syntax_error_names_file_line_col_and_writes_nothing", syntax_error),
         ("failing_schema_statement_names_its_file_and_line", failing_statement),
@@ -1536,6 +1537,21 @@ fn in_sync_remembered(_server: &TestServer) -> Result<(), Failed> {
         ensure(text(&o).contains("phone"), text(&o))?;
     }
     ensure(verdicts(cache.path()) == 2, "nothing remembered for a state out of sync")
+}
+
+/// A state found in sync before is not parsed again, yet says what it said the first time:
+/// the data statements in `schema/`, which only the parse finds.
+fn in_sync_keeps_data_note(_server: &TestServer) -> Result<(), Failed> {
+    let work = copy_example();
+    std::fs::write(work.schema_dir().join("99_seed.sql"), "DELETE FROM contacts WHERE false;\n")?;
+    let cache = tempfile::tempdir()?;
+    let note = "99_seed.sql:1:1: DELETE FROM contacts";
+    for args in [&["check"][..], &["check"], &["plan"]] {
+        let o = bin_cached(work.path(), cache.path(), args);
+        ensure(o.status.success() && text(&o).contains(note), text(&o))?;
+        ensure(verdicts(cache.path()) == 1, "one state, one verdict")?;
+    }
+    Ok(())
 }
 
 fn cached_initdb(_server: &TestServer) -> Result<(), Failed> {
