@@ -320,14 +320,16 @@ pub async fn roles(client: &Client) -> Result<Vec<String>> {
 }
 
 /// The names of a table's columns by number, from the columns registered (a constraint's
-/// columns are its table's, all read before it).
+/// columns are its table's, all read before it). Number 0 stands for an expression (an
+/// exclusion constraint's), which names no column.
 fn column_names(oids: &Oids, table: u32, numbers: Option<Vec<i32>>) -> Vec<String> {
     let numbers = numbers.unwrap_or_default();
     // Sized to fit: 30,000 constraints at 10,000 tables.
     let mut names = Vec::with_capacity(numbers.len());
-    for number in numbers {
-        if let Some(ObjectId::Column(_, name)) = oids.exact((PG_CLASS, table, number)) {
-            names.push(name.clone());
+    for number in numbers.into_iter().filter(|&n| n != 0) {
+        match oids.exact((PG_CLASS, table, number)) {
+            Some(ObjectId::Column(_, name)) => names.push(name.clone()),
+            other => debug_assert!(false, "column {number} of table {table} read as {other:?}"),
         }
     }
     names

@@ -899,7 +899,8 @@ fn constraint_columns(server: &TestServer) -> Result<(), Failed> {
                 "CREATE TABLE parent (a int, b int, c int, PRIMARY KEY (c, a));
                  CREATE TABLE child (x int, y int, z int,
                      CONSTRAINT sys CHECK (tableoid <> 0 AND z > 0),
-                     CONSTRAINT fk FOREIGN KEY (z, x) REFERENCES parent (c, a));
+                     CONSTRAINT fk FOREIGN KEY (z, x) REFERENCES parent (c, a),
+                     CONSTRAINT ex EXCLUDE USING btree ((x + 1) WITH =, z WITH =));
                  ALTER TABLE child DROP COLUMN y;",
             )
             .await?;
@@ -910,6 +911,8 @@ fn constraint_columns(server: &TestServer) -> Result<(), Failed> {
         };
         ensure(columns("parent", "parent_pkey") == ["c", "a"], "parent_pkey")?;
         ensure(columns("child", "fk") == ["z", "x"], format!("{:?}", columns("child", "fk")))?;
+        // An expression is key number 0, which names no column.
+        ensure(columns("child", "ex") == ["z"], format!("{:?}", columns("child", "ex")))?;
         ensure(
             columns("child", "sys") == ["tableoid", "z"],
             format!("{:?}", columns("child", "sys")),
