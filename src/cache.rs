@@ -76,12 +76,18 @@ fn verdict_file(key: &str) -> Option<PathBuf> {
     Some(root()?.join("in-sync").join(key))
 }
 
-/// When a run with these inputs found `schema/` and `generated/` in sync: what it noted of
-/// the data statements in `schema/` (the one note that needs `schema/` parsed). None when no
-/// run did.
-pub fn known_in_sync(key: &str) -> Option<Option<String>> {
+/// A run's finding that `schema/` and `generated/` are in sync.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InSync {
+    /// What the run noted of the data statements in `schema/`: the one note that needs
+    /// `schema/` parsed.
+    pub data_note: Option<String>,
+}
+
+/// What a run with these inputs found, when one found them in sync.
+pub fn known_in_sync(key: &str) -> Option<InSync> {
     let note = std::fs::read_to_string(verdict_file(key)?).ok()?;
-    Some((!note.is_empty()).then_some(note))
+    Some(InSync { data_note: (!note.is_empty()).then_some(note) })
 }
 
 /// Remembers that these inputs are in sync, with the note on `schema/`'s data statements.

@@ -110,8 +110,8 @@ pub async fn plan(req: &PlanRequest) -> Result<PlanOutcome> {
     // state found in sync before is in sync now, with nothing to parse (at 10,000 tables,
     // parsing `schema/` was most of such a run's second and 190 MB).
     let sync_key = cfg.database_url.is_none().then(|| cache::sync_key(cfg)).flatten();
-    if let Some(data_note) = sync_key.as_deref().and_then(cache::known_in_sync) {
-        let notes = ignored_note(&cfg.schema_dir).into_iter().chain(data_note).collect();
+    if let Some(in_sync) = sync_key.as_deref().and_then(cache::known_in_sync) {
+        let notes = ignored_note(&cfg.schema_dir).into_iter().chain(in_sync.data_note).collect();
         return Ok(PlanOutcome { migrations: Vec::new(), notes });
     }
     let statements = source::load_schema_dir(&cfg.schema_dir)?;
@@ -897,8 +897,8 @@ pub async fn drift(
 pub async fn check(config: &Config) -> Result<Vec<String>> {
     // As `plan`'s: inputs found in sync before need nothing parsed.
     let sync_key = cache::sync_key(config);
-    if let Some(data_note) = sync_key.as_deref().and_then(cache::known_in_sync) {
-        return Ok(ignored_note(&config.schema_dir).into_iter().chain(data_note).collect());
+    if let Some(in_sync) = sync_key.as_deref().and_then(cache::known_in_sync) {
+        return Ok(ignored_note(&config.schema_dir).into_iter().chain(in_sync.data_note).collect());
     }
     let statements = source::load_schema_dir(&config.schema_dir)?;
     let data_note = source::data_note(&statements, config.refuse_data)?;
