@@ -28,12 +28,14 @@ pub struct Column {
     pub comment: Option<String>,
     /// Objects the type, default and generation expression need (types, sequences, extensions).
     pub depends_on: Vec<ObjectId>,
-    /// `SET STORAGE` when it differs from the type's (`p`, `e`, `m`, `x`).
-    pub storage: Option<String>,
+    /// `SET STORAGE` when it differs from the type's (`p`, `e`, `m`, `x`). These three are
+    /// PostgreSQL's one-letter codes, kept as letters: as strings they were a tenth of a
+    /// 10,000-table catalog's columns.
+    pub storage: Option<char>,
     /// The type's own storage, which a reset returns to.
-    pub type_storage: String,
+    pub type_storage: char,
     /// `SET COMPRESSION` (`p`: pglz, `l`: lz4) when set.
-    pub compression: Option<String>,
+    pub compression: Option<char>,
     /// `SET STATISTICS` when set.
     pub statistics: Option<i32>,
     /// Comes from a parent table only (not declared on this one): the parent changes it.

@@ -88,9 +88,9 @@ pub enum ColumnAction {
     },
     SetIdentityOptions(SequenceOptions),
     /// A storage letter (`p`, `e`, `m`, `x`).
-    SetStorage(String),
+    SetStorage(char),
     /// `None`: back to the default method.
-    SetCompression(Option<String>),
+    SetCompression(Option<char>),
     /// `None`: back to the default target.
     SetStatistics(Option<i32>),
     /// PostgreSQL 18's name of the NOT NULL constraint, once the column is NOT NULL (`from`

@@ -598,11 +598,11 @@ pub(crate) fn column_actions(table: &QualifiedName, a: &Column, b: &Column) -> V
 fn storage_actions(a: &Column, b: &Column) -> Vec<ColumnAction> {
     let mut actions = Vec::new();
     if a.storage != b.storage {
-        let letter = b.storage.clone().unwrap_or_else(|| b.type_storage.clone());
+        let letter = b.storage.unwrap_or(b.type_storage);
         actions.push(ColumnAction::SetStorage(letter));
     }
     if a.compression != b.compression {
-        actions.push(ColumnAction::SetCompression(b.compression.clone()));
+        actions.push(ColumnAction::SetCompression(b.compression));
     }
     if a.statistics != b.statistics {
         actions.push(ColumnAction::SetStatistics(b.statistics));

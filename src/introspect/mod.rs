@@ -335,6 +335,11 @@ fn column_names(oids: &Oids, table: u32, numbers: Option<Vec<i32>>) -> Vec<Strin
     names
 }
 
+/// The letter of one of PostgreSQL's one-letter codes (a `"char"` read as text).
+fn letter(code: Option<&str>) -> Option<char> {
+    code.and_then(|c| c.chars().next())
+}
+
 async fn read_catalog(
     client: &Client,
     helpers: &[Client],
@@ -555,9 +560,9 @@ async fn read_catalog(
             generated: r.get(8),
             comment: r.get(9),
             depends_on,
-            storage: r.get(20),
-            type_storage: r.get(21),
-            compression: r.get(22),
+            storage: letter(r.get(20)),
+            type_storage: letter(r.get(21)).unwrap_or('p'),
+            compression: letter(r.get(22)),
             statistics: r.get(23),
             inherited: r.get(24),
             generated_virtual: r.get(25),

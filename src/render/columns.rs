@@ -159,18 +159,18 @@ pub fn alterations(table: &QualifiedName, from: &Column, actions: &[ColumnAction
                 ColumnAction::DropNotNull => "DROP NOT NULL".to_string(),
                 ColumnAction::SetStorage(letter) => format!(
                     "SET STORAGE {}",
-                    match letter.as_str() {
-                        "p" => "PLAIN",
-                        "e" => "EXTERNAL",
-                        "m" => "MAIN",
+                    match letter {
+                        'p' => "PLAIN",
+                        'e' => "EXTERNAL",
+                        'm' => "MAIN",
                         _ => "EXTENDED",
                     }
                 ),
                 ColumnAction::SetCompression(method) => format!(
                     "SET COMPRESSION {}",
-                    match method.as_deref() {
-                        Some("p") => "pglz",
-                        Some("l") => "lz4",
+                    match method {
+                        Some('p') => "pglz",
+                        Some('l') => "lz4",
                         _ => "DEFAULT",
                     }
                 ),
