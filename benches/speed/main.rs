@@ -314,13 +314,15 @@ fn introspect_only(url: &str) {
             let client = schemadiff::connect::connect_url(url).await.unwrap();
             let t = Instant::now();
             let before = heap::live();
+            heap::reset_peak();
             let open = || schemadiff::connect::connect_url(url);
             let catalog = schemadiff::introspect::introspect_parallel(&client, open).await.unwrap();
             println!(
-                "{INTROSPECT}\t{:.3} s\t{} tables\t{:.1} MB held",
+                "{INTROSPECT}\t{:.3} s\t{} tables\t{:.1} MB held\t{:.1} MB at its peak",
                 t.elapsed().as_secs_f64(),
                 catalog.tables.len(),
-                (heap::live() - before) as f64 / 1e6
+                (heap::live() - before) as f64 / 1e6,
+                (heap::peak() - before) as f64 / 1e6
             );
             let mb = |bytes: usize| bytes as f64 / 1e6;
             let (base, t) = (heap::live(), Instant::now());
