@@ -185,3 +185,33 @@ impl Dependencies {
         self.len() == 0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(name: &str) -> ObjectId {
+        ObjectId::Table(crate::catalog::QualifiedName::new("public", name))
+    }
+
+    #[test]
+    fn edges_are_indexed_once_each_and_again_after_an_edge_is_added() {
+        let (a, b, c) = (table("a"), table("b"), table("c"));
+        let mut deps = Dependencies::default();
+        deps.add(&a, &b);
+        deps.add(&a, &b);
+        deps.add(&a, &a);
+        deps.add(&c, &b);
+        assert_eq!(deps.of(&a), [&b]);
+        assert_eq!(deps.dependents(&b), [&a, &c]);
+        assert_eq!(deps.len(), 2);
+        // Asked once, then told more: the next answer has it.
+        deps.add(&b, &c);
+        assert!(deps.needs(&b, &c) && !deps.needs(&c, &a));
+        assert_eq!(deps.of(&b), [&c]);
+        assert_eq!(deps.dependents(&c), [&b]);
+        let edges: Vec<_> = deps.edges().collect();
+        assert_eq!(edges, [(&a, &b), (&b, &c), (&c, &b)]);
+        assert!(deps.of(&table("missing")).is_empty());
+    }
+}
