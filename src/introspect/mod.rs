@@ -321,15 +321,21 @@ pub async fn roles(client: &Client) -> Result<Vec<String>> {
 
 /// The names of a table's columns by number, from the columns registered (a constraint's
 /// columns are its table's, all read before it). Number 0 stands for an expression (an
-/// exclusion constraint's), which names no column.
+/// exclusion constraint's), which names no column; a negative one is a system column (a
+/// check may read `tableoid`), numbered alike on every server since PostgreSQL 12.
 fn column_names(oids: &Oids, table: u32, numbers: Option<Vec<i32>>) -> Vec<String> {
+    const SYSTEM: [&str; 6] = ["ctid", "xmin", "cmin", "xmax", "cmax", "tableoid"];
     let numbers = numbers.unwrap_or_default();
     // Sized to fit: 30,000 constraints at 10,000 tables.
     let mut names = Vec::with_capacity(numbers.len());
     for number in numbers.into_iter().filter(|&n| n != 0) {
-        match oids.exact((PG_CLASS, table, number)) {
-            Some(ObjectId::Column(_, name)) => names.push(name.clone()),
-            other => debug_assert!(false, "column {number} of table {table} read as {other:?}"),
+        let system = usize::try_from(-i64::from(number) - 1).ok().and_then(|i| SYSTEM.get(i));
+        match (system, oids.exact((PG_CLASS, table, number))) {
+            (Some(name), _) => names.push(name.to_string()),
+            (None, Some(ObjectId::Column(_, name))) => names.push(name.clone()),
+            (None, other) => {
+                debug_assert!(false, "column {number} of table {table} read as {other:?}")
+            }
         }
     }
     names
@@ -605,10 +611,7 @@ async fn read_catalog(
             name: name.clone(),
             kind,
             definition: r.get(4),
-            columns: match r.get::<Option<Vec<String>>>(15) {
-                Some(with_system_columns) => with_system_columns,
-                None => column_names(&oids, r.get(14), r.get(5)),
-            },
+            columns: column_names(&oids, r.get(14), r.get(5)),
             depends_on,
             comment: r.get(10),
             index_definition: r.get(13),

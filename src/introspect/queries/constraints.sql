@@ -4,7 +4,7 @@
 SELECT n.nspname, c.relname, co.conname, co.contype::text AS kind,
        pg_get_constraintdef(co.oid) AS definition,
        -- The columns by number, named from the columns read already: looking each up here
-       -- was a third of this query. A system column (a check on tableoid) is named here.
+       -- was a third of this query.
        co.conkey::int4[] AS column_numbers,
        rn.nspname AS ref_schema, rc.relname AS ref_table,
        (SELECT x.conname FROM pg_constraint x
@@ -14,12 +14,7 @@ SELECT n.nspname, c.relname, co.conname, co.contype::text AS kind,
        ds.description AS comment, co.oid, co.conindid,
        -- Only a plan builds a key's index first; a read to compare ($3 false) leaves it out.
        CASE WHEN co.contype IN ('p', 'u') AND $3 THEN pg_get_indexdef(co.conindid) END AS index_definition,
-       co.conrelid,
-       CASE WHEN 0 > ANY(co.conkey) THEN
-           ARRAY(SELECT a.attname FROM unnest(co.conkey) WITH ORDINALITY k(attnum, ord)
-                 JOIN pg_attribute a ON a.attrelid = co.conrelid AND a.attnum = k.attnum
-                 ORDER BY k.ord)
-       END AS columns_with_system
+       co.conrelid
 FROM pg_constraint co
 JOIN pg_class c ON c.oid = co.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
