@@ -77,6 +77,11 @@ impl Item {
 
 /// The declared renames in one file's text.
 pub fn renames(file: &Path, text: &str) -> Result<Vec<RenameDecl>> {
+    // Every annotation says `renamed`: a file without the word has none, and is not scanned
+    // (a scan of a 10,000-table schema takes most of a second).
+    if !text.contains("renamed") {
+        return Ok(Vec::new());
+    }
     let Ok(scan) = pg_query::scan(text) else { return Ok(Vec::new()) };
     let comments: Vec<(usize, usize, &str)> = scan
         .tokens

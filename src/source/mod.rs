@@ -162,10 +162,12 @@ pub fn data_statements(statements: &[Statement]) -> Vec<&Statement> {
 /// The extensions `schema/` creates at a version it names (`CREATE EXTENSION ... VERSION`).
 pub fn pinned_extensions(statements: &[Statement]) -> std::collections::BTreeSet<String> {
     let mut names = std::collections::BTreeSet::new();
-    for s in statements
-        .iter()
-        .filter(|s| s.sql.trim_start().get(..6).is_some_and(|w| w.eq_ignore_ascii_case("create")))
-    {
+    // Only a statement that says `extension` can create one: the rest are not parsed.
+    let creates_extension = |sql: &str| {
+        sql.get(..6).is_some_and(|w| w.eq_ignore_ascii_case("create"))
+            && sql.as_bytes().windows(9).any(|w| w.eq_ignore_ascii_case(b"extension"))
+    };
+    for s in statements.iter().filter(|s| creates_extension(s.sql.trim_start())) {
         let Ok(tree) = pg_query::parse(&s.sql, pg_query::ParserOptions::DEFAULT) else { continue };
         for (node, ..) in tree.protobuf.nodes() {
             if let pg_query::NodeRef::CreateExtensionStmt(stmt) = node {
