@@ -185,7 +185,7 @@ pub fn mermaid(catalog: &Catalog) -> String {
             k.join(", ")
         };
         out.push_str(&format!("    {}[\"{}\"] {{\n", entity(&t.name), quoted(&t.name.to_string())));
-        for c in &t.columns {
+        for c in t.columns.iter() {
             let k = keys(&c.name);
             let name: String = (c.name.chars())
                 .map(|ch| if ch.is_alphanumeric() || ch == '_' { ch } else { '_' })
@@ -323,7 +323,7 @@ fn table_section(out: &mut String, t: &Table, indexes: &[&Index]) {
     }
     out.push_str("| Column | Type | Nullable | Default | Comment |\n");
     out.push_str("|--------|------|----------|---------|---------|\n");
-    for c in &t.columns {
+    for c in t.columns.iter() {
         let default = match (&c.default, &c.identity, &c.generated) {
             (_, Some(i), _) => {
                 format!("identity ({})", if i.always { "always" } else { "by default" })

@@ -96,7 +96,9 @@ pub struct Constraint {
 #[derive(Debug, Clone, Eq)]
 pub struct Table {
     pub name: QualifiedName,
-    pub columns: Vec<Column>,
+    /// Shared: a plan's steps copy the tables they create or drop, and the columns are most
+    /// of a table (a 10,000-table catalog's columns are 25 MB).
+    pub columns: std::sync::Arc<Vec<Column>>,
     /// By name. Sorted in a vector rather than a tree: a table has a few constraints, and a
     /// tree's node holds room for eleven (at 10,000 tables, 12 MB a catalog).
     pub constraints: LiteMap<String, Constraint>,

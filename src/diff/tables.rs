@@ -247,7 +247,7 @@ fn create_table(t: &Table, out: &mut Vec<Change>) {
             to: t.properties(),
         });
     }
-    for c in &t.columns {
+    for c in t.columns.iter() {
         let mut plain = c.clone();
         (plain.storage, plain.compression, plain.statistics) = (None, None, None);
         let actions = storage_actions(&plain, c);
@@ -343,7 +343,7 @@ fn alter_table(current: &Related, desired: &Related, a: &Table, b: &Table, out: 
                 .then_some((&column.name, &c.name))
         })
         .collect();
-    for col in &a.columns {
+    for col in a.columns.iter() {
         // A parent's column is dropped there, and goes from here with it. A column of our own
         // that is to come from the parent only is dropped here first, or the parent's would
         // merge into it and stay our own.
@@ -359,7 +359,7 @@ fn alter_table(current: &Related, desired: &Related, a: &Table, b: &Table, out: 
             });
         }
     }
-    for col in &b.columns {
+    for col in b.columns.iter() {
         if col.inherited {
             // The parent adds and changes it. A table that attaches (or a partition that
             // moves) keeps its NOT NULL names (PostgreSQL 18), and takes the parent's before

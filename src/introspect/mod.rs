@@ -476,7 +476,7 @@ async fn read_catalog(
             name.clone(),
             Table {
                 name,
-                columns: Vec::new(),
+                columns: Default::default(),
                 constraints: litemap::LiteMap::new(),
                 comment: r.get(2),
                 row_security: r.get(5),
@@ -575,13 +575,13 @@ async fn read_catalog(
             not_null_name: r.get(26),
         };
         if let Some(t) = catalog.tables.get_mut(&table) {
-            t.columns.push(column);
+            std::sync::Arc::make_mut(&mut t.columns).push(column);
         }
     }
     // A vector grown by doubling holds up to twice its columns: at 10,000 tables, megabytes
     // in each catalog a plan holds.
     for table in catalog.tables.values_mut() {
-        table.columns.shrink_to_fit();
+        std::sync::Arc::make_mut(&mut table.columns).shrink_to_fit();
     }
 
     for r in rows.next("constraints").await? {

@@ -156,7 +156,7 @@ pub fn touches(change: &Change) -> Touches {
         Change::CreateTable(table) => {
             t.creates.push(ObjectId::Table(table.name.clone()));
             t.requires.push(schema_of(&table.name));
-            for c in &table.columns {
+            for c in table.columns.iter() {
                 t.creates.push(ObjectId::Column(table.name.clone(), c.name.clone()));
                 if c.default.is_some() || c.generated.is_some() {
                     t.creates.push(ObjectId::Default(table.name.clone(), c.name.clone()));
@@ -171,7 +171,7 @@ pub fn touches(change: &Change) -> Touches {
         Change::DropTable { table, owned_sequences, owned_objects } => {
             t.drops.push(ObjectId::Table(table.name.clone()));
             t.releases.push(schema_of(&table.name));
-            for c in &table.columns {
+            for c in table.columns.iter() {
                 t.drops.push(ObjectId::Column(table.name.clone(), c.name.clone()));
                 if c.default.is_some() || c.generated.is_some() {
                     t.drops.push(ObjectId::Default(table.name.clone(), c.name.clone()));

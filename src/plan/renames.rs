@@ -383,7 +383,7 @@ fn named_after(
         }
     }
     // An identity column's sequence is the column's, named after the table too.
-    for c in &a.columns {
+    for c in a.columns.iter() {
         if let (Some(x), Some(y)) =
             (&c.identity, b.column(&c.name).and_then(|d| d.identity.as_ref()))
             && x.sequence_name != y.sequence_name
