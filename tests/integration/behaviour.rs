@@ -675,7 +675,10 @@ fn ephemeral_cluster_removed(_server: &TestServer) -> Result<(), Failed> {
     ensure(dir.join(".s.PGSQL.5432").exists(), "socket while running")?;
     drop(cluster);
     ensure(eventually(|| !dir.exists()), format!("{} is removed", dir.display()))?;
-    let pids = Command::new("pgrep").args(["-f", &dir.display().to_string()]).output()?;
+    // The server as started (`postgres -D DIR/data ...`): the `rm` that deletes the directory
+    // in the background names it too, and may not have exited yet.
+    let server = format!("postgres -D {}", dir.display());
+    let pids = Command::new("pgrep").args(["-f", &server]).output()?;
     ensure(pids.stdout.is_empty(), "no server process is left")
 }
 
