@@ -88,31 +88,69 @@ impl<'a> Session<'a> {
         let results = futures_util::stream::iter(queries)
             .map(move |(what, sql, params, client)| async move {
                 let started = std::time::Instant::now();
-                let rows = rows::query(client, for_server(sql, major).as_ref(), params)
-                    .await
-                    .map_err(Error::db(format!("reading {what} from the catalog")));
-                tracing::debug!(query = what, rows = rows.as_ref().map_or(0, Vec::len), elapsed = ?started.elapsed(), "catalog query");
-                (what, rows)
+                let sql = for_server(sql, major);
+                let fetched = match what {
+                    EDGES => rows::query_as(client, &sql, params, dependencies::edge)
+                        .await
+                        .map(Fetched::Edges),
+                    _ => rows::query(client, &sql, params).await.map(Fetched::Rows),
+                };
+                let fetched =
+                    fetched.map_err(Error::db(format!("reading {what} from the catalog")));
+                let count = fetched.as_ref().map_or(0, Fetched::len);
+                tracing::debug!(query = what, rows = count, elapsed = ?started.elapsed(), "catalog query");
+                (what, fetched)
             })
             .buffered(count.max(1));
         Pipeline { results: Box::pin(results) }
     }
 }
 
+/// The query whose rows are read as dependency edges, not copied.
+const EDGES: &str = "dependencies";
+
+/// A query's rows as kept until they are read into the catalog.
+enum Fetched {
+    Rows(Vec<CatalogRow>),
+    Edges(Vec<dependencies::Edge>),
+}
+
+impl Fetched {
+    fn len(&self) -> usize {
+        match self {
+            Fetched::Rows(rows) => rows.len(),
+            Fetched::Edges(edges) => edges.len(),
+        }
+    }
+}
+
 /// The rows of pipelined queries, taken in the order they were sent.
 struct Pipeline<'p> {
-    results:
-        std::pin::Pin<Box<dyn futures_util::Stream<Item = Named<Vec<CatalogRow>>> + Send + 'p>>,
+    results: std::pin::Pin<Box<dyn futures_util::Stream<Item = Named<Fetched>> + Send + 'p>>,
 }
 
 /// A query's result, with the name it was sent under.
 type Named<T> = (&'static str, Result<T>);
 
 impl Pipeline<'_> {
-    async fn next(&mut self, what: &str) -> Result<Vec<CatalogRow>> {
+    async fn fetched(&mut self, what: &str) -> Result<Fetched> {
         let (sent, rows) = self.results.next().await.expect("a row set for every query sent");
         debug_assert_eq!(sent, what, "catalog queries are taken in the order they were sent");
         rows
+    }
+
+    async fn next(&mut self, what: &str) -> Result<Vec<CatalogRow>> {
+        match self.fetched(what).await? {
+            Fetched::Rows(rows) => Ok(rows),
+            Fetched::Edges(_) => unreachable!("{what} is read as rows"),
+        }
+    }
+
+    async fn edges(&mut self) -> Result<Vec<dependencies::Edge>> {
+        match self.fetched(EDGES).await? {
+            Fetched::Edges(edges) => Ok(edges),
+            Fetched::Rows(_) => unreachable!("{EDGES} is read as edges"),
+        }
     }
 }
 
@@ -407,7 +445,7 @@ async fn read_catalog(
         Purpose::Plan => include_str!("queries/dependencies.sql"),
         Purpose::Compare => include_str!("queries/view_dependencies.sql"),
     };
-    queries.push(("dependencies", dependencies, &[]));
+    queries.push((EDGES, dependencies, &[]));
     let mut rows = s.pipeline(queries);
 
     for r in rows.next("extensions").await? {
@@ -662,7 +700,7 @@ async fn read_catalog(
         catalog.access.extend(access::defaults(&r));
     }
 
-    let edges = rows.next("dependencies").await?;
+    let edges = rows.edges().await?;
     catalog.depends = dependencies::resolve(&mut oids, &extension_oids, edges);
     for (id, o) in catalog.objects.iter_mut() {
         if let crate::catalog::Object::View(v) = o {

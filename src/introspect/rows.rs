@@ -12,6 +12,8 @@ use futures_util::TryStreamExt;
 use tokio_postgres::Client;
 use tokio_postgres::types::{FromSql, Type};
 
+use super::Param;
+
 /// One row of a catalog query.
 pub struct CatalogRow {
     types: Arc<[Type]>,
@@ -69,14 +71,11 @@ impl<'a> FromSql<'a> for Raw<'a> {
 pub async fn query(
     client: &Client,
     sql: &str,
-    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    params: &[Param<'_>],
 ) -> Result<Vec<CatalogRow>, tokio_postgres::Error> {
-    let stream = client.query_raw(sql, params.iter().copied()).await?;
-    futures_util::pin_mut!(stream);
-    let mut rows = Vec::new();
     let mut types: Option<Arc<[Type]>> = None;
     let mut values = Vec::new();
-    while let Some(row) = stream.try_next().await? {
+    query_as(client, sql, params, |row| {
         let types =
             types.get_or_insert_with(|| row.columns().iter().map(|c| c.type_().clone()).collect());
         values.clear();
@@ -90,8 +89,26 @@ pub async fn query(
                 None => values.extend_from_slice(&(-1i32).to_be_bytes()),
             }
         }
-        rows.push(CatalogRow { types: types.clone(), values: values.as_slice().into() });
+        CatalogRow { types: types.clone(), values: values.as_slice().into() }
+    })
+    .await
+}
+
+/// Runs `sql` and keeps of each row what `read` makes of it, as it arrives: for a result
+/// of hundreds of thousands of rows of a fixed shape, a value of that shape is a fraction
+/// of a copied row.
+pub async fn query_as<T>(
+    client: &Client,
+    sql: &str,
+    params: &[Param<'_>],
+    mut read: impl FnMut(&tokio_postgres::Row) -> T,
+) -> Result<Vec<T>, tokio_postgres::Error> {
+    let stream = client.query_raw(sql, params.iter().copied()).await?;
+    futures_util::pin_mut!(stream);
+    let mut out = Vec::new();
+    while let Some(row) = stream.try_next().await? {
+        out.push(read(&row));
     }
-    rows.shrink_to_fit();
-    Ok(rows)
+    out.shrink_to_fit();
+    Ok(out)
 }
