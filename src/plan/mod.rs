@@ -229,16 +229,12 @@ fn order(
 ) -> Result<Plan> {
     let soft: Vec<Vec<u32>> = touched.iter().map(|t| soft_requires(t, desired, objects)).collect();
     let objects = &*objects;
-    if soft.iter().any(|s| !s.is_empty()) {
-        let mut with_soft = touched.clone();
-        for (t, s) in with_soft.iter_mut().zip(&soft) {
-            t.requires.extend(s.iter().copied());
-        }
-        if let Some(order) = topological(&changes, &with_soft, objects) {
-            return Ok(into_plan(changes, order));
-        }
+    if soft.iter().any(|s| !s.is_empty())
+        && let Some(order) = topological(&changes, &touched, &soft, objects)
+    {
+        return Ok(into_plan(changes, order));
     }
-    match topological(&changes, &touched, objects) {
+    match topological(&changes, &touched, &[], objects) {
         Some(order) => Ok(into_plan(changes, order)),
         None => Err(cycle_error(&changes, &touched, objects)),
     }
@@ -367,9 +363,10 @@ fn say_once(ordered: Vec<Change>) -> Vec<Change> {
 fn topological(
     changes: &[Change],
     touched: &[Touches<u32>],
+    soft: &[Vec<u32>],
     objects: &Objects,
 ) -> Option<Vec<usize>> {
-    let (graph, nodes, keys) = graph_of(changes, touched, objects);
+    let (graph, nodes, keys) = graph_of(changes, touched, soft, objects);
     let mut indegree: Vec<usize> =
         nodes.iter().map(|&n| graph.neighbors_directed(n, Direction::Incoming).count()).collect();
     let mut ready: BinaryHeap<Reverse<&(u64, String, usize)>> =
@@ -392,7 +389,7 @@ fn topological(
 /// Names the objects of the steps that stand in a cycle (those left when every step
 /// without predecessors has been taken away).
 fn cycle_error(changes: &[Change], touched: &[Touches<u32>], objects: &Objects) -> Error {
-    let (graph, nodes, keys) = graph_of(changes, touched, objects);
+    let (graph, nodes, keys) = graph_of(changes, touched, &[], objects);
     let mut alive: Vec<bool> = vec![true; changes.len()];
     loop {
         let removable: Vec<usize> = (0..changes.len())
@@ -443,7 +440,13 @@ fn name_slots(id: &ObjectId) -> Vec<NameSlot> {
 
 type Graph = (DiGraph<usize, ()>, Vec<NodeIndex>, Vec<(u64, String, usize)>);
 
-fn graph_of(changes: &[Change], touched: &[Touches<u32>], objects: &Objects) -> Graph {
+/// The steps' order graph: each step's `soft[i]` (when given) counts as what it requires.
+fn graph_of(
+    changes: &[Change],
+    touched: &[Touches<u32>],
+    soft: &[Vec<u32>],
+    objects: &Objects,
+) -> Graph {
     let mut graph: DiGraph<usize, ()> = DiGraph::new();
     let nodes: Vec<NodeIndex> = (0..changes.len()).map(|i| graph.add_node(i)).collect();
 
@@ -465,7 +468,9 @@ fn graph_of(changes: &[Change], touched: &[Touches<u32>], objects: &Objects) -> 
     };
     let none = Vec::new();
     for (i, t) in touched.iter().enumerate() {
-        for o in &t.requires {
+        let soft = soft.get(i).map_or(&[][..], Vec::as_slice);
+        let requires = |o: &u32| t.requires.contains(o) || soft.contains(o);
+        for o in t.requires.iter().chain(soft) {
             // What a step needs is made, or changed, before it.
             for &c in creators.get(o).unwrap_or(&none) {
                 edge(c, i);
@@ -479,7 +484,7 @@ fn graph_of(changes: &[Change], touched: &[Touches<u32>], objects: &Objects) -> 
             for &d in droppers.get(o).unwrap_or(&none) {
                 edge(i, d);
             }
-            if !t.requires.contains(o) {
+            if !requires(o) {
                 for &a in alterers.get(o).unwrap_or(&none) {
                     edge(i, a);
                 }
