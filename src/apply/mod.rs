@@ -21,7 +21,7 @@ pub use session::{Event, Session, Waits};
 
 use crate::error::{Error, Result, describe_db_error};
 use crate::migrations::Migration;
-use crate::source::{char_position_to_offset, locate};
+use crate::source::{char_position_to_offset, locate, split_with_parser};
 
 /// One row of the history table.
 #[derive(Debug, Clone)]
@@ -859,11 +859,10 @@ enum Unit<'a> {
 fn units(sql: &str) -> Vec<Unit<'_>> {
     // The parser's statement boundaries without its tree: the tree of a 10,000-table
     // migration takes over a gigabyte. A transaction statement is told by its first words.
-    let pieces =
-        match pg_query::split_with_parser(sql).or_else(|_| pg_query::split_with_scanner(sql)) {
-            Ok(pieces) => pieces,
-            Err(_) => return vec![Unit::Statement(0, sql)],
-        };
+    let pieces = match split_with_parser(sql).or_else(|_| pg_query::split_with_scanner(sql)) {
+        Ok(pieces) => pieces,
+        Err(_) => return vec![Unit::Statement(0, sql)],
+    };
     let base = sql.as_ptr() as usize;
     let mut units: Vec<Unit<'_>> = (pieces.into_iter())
         .filter(|p| !p.trim().is_empty())

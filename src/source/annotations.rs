@@ -171,7 +171,7 @@ fn identifier(raw: &str) -> String {
 
 /// The statements' byte ranges, and every item they declare, in file order.
 fn items(text: &str) -> (Vec<(usize, usize)>, Vec<Item>) {
-    let Ok(pieces) = pg_query::split_with_parser(text) else { return (Vec::new(), Vec::new()) };
+    let Ok(pieces) = super::split_with_parser(text) else { return (Vec::new(), Vec::new()) };
     let base = text.as_ptr() as usize;
     let mut ranges = Vec::new();
     let mut items = Vec::new();

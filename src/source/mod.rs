@@ -2,9 +2,11 @@
 //! statements with PostgreSQL's own parser (pg_query).
 
 mod annotations;
+mod split;
 mod syntax;
 
 pub use annotations::{RenameDecl, Renamed};
+pub use split::split_with_parser;
 
 use std::path::{Path, PathBuf};
 
@@ -108,7 +110,7 @@ fn return_parser_memory() {
 /// its errors name file:line:col as well. Only text that cannot even be scanned (an
 /// unterminated quote) is refused here.
 pub fn split_statements(file: &Path, text: &str) -> Result<Vec<Statement>> {
-    let pieces = match pg_query::split_with_parser(text) {
+    let pieces = match split_with_parser(text) {
         Ok(pieces) => pieces,
         Err(err) => match pg_query::split_with_scanner(text) {
             Ok(pieces) => pieces,
