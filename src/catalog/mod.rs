@@ -42,6 +42,7 @@ pub use view::View;
 /// SipHash, whose resistance to chosen keys buys nothing here and which was a tenth of the
 /// tool's own time reading a 10,000-table catalog.
 pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+pub type FastSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
 
 use std::collections::BTreeMap;
 use std::fmt::Write;

@@ -1,7 +1,7 @@
 //! Enum types: create, drop, add a value; anything else recreates the type.
 
 use super::{Change, CommentTarget, EnumColumn, pair};
-use crate::catalog::{Catalog, EnumType, ObjectId};
+use crate::catalog::{Catalog, Column, EnumType, FastMap, ObjectId, Table};
 
 pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
     let (removed, kept, added) = pair(&current.enums, &desired.enums);
@@ -13,6 +13,9 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
             out.push(Change::Comment { target, comment: e.comment.clone() });
         }
     }
+    // What each type's columns are, found once: a scan of every column per recreated type
+    // grew with the square of the schema.
+    let mut users: Option<FastMap<&ObjectId, Vec<(&Table, &Column)>>> = None;
     for (a, b) in kept {
         if let Some(renames) = renames(&a.labels, &b.labels) {
             for (from, to) in renames {
@@ -33,7 +36,11 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
                 None => out.push(Change::RecreateEnum {
                     from: a.clone(),
                     to: b.clone(),
-                    columns: columns_using(a, current, desired),
+                    columns: columns_using(
+                        a,
+                        users.get_or_insert_with(|| users_of(current)),
+                        desired,
+                    ),
                 }),
             }
         }
@@ -86,25 +93,43 @@ fn insertions(from: &[String], to: &[String]) -> Option<Vec<Insertion>> {
 }
 
 /// Columns that use the enum in both catalogs; the others change type (or go) on their own.
-fn columns_using(e: &EnumType, current: &Catalog, desired: &Catalog) -> Vec<EnumColumn> {
+fn columns_using(
+    e: &EnumType,
+    users: &FastMap<&ObjectId, Vec<(&Table, &Column)>>,
+    desired: &Catalog,
+) -> Vec<EnumColumn> {
     let id = ObjectId::Type(e.name.clone());
     let mut out = Vec::new();
-    for t in current.tables.values() {
-        for c in t.columns.iter().filter(|c| c.depends_on.contains(&id)) {
-            let after = desired.tables.get(&t.name).and_then(|d| d.column(&c.name));
-            if !after.is_some_and(|a| a.depends_on.contains(&id) && a.type_sql == c.type_sql) {
-                continue;
-            }
-            out.push(EnumColumn {
-                table: t.name.clone(),
-                column: c.name.clone(),
-                type_sql: c.type_sql.clone(),
-                default_before: c.default.clone(),
-                default_after: after.and_then(|a| a.default.clone()),
-            });
+    for &(t, c) in users.get(&id).into_iter().flatten() {
+        let after = desired.tables.get(&t.name).and_then(|d| d.column(&c.name));
+        if !after.is_some_and(|a| a.depends_on.contains(&id) && a.type_sql == c.type_sql) {
+            continue;
         }
+        out.push(EnumColumn {
+            table: t.name.clone(),
+            column: c.name.clone(),
+            type_sql: c.type_sql.clone(),
+            default_before: c.default.clone(),
+            default_after: after.and_then(|a| a.default.clone()),
+        });
     }
     out
+}
+
+/// The columns of `catalog`'s tables by each object they depend on, in table and column order.
+fn users_of(catalog: &Catalog) -> FastMap<&ObjectId, Vec<(&Table, &Column)>> {
+    let mut users: FastMap<&ObjectId, Vec<(&Table, &Column)>> = FastMap::default();
+    for t in catalog.tables.values() {
+        for c in t.columns.iter() {
+            for id in &c.depends_on {
+                let columns = users.entry(id).or_default();
+                if !columns.last().is_some_and(|&(_, last)| std::ptr::eq(last, c)) {
+                    columns.push((t, c));
+                }
+            }
+        }
+    }
+    users
 }
 
 #[cfg(test)]

@@ -1,11 +1,12 @@
 //! Tables, their columns, constraints and comments.
 
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use super::{Change, ColumnAction, CommentTarget, pair};
 use crate::catalog::{
-    Catalog, Column, Constraint, ConstraintKind, Object, ObjectId, QualifiedName, Sequence, Table,
-    TableProperties, default_not_null_name,
+    Catalog, Column, Constraint, ConstraintKind, FastMap, Object, ObjectId, QualifiedName,
+    Sequence, Table, TableProperties, default_not_null_name,
 };
 
 /// A catalog with each table's children (`INHERITS`, `PARTITION OF`), the sequences it
@@ -14,27 +15,27 @@ use crate::catalog::{
 /// the time of 1,000).
 struct Related<'c> {
     catalog: &'c Catalog,
-    children: HashMap<&'c QualifiedName, Vec<&'c Table>>,
-    sequences: HashMap<&'c QualifiedName, Vec<&'c Sequence>>,
-    objects: HashMap<&'c QualifiedName, Vec<&'c Object>>,
+    children: FastMap<&'c QualifiedName, Vec<&'c Table>>,
+    sequences: FastMap<&'c QualifiedName, Vec<&'c Sequence>>,
+    objects: FastMap<&'c QualifiedName, Vec<&'c Object>>,
 }
 
 impl<'c> Related<'c> {
     fn of(catalog: &'c Catalog) -> Related<'c> {
-        let mut children: HashMap<_, Vec<_>> = HashMap::new();
+        let mut children: FastMap<_, Vec<_>> = FastMap::default();
         for t in catalog.tables.values() {
             let parents = t.inherits.iter().chain(t.partition_of.as_ref().map(|p| &p.parent));
             for parent in parents {
                 children.entry(parent).or_default().push(t);
             }
         }
-        let mut sequences: HashMap<_, Vec<_>> = HashMap::new();
+        let mut sequences: FastMap<_, Vec<_>> = FastMap::default();
         for s in catalog.sequences.values() {
             if let Some((table, _)) = &s.owned_by {
                 sequences.entry(table).or_default().push(s);
             }
         }
-        let mut objects: HashMap<_, Vec<_>> = HashMap::new();
+        let mut objects: FastMap<_, Vec<_>> = FastMap::default();
         for o in catalog.objects.values() {
             if let Some(relation) = o.relation() {
                 objects.entry(relation).or_default().push(o);
@@ -148,9 +149,9 @@ fn references<'c>(
 /// The `tables` (all dropped, or all made, in `catalog`) that reach themselves again through
 /// foreign keys among them, each with the number of its cycle (a strongly connected component
 /// of the graph of keys, petgraph's Tarjan).
-fn in_cycles<'c>(catalog: &'c Related, tables: &[&'c Table]) -> HashMap<&'c QualifiedName, usize> {
+fn in_cycles<'c>(catalog: &'c Related, tables: &[&'c Table]) -> FastMap<&'c QualifiedName, usize> {
     let mut graph = petgraph::graph::DiGraph::<&QualifiedName, ()>::new();
-    let nodes: HashMap<&QualifiedName, _> =
+    let nodes: FastMap<&QualifiedName, _> =
         tables.iter().map(|t| (&t.name, graph.add_node(&t.name))).collect();
     for t in tables {
         for c in t.constraints.values() {
@@ -159,7 +160,7 @@ fn in_cycles<'c>(catalog: &'c Related, tables: &[&'c Table]) -> HashMap<&'c Qual
             }
         }
     }
-    let mut out = HashMap::new();
+    let mut out = FastMap::default();
     for (cycle, component) in petgraph::algo::tarjan_scc(&graph).into_iter().enumerate() {
         if component.len() > 1 {
             out.extend(component.into_iter().map(|n| (graph[n], cycle)));
@@ -383,29 +384,31 @@ fn alter_table(current: &Related, desired: &Related, a: &Table, b: &Table, out: 
             continue;
         }
         let old = a.column(&col.name).filter(|old| !old.inherited || !parents_kept);
+        // Borrowed unless it differs from the column as read: every column of every table
+        // that both states have passes here.
         let old = match old {
             Some(old) if old.inherited => {
                 // Detached: the column is the table's own now, as it was.
                 let mut own = old.clone();
                 own.inherited = false;
-                Some(own)
+                Some(Cow::Owned(own))
             }
             Some(old) if validated.contains_key(&col.name) => {
                 // NOT NULL once its constraint is validated (below).
                 let mut checked = old.clone();
                 (checked.not_null, checked.not_null_name) = (true, col.not_null_name.clone());
-                Some(checked)
+                Some(Cow::Owned(checked))
             }
-            other => other.cloned(),
+            other => other.map(Cow::Borrowed),
         };
         // Its NOT NULL renamed as the old parents let it go (above).
-        let old = old.map(|mut old| {
-            if renamed_on_release(&old) {
-                old.not_null_name = col.not_null_name.clone();
+        let old = old.map(|old| match renamed_on_release(&old) {
+            true => {
+                Cow::Owned(Column { not_null_name: col.not_null_name.clone(), ..old.into_owned() })
             }
-            old
+            false => old,
         });
-        let Some(old) = old.as_ref() else {
+        let Some(old) = old.as_deref() else {
             out.push(Change::AddColumn {
                 table: name.clone(),
                 column: Box::new(col.clone()),

@@ -16,12 +16,12 @@ pub use locks::{Lock, LockTable, lock_of, lock_table_note};
 pub use online::Transaction;
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use crate::catalog::{Catalog, ObjectId, QualifiedName};
+use crate::catalog::{Catalog, FastMap, FastSet, ObjectId, QualifiedName};
 use crate::diff::{Change, ColumnAction, diff};
 use crate::error::{Error, Result};
 
@@ -98,7 +98,7 @@ pub fn plan_with(
 ) -> Result<Plan> {
     let changes = renames::copy_columns(diff(current, desired), current, desired, copies);
     let changes = online::go_online(changes, current, desired);
-    let mut indexes_of: HashMap<&QualifiedName, Vec<ObjectId>> = HashMap::new();
+    let mut indexes_of: FastMap<&QualifiedName, Vec<ObjectId>> = FastMap::default();
     for i in current.indexes.values() {
         indexes_of.entry(&i.table).or_default().push(ObjectId::Index(i.name.clone()));
     }
@@ -119,10 +119,10 @@ fn with_catalog_edges(
     mut t: Touches<u32>,
     current: &Catalog,
     desired: &Catalog,
-    indexes_of: &HashMap<&QualifiedName, Vec<ObjectId>>,
+    indexes_of: &FastMap<&QualifiedName, Vec<ObjectId>>,
     objects: &mut Objects,
 ) -> Touches<u32> {
-    let own: HashSet<u32> = t.creates.iter().chain(&t.drops).copied().collect();
+    let own: FastSet<u32> = t.creates.iter().chain(&t.drops).copied().collect();
     let mut requires = Vec::new();
     let mut releases = Vec::new();
     for &id in t.creates.iter().chain(&t.alters) {
@@ -450,9 +450,9 @@ fn graph_of(
     let mut graph: DiGraph<usize, ()> = DiGraph::new();
     let nodes: Vec<NodeIndex> = (0..changes.len()).map(|i| graph.add_node(i)).collect();
 
-    let mut creators: HashMap<u32, Vec<usize>> = HashMap::new();
-    let mut droppers: HashMap<u32, Vec<usize>> = HashMap::new();
-    let mut alterers: HashMap<u32, Vec<usize>> = HashMap::new();
+    let mut creators: FastMap<u32, Vec<usize>> = FastMap::default();
+    let mut droppers: FastMap<u32, Vec<usize>> = FastMap::default();
+    let mut alterers: FastMap<u32, Vec<usize>> = FastMap::default();
     for (i, t) in touched.iter().enumerate() {
         t.creates.iter().for_each(|&o| creators.entry(o).or_default().push(i));
         t.drops.iter().for_each(|&o| droppers.entry(o).or_default().push(i));
@@ -460,7 +460,7 @@ fn graph_of(
     }
     // Edges are told apart by a set: `update_edge` looks through a node's edges each time, and
     // the step that makes a schema precedes every step in it (quadratic at 10,000 tables).
-    let mut seen: HashSet<(usize, usize)> = HashSet::new();
+    let mut seen: FastSet<(usize, usize)> = FastSet::default();
     let mut edge = |from: usize, to: usize| {
         if from != to && seen.insert((from, to)) {
             graph.add_edge(nodes[from], nodes[to], ());
@@ -509,7 +509,7 @@ fn graph_of(
     }
     // A name PostgreSQL keeps in one namespace for several kinds (a view replaced by a table,
     // a key's index by an index) is freed before it is taken.
-    let mut takers: HashMap<NameSlot, Vec<usize>> = HashMap::new();
+    let mut takers: FastMap<NameSlot, Vec<usize>> = FastMap::default();
     for (i, t) in touched.iter().enumerate() {
         for slot in t.creates.iter().flat_map(|&o| name_slots(objects.get(o))) {
             takers.entry(slot).or_default().push(i);

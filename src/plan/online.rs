@@ -3,11 +3,12 @@
 //! the online forms of steps on tables that exist before the plan, which may hold rows and
 //! serve queries while it runs.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 
 use super::deps::touches;
 use crate::catalog::{
-    Catalog, Constraint, ConstraintKind, Index, ObjectId, QualifiedName, with_suffix,
+    Catalog, Constraint, ConstraintKind, FastMap, FastSet, Index, ObjectId, QualifiedName,
+    with_suffix,
 };
 use crate::diff::{Busy, Change, ColumnAction};
 
@@ -179,20 +180,20 @@ fn replace_indexes_online(
     // What each change touches, and who touches each object, found once: looked up per
     // index, a plan that rebuilds hundreds of indexes spent seconds here.
     let touched: Vec<_> = changes.iter().map(touches).collect();
-    let mut touchers: HashMap<&ObjectId, Vec<usize>> = HashMap::new();
+    let mut touchers: FastMap<&ObjectId, Vec<usize>> = FastMap::default();
     for (i, t) in touched.iter().enumerate() {
         for o in t.creates.iter().chain(&t.drops).chain(&t.alters) {
             touchers.entry(o).or_default().push(i);
         }
     }
-    let mut builds: HashMap<&QualifiedName, usize> = HashMap::new();
+    let mut builds: FastMap<&QualifiedName, usize> = FastMap::default();
     for (i, c) in changes.iter().enumerate().rev() {
         if let Change::CreateIndex { index, busy: Busy::Online } = c {
             builds.insert(&index.name, i);
         }
     }
     let mut replaced: Vec<(usize, usize)> = Vec::new();
-    let mut seen: HashSet<&QualifiedName> = HashSet::new();
+    let mut seen: FastSet<&QualifiedName> = FastSet::default();
     for (drop, c) in changes.iter().enumerate() {
         let Change::DropIndex { index, busy: Busy::Online } = c else { continue };
         let name = &index.name;
