@@ -108,6 +108,21 @@ impl Catalog {
         self.soft_depends = Dependencies::default();
     }
 
+    /// Takes `other`'s columns for each table whose columns compare equal there, once a plan
+    /// is made and the catalogs are only compared: most tables are the same in the current
+    /// and the desired state, and a catalog's columns are a quarter of it (25 MB at 10,000
+    /// tables). What the comparison leaves out (what a column depends on) is then `other`'s.
+    pub fn share_columns_with(&mut self, other: &Catalog) {
+        for (name, table) in &mut self.tables {
+            if let Some(theirs) = other.tables.get(name)
+                && !std::sync::Arc::ptr_eq(&table.columns, &theirs.columns)
+                && table.columns == theirs.columns
+            {
+                table.columns = std::sync::Arc::clone(&theirs.columns);
+            }
+        }
+    }
+
     /// The table a foreign key points at, whether the key names its unique constraint, its
     /// unique index or its table; None for the other kinds of constraint.
     pub fn referenced_table<'c>(&'c self, key: &'c Constraint) -> Option<&'c QualifiedName> {
@@ -271,5 +286,67 @@ impl Catalog {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn table(name: &str, types: &[&str]) -> Table {
+        let column = |(i, type_sql): (usize, &&str)| Column {
+            name: format!("c{i}"),
+            type_sql: type_sql.to_string(),
+            collation: None,
+            not_null: false,
+            not_null_name: None,
+            default: None,
+            identity: None,
+            generated: None,
+            generated_virtual: false,
+            comment: None,
+            depends_on: Vec::new(),
+            storage: None,
+            type_storage: 'p',
+            compression: None,
+            statistics: None,
+            inherited: false,
+        };
+        Table {
+            name: QualifiedName::new("public", name),
+            columns: Arc::new(types.iter().enumerate().map(column).collect()),
+            constraints: Default::default(),
+            comment: None,
+            row_security: false,
+            force_row_security: false,
+            unlogged: false,
+            options: Vec::new(),
+            replica_identity: ReplicaIdentity::Default,
+            partition_by: None,
+            partition_of: None,
+            inherits: Vec::new(),
+        }
+    }
+
+    fn catalog(tables: Vec<Table>) -> Catalog {
+        Catalog {
+            tables: tables.into_iter().map(|t| (t.name.clone(), t)).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn equal_columns_are_shared_and_the_others_kept() {
+        let current = catalog(vec![table("a", &["int", "text"]), table("b", &["int"])]);
+        let mut desired = catalog(vec![table("a", &["int", "text"]), table("b", &["bigint"])]);
+        let before = desired.clone();
+        desired.share_columns_with(&current);
+        let columns =
+            |c: &Catalog, t: &str| Arc::clone(&c.tables[&QualifiedName::new("public", t)].columns);
+        assert!(Arc::ptr_eq(&columns(&desired, "a"), &columns(&current, "a")));
+        assert!(!Arc::ptr_eq(&columns(&desired, "b"), &columns(&current, "b")));
+        assert!(desired == before);
     }
 }
