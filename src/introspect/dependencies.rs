@@ -72,7 +72,7 @@ pub struct Edge {
 }
 
 /// A row of `dependencies.sql`, read as it arrives: pg_depend's rows are the largest result
-/// a catalog read holds (350,000 at 10,000 tables), a third of the size as edges as copied.
+/// a catalog read holds (350,000 at 10,000 tables), and an edge is a third of a copied row.
 pub fn edge(r: &tokio_postgres::Row) -> Edge {
     let kind: &str = r.get(6);
     Edge {
