@@ -386,14 +386,16 @@ pub async fn diff(req: &DiffRequest) -> Result<PlanOutcome> {
                     Endpoint::Schema(dir) => dir,
                     _ => unreachable!("a database has a client"),
                 };
-                loaded_kept(&shadow, "current", &source::load_schema_dir(dir)?).await
+                loaded_kept(&shadow, "current", &source::load_schema_dir(dir)?, None).await
             }
         };
         state.map(|(current, state)| (current, Some(Kept::Current(state))))
     };
     let desired = async {
         let state = match &req.to {
-            Endpoint::Schema(_) if down_first => loaded_kept(&shadow, "desired", &statements).await,
+            Endpoint::Schema(_) if down_first => {
+                loaded_kept(&shadow, "desired", &statements, None).await
+            }
             Endpoint::Migrations(dir) if down_first => {
                 replayed(&shadow, &migrations::read_checked(dir)?).await
             }
@@ -460,14 +462,28 @@ async fn plan_in_shadow(
     // first); from `generated/` the replayed state is kept (up first).
     let (current, desired) = match live {
         Some(client) => {
+            // The live catalog is read while `schema/` loads, and is there when the loaded
+            // state is read (but at the smallest sizes): what the two name alike is kept once.
+            let live = std::sync::OnceLock::new();
             let current = async {
-                Ok((live_catalog(client, cfg.database_url.as_ref(), cfg.manage).await?, None))
+                let state = live_catalog(client, cfg.database_url.as_ref(), cfg.manage).await?;
+                let _ = live.set(state);
+                Ok(())
             };
-            let desired = async {
-                let (desired, state) = loaded_kept(shadow, "desired", source.statements).await?;
-                Ok((desired, Some(Kept::Reached(state))))
-            };
-            both(shadow, current, desired).await?
+            let desired = loaded_kept(shadow, "desired", source.statements, Some(&live));
+            match tokio::join!(current, desired) {
+                (Ok(()), Ok((desired, state))) => {
+                    let current = live.into_inner().expect("set when read");
+                    ((current, None), (desired, Some(Kept::Reached(state))))
+                }
+                (Err(e), desired) => {
+                    if let Ok((_, state)) = desired {
+                        let _ = shadow.discard(state).await;
+                    }
+                    return Err(e);
+                }
+                (Ok(()), Err(e)) => return Err(e),
+            }
         }
         None => {
             let current = async {
@@ -791,17 +807,21 @@ async fn replayed(shadow: &Shadow, existing: &[Migration]) -> Result<(State, Pre
 }
 
 /// The state a schema directory describes, loaded into a database of the shadow that is kept
-/// (named for `purpose`).
+/// (named for `purpose`); read sharing what it can with `like`'s catalog when that is there
+/// by the time the load is done.
 #[tracing::instrument(skip_all)]
 async fn loaded_kept(
     shadow: &Shadow,
     purpose: &str,
     statements: &[source::Statement],
+    like: Option<&std::sync::OnceLock<State>>,
 ) -> Result<(State, Prepared)> {
     shadow
         .prepare(purpose, |db| async move {
             shadow::load_statements(&db.client, statements).await?;
-            Ok((db.catalog().await?, introspect::unmanaged(&db.client).await?))
+            let like = like.and_then(std::sync::OnceLock::get).map(|(catalog, _)| catalog);
+            let catalog = db.catalog_for(introspect::Purpose::Plan, like).await?;
+            Ok((catalog, introspect::unmanaged(&db.client).await?))
         })
         .await
 }

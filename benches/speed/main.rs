@@ -65,10 +65,11 @@ fn main() {
         let (from, to) = (argv.next().unwrap(), argv.next().unwrap());
         return in_process(&from, &to, Path::new(&argv.next().unwrap()));
     }
-    // `--introspect URL`: introspection alone, three times, to profile the catalog queries.
+    // `--introspect URL [LIKE]`: introspection alone, three times, to profile the catalog
+    // queries; with LIKE, URL is read as `schema/` is in a live plan, beside LIKE's catalog.
     if std::env::args().nth(1).as_deref() == Some("--introspect") {
         let url = std::env::args().nth(2).expect("--introspect takes a database URL");
-        return introspect_only(&url);
+        return introspect_only(&url, std::env::args().nth(3).as_deref());
     }
     // `--diff FROM TO`: the diff and order of two databases alone, three times, to profile it.
     if std::env::args().nth(1).as_deref() == Some("--diff") {
@@ -301,7 +302,7 @@ fn diff_only(from: &str, to: &str) {
 }
 
 /// Introspection of `url`'s database as a plan reads it, three times, each timed.
-fn introspect_only(url: &str) {
+fn introspect_only(url: &str, like_url: Option<&str>) {
     if let Ok(filter) = std::env::var("SCHEMADIFF_LOG") {
         tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
@@ -310,13 +311,25 @@ fn introspect_only(url: &str) {
     }
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
+        let like = match like_url {
+            Some(like) => {
+                let client = schemadiff::connect::connect_url(like).await.unwrap();
+                let open = || schemadiff::connect::connect_url(like);
+                Some(schemadiff::introspect::introspect_parallel(&client, open).await.unwrap())
+            }
+            None => None,
+        };
         for _ in 0..3 {
             let client = schemadiff::connect::connect_url(url).await.unwrap();
             let t = Instant::now();
             let before = heap::live();
             heap::reset_peak();
             let open = || schemadiff::connect::connect_url(url);
-            let catalog = schemadiff::introspect::introspect_parallel(&client, open).await.unwrap();
+            let plan = schemadiff::introspect::Purpose::Plan;
+            let catalog =
+                schemadiff::introspect::introspect_parallel_for(&client, open, plan, like.as_ref())
+                    .await
+                    .unwrap();
             println!(
                 "{INTROSPECT}\t{:.3} s\t{} tables\t{:.1} MB held\t{:.1} MB at its peak",
                 t.elapsed().as_secs_f64(),

@@ -113,10 +113,21 @@ impl Catalog {
     /// and the desired state, and a catalog's columns are a quarter of it (25 MB at 10,000
     /// tables). What the comparison leaves out (what a column depends on) is then `other`'s.
     pub fn share_columns_with(&mut self, other: &Catalog) {
+        self.share_columns_where(other, |a, b| a == b);
+    }
+
+    /// Takes `other`'s columns for each table whose columns are the same in every field, as a
+    /// catalog is read beside another: nothing a plan reads differs.
+    pub fn share_identical_columns_with(&mut self, other: &Catalog) {
+        self.share_columns_where(other, Column::same_in_full);
+    }
+
+    fn share_columns_where(&mut self, other: &Catalog, alike: impl Fn(&Column, &Column) -> bool) {
         for (name, table) in &mut self.tables {
             if let Some(theirs) = other.tables.get(name)
                 && !std::sync::Arc::ptr_eq(&table.columns, &theirs.columns)
-                && table.columns == theirs.columns
+                && table.columns.len() == theirs.columns.len()
+                && table.columns.iter().zip(theirs.columns.iter()).all(|(a, b)| alike(a, b))
             {
                 table.columns = std::sync::Arc::clone(&theirs.columns);
             }
@@ -348,5 +359,22 @@ mod tests {
         assert!(Arc::ptr_eq(&columns(&desired, "a"), &columns(&current, "a")));
         assert!(!Arc::ptr_eq(&columns(&desired, "b"), &columns(&current, "b")));
         assert!(desired == before);
+    }
+    #[test]
+    fn columns_shared_while_read_are_the_same_in_every_field() {
+        let current = catalog(vec![table("a", &["int"]), table("b", &["int"])]);
+        let mut desired = catalog(vec![table("a", &["int"]), table("b", &["int"])]);
+        // What a column depends on is no part of the comparison, but a plan orders by it.
+        let b = &mut desired.tables.get_mut(&QualifiedName::new("public", "b")).unwrap();
+        Arc::make_mut(&mut b.columns)[0].depends_on.push(ObjectId::Extension("x".into()));
+        desired.share_identical_columns_with(&current);
+        let columns =
+            |c: &Catalog, t: &str| Arc::clone(&c.tables[&QualifiedName::new("public", t)].columns);
+        assert!(Arc::ptr_eq(&columns(&desired, "a"), &columns(&current, "a")));
+        assert!(!Arc::ptr_eq(&columns(&desired, "b"), &columns(&current, "b")));
+        assert_eq!(columns(&desired, "b")[0].depends_on.len(), 1);
+        // Once the plan is made, the comparison's equality is enough.
+        desired.share_columns_with(&current);
+        assert!(Arc::ptr_eq(&columns(&desired, "b"), &columns(&current, "b")));
     }
 }

@@ -210,6 +210,32 @@ impl PartialEq for Index {
     }
 }
 
+impl Column {
+    /// Equal in every field, those the comparison leaves out too: what two catalogs may share
+    /// before a plan is made from them. Every field is named, so that a new one is weighed.
+    pub fn same_in_full(&self, other: &Column) -> bool {
+        let Column {
+            depends_on,
+            type_storage,
+            name: _,
+            type_sql: _,
+            collation: _,
+            not_null: _,
+            not_null_name: _,
+            default: _,
+            identity: _,
+            generated: _,
+            generated_virtual: _,
+            comment: _,
+            storage: _,
+            compression: _,
+            statistics: _,
+            inherited: _,
+        } = self;
+        self == other && *depends_on == other.depends_on && *type_storage == other.type_storage
+    }
+}
+
 impl PartialEq for Column {
     fn eq(&self, other: &Self) -> bool {
         self.name == other.name

@@ -34,24 +34,33 @@ pub type Address = (u32, u32, i32);
 /// The managed object at each address. Identities are shared, not copied: a part takes its
 /// owner's, and the dependency graph keeps the same ones (a 10,000-table catalog registers
 /// half a million addresses).
-#[derive(Default)]
-pub struct Oids {
+pub struct Oids<'r> {
     ids: FastMap<Address, Arc<ObjectId>>,
+    /// Another catalog's edges, whose identities are kept instead of equal new ones.
+    like: Option<&'r Dependencies>,
     /// Only what privileges can name is registered (views among it, which their rules name):
     /// a catalog read to be compared builds no dependency graph, and the rest (defaults,
     /// constraints, indexes, triggers) is three fifths of the addresses.
     only_named_by_rows: bool,
 }
 
-impl Oids {
-    pub fn for_purpose(purpose: super::Purpose) -> Oids {
-        Oids { ids: FastMap::default(), only_named_by_rows: purpose == super::Purpose::Compare }
+impl<'r> Oids<'r> {
+    pub fn for_purpose(purpose: super::Purpose, like: Option<&'r Dependencies>) -> Oids<'r> {
+        let only_named_by_rows = purpose == super::Purpose::Compare;
+        Oids { ids: FastMap::default(), like, only_named_by_rows }
     }
 
     pub fn register(&mut self, class: u32, oid: u32, sub: i32, id: ObjectId) {
         if oid != 0 && (!self.only_named_by_rows || super::access::may_have_privileges(&id)) {
-            self.ids.insert((class, oid, sub), Arc::new(id));
+            let id = self.kept(id);
+            self.ids.insert((class, oid, sub), id);
         }
+    }
+
+    /// `id` as kept: the other catalog's when it names it.
+    fn kept(&self, id: ObjectId) -> Arc<ObjectId> {
+        let shared = self.like.and_then(|like| like.identity(&id)).cloned();
+        shared.unwrap_or_else(|| Arc::new(id))
     }
 
     /// The object registered at exactly this address.
@@ -90,8 +99,11 @@ pub fn resolve(
 ) -> Dependencies {
     // Members of an extension stand for it.
     for e in edges.iter().filter(|e| e.kind == 'e') {
-        if let Some(name) = extensions.get(&e.target.1) {
-            oids.ids.entry(e.object).or_insert_with(|| Arc::new(ObjectId::Extension(name.clone())));
+        if let Some(name) = extensions.get(&e.target.1)
+            && !oids.ids.contains_key(&e.object)
+        {
+            let id = oids.kept(ObjectId::Extension(name.clone()));
+            oids.ids.insert(e.object, id);
         }
     }
     // Parts take their owner's identity; owners may be parts themselves (the array of a

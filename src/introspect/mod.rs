@@ -183,7 +183,7 @@ fn for_server(sql: &str, major: u32) -> std::borrow::Cow<'_, str> {
 
 /// Reads every user object of the connected database.
 pub async fn introspect(client: &Client) -> Result<Catalog> {
-    Ok(introspect_with_stats(client, &[], Purpose::Plan).await?.0)
+    Ok(introspect_with_stats(client, &[], Purpose::Plan, None).await?.0)
 }
 
 /// What a catalog is read for. One that is only compared with another (verification's
@@ -215,14 +215,16 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<Client>>,
 {
-    introspect_parallel_for(client, open, Purpose::Plan).await
+    introspect_parallel_for(client, open, Purpose::Plan, None).await
 }
 
-/// `introspect_parallel`, for `purpose`.
+/// `introspect_parallel`, for `purpose`, sharing what it can with `like` (see
+/// `introspect_with_stats`).
 pub async fn introspect_parallel_for<F, Fut>(
     client: &Client,
     open: F,
     purpose: Purpose,
+    like: Option<&Catalog>,
 ) -> Result<Catalog>
 where
     F: Fn() -> Fut,
@@ -239,7 +241,7 @@ where
         let opened = futures_util::future::join_all((0..HEAVY.len()).map(|_| open())).await;
         helpers.extend(opened.into_iter().filter_map(Result::ok));
     }
-    Ok(introspect_with_stats(client, &helpers, purpose).await?.0)
+    Ok(introspect_with_stats(client, &helpers, purpose, like).await?.0)
 }
 
 /// One snapshot for every query, and everything outside pg_catalog schema-qualified,
@@ -253,12 +255,15 @@ const BEGIN_CATALOG_READ: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONL
      SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL work_mem = '64MB'";
 
 /// `introspect`, with `helpers` (sessions to the same database) running the heaviest
-/// queries, also returning how many queries it took.
+/// queries, also returning how many queries it took. With `like` (a catalog already read,
+/// most of which this one is likely to equal) the identities both name are `like`'s, not
+/// copies: what the catalog holds is the same either way.
 #[tracing::instrument(skip_all)]
 pub async fn introspect_with_stats(
     client: &Client,
     helpers: &[Client],
     purpose: Purpose,
+    like: Option<&Catalog>,
 ) -> Result<(Catalog, Stats)> {
     let begin = client
         .simple_query(&format!("{BEGIN_CATALOG_READ}; SHOW server_version_num"))
@@ -272,7 +277,7 @@ pub async fn introspect_with_stats(
         })
         .map_or(u32::MAX, |version| version / 10000);
     let helpers = join_snapshot(client, helpers).await;
-    let result = read_catalog(client, helpers, major, purpose).await;
+    let result = read_catalog(client, helpers, major, purpose, like).await;
     let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
     for helper in helpers {
         let _ = helper.batch_execute("ROLLBACK").await;
@@ -389,10 +394,11 @@ async fn read_catalog(
     helpers: &[Client],
     major: u32,
     purpose: Purpose,
+    like: Option<&Catalog>,
 ) -> Result<(Catalog, Stats)> {
     let mut s = Session { client, helpers, stats: Stats::default(), major };
     let mut catalog = Catalog::default();
-    let mut oids = Oids::for_purpose(purpose);
+    let mut oids = Oids::for_purpose(purpose, like.map(|c| &c.depends));
     let mut extension_oids = HashMap::new();
 
     let rows = s.query("schemas", include_str!("queries/schemas.sql"), &[]).await?;
@@ -620,6 +626,9 @@ async fn read_catalog(
     // in each catalog a plan holds.
     for table in catalog.tables.values_mut() {
         std::sync::Arc::make_mut(&mut table.columns).shrink_to_fit();
+    }
+    if let Some(like) = like {
+        catalog.share_identical_columns_with(like);
     }
 
     for r in rows.next("constraints").await? {

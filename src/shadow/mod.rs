@@ -53,17 +53,20 @@ impl ScratchDatabase {
     /// The database's catalog; a large one is read on several sessions at once. The catalogs'
     /// row counts are refreshed first: every read of a scratch database follows changes to it.
     pub async fn catalog(&self) -> Result<crate::catalog::Catalog> {
-        self.catalog_for(crate::introspect::Purpose::Plan).await
+        self.catalog_for(crate::introspect::Purpose::Plan, None).await
     }
 
-    /// `catalog`, read for `purpose`.
+    /// `catalog`, read for `purpose`, sharing what it can with `like` (a catalog this one is
+    /// likely to equal mostly: the live one, or what a read-back is compared with).
     #[tracing::instrument(skip_all, fields(db = %self.name, ?purpose))]
     pub async fn catalog_for(
         &self,
         purpose: crate::introspect::Purpose,
+        like: Option<&crate::catalog::Catalog>,
     ) -> Result<crate::catalog::Catalog> {
         refresh_statistics(&self.client).await?;
-        crate::introspect::introspect_parallel_for(&self.client, || self.session(), purpose).await
+        let open = || self.session();
+        crate::introspect::introspect_parallel_for(&self.client, open, purpose, like).await
     }
 }
 

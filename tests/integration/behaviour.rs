@@ -612,7 +612,7 @@ fn introspection_query_count(server: &TestServer) -> Result<(), Failed> {
             }
             db.client.batch_execute(&sql).await?;
             let (catalog, stats) =
-                introspect::introspect_with_stats(&db.client, &[], introspect::Purpose::Plan)
+                introspect::introspect_with_stats(&db.client, &[], introspect::Purpose::Plan, None)
                     .await?;
             assert_eq!(catalog.tables.len(), n);
             assert_eq!(catalog.indexes.len(), n);
@@ -623,9 +623,13 @@ fn introspection_query_count(server: &TestServer) -> Result<(), Failed> {
                 schemadiff::connect::connect_url(&db.url).await?,
                 schemadiff::connect::connect_url(&db.url).await?,
             ];
-            let (shared, shared_stats) =
-                introspect::introspect_with_stats(&db.client, &helpers, introspect::Purpose::Plan)
-                    .await?;
+            let (shared, shared_stats) = introspect::introspect_with_stats(
+                &db.client,
+                &helpers,
+                introspect::Purpose::Plan,
+                None,
+            )
+            .await?;
             assert!(shared == catalog, "the catalog read on three sessions differs");
             assert_eq!(
                 shared.depends.edges().collect::<Vec<_>>(),
@@ -635,12 +639,36 @@ fn introspection_query_count(server: &TestServer) -> Result<(), Failed> {
             assert_eq!((stats.on_helpers, shared_stats.on_helpers), (0, 3));
             // Read only to be compared (as verification reads): the same catalog, without
             // the dependency graph but for the views' own edges.
-            let (compared, compared_stats) =
-                introspect::introspect_with_stats(&db.client, &[], introspect::Purpose::Compare)
-                    .await?;
+            let (compared, compared_stats) = introspect::introspect_with_stats(
+                &db.client,
+                &[],
+                introspect::Purpose::Compare,
+                None,
+            )
+            .await?;
             assert!(compared == catalog, "the catalog read to compare differs");
             assert_eq!(compared_stats.queries, stats.queries);
             assert!(compared.depends.len() * 3 < catalog.depends.len());
+            // Read beside the first (as `schema/` is read beside the live catalog): the same
+            // catalog and edges, holding the first one's identities and columns, not copies.
+            let (like, _) = introspect::introspect_with_stats(
+                &db.client,
+                &[],
+                introspect::Purpose::Plan,
+                Some(&catalog),
+            )
+            .await?;
+            assert!(like == catalog, "the catalog read beside another differs");
+            assert_eq!(
+                like.depends.edges().collect::<Vec<_>>(),
+                catalog.depends.edges().collect::<Vec<_>>()
+            );
+            let all = like.depends.identities_shared_with(&like.depends);
+            assert_eq!(like.depends.identities_shared_with(&catalog.depends), all);
+            assert_eq!(catalog.depends.identities_shared_with(&compared.depends), 0);
+            for (name, table) in &like.tables {
+                assert!(Arc::ptr_eq(&table.columns, &catalog.tables[name].columns), "{name}");
+            }
             drop(helpers);
             server.drop_database(db).await;
         }
