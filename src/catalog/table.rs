@@ -100,8 +100,9 @@ pub struct Table {
     /// of a table (a 10,000-table catalog's columns are 25 MB).
     pub columns: std::sync::Arc<Vec<Column>>,
     /// By name. Sorted in a vector rather than a tree: a table has a few constraints, and a
-    /// tree's node holds room for eleven (at 10,000 tables, 12 MB a catalog).
-    pub constraints: LiteMap<String, Constraint>,
+    /// tree's node holds room for eleven (at 10,000 tables, 12 MB a catalog). Shared as the
+    /// columns are: a catalog's constraints are 14 MB at 10,000 tables.
+    pub constraints: std::sync::Arc<LiteMap<String, Constraint>>,
     pub comment: Option<String>,
     /// `ENABLE ROW LEVEL SECURITY`.
     pub row_security: bool,
@@ -252,6 +253,24 @@ impl PartialEq for Column {
             && self.compression == other.compression
             && self.statistics == other.statistics
             && self.inherited == other.inherited
+    }
+}
+
+impl Constraint {
+    /// Equal in every field, those the comparison leaves out too (see `Column::same_in_full`).
+    pub fn same_in_full(&self, other: &Constraint) -> bool {
+        let Constraint {
+            depends_on,
+            index_definition,
+            name: _,
+            kind: _,
+            definition: _,
+            columns: _,
+            comment: _,
+        } = self;
+        self == other
+            && *depends_on == other.depends_on
+            && *index_definition == other.index_definition
     }
 }
 

@@ -54,7 +54,7 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
         // others, goes first: such tables could not be dropped one after the other. Other
         // keys go with their table, which is dropped before the one it points at.
         let mut table = (*t).clone();
-        table.constraints.retain(|_, c| {
+        std::sync::Arc::make_mut(&mut table.constraints).retain(|_, c| {
             let cycle = in_cycle.get(&t.name);
             let to_other_dropped = (references(current, &t.name, c))
                 .is_some_and(|target| cycle.is_some() && in_cycle.get(target) == cycle);
@@ -230,8 +230,7 @@ fn create_table(t: &Table, out: &mut Vec<Change>) {
             })
             .map(|c| c.name.clone()),
     );
-    created
-        .constraints
+    std::sync::Arc::make_mut(&mut created.constraints)
         .retain(|name, c| c.kind != ConstraintKind::ForeignKey && !redundant.contains(name));
     out.push(Change::CreateTable(Box::new(created)));
     for name in &redundant {
@@ -470,7 +469,7 @@ fn alter_table(current: &Related, desired: &Related, a: &Table, b: &Table, out: 
         }
     }
 
-    let (removed, kept, added) = pair(&a.constraints, &b.constraints);
+    let (removed, kept, added) = pair(&*a.constraints, &*b.constraints);
     for c in removed {
         if validated.values().any(|v| **v == c.name) {
             out.push(Change::ValidateConstraint { table: name.clone(), name: c.name.clone() });

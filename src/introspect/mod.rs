@@ -18,8 +18,9 @@ use rows::CatalogRow;
 use tokio_postgres::Client;
 
 use crate::catalog::{
-    Catalog, Column, Constraint, ConstraintKind, EnumType, Extension, Identity, Index, ObjectId,
-    PartitionOf, QualifiedName, ReplicaIdentity, Schema, Sequence, SequenceOptions, Table,
+    Alike, Catalog, Column, Constraint, ConstraintKind, EnumType, Extension, Identity, Index,
+    ObjectId, PartitionOf, QualifiedName, ReplicaIdentity, Schema, Sequence, SequenceOptions,
+    Table,
 };
 use crate::error::{Error, Result};
 
@@ -521,7 +522,7 @@ async fn read_catalog(
             Table {
                 name,
                 columns: Default::default(),
-                constraints: litemap::LiteMap::new(),
+                constraints: Default::default(),
                 comment: r.get(2),
                 row_security: r.get(5),
                 force_row_security: r.get(6),
@@ -627,8 +628,13 @@ async fn read_catalog(
     for table in catalog.tables.values_mut() {
         std::sync::Arc::make_mut(&mut table.columns).shrink_to_fit();
     }
+    // Shared as soon as each part is read: the rows still to come are held meanwhile.
+    let alike = match purpose {
+        Purpose::Plan => Alike::InFull,
+        Purpose::Compare => Alike::Compared,
+    };
     if let Some(like) = like {
-        catalog.share_identical_columns_with(like);
+        catalog.share_columns_with(like, alike);
     }
 
     for r in rows.next("constraints").await? {
@@ -673,8 +679,12 @@ async fn read_catalog(
             oids.register(PG_CLASS, r.get(12), 0, id);
         }
         if let Some(t) = catalog.tables.get_mut(&table) {
-            t.constraints.insert(name, constraint);
+            std::sync::Arc::make_mut(&mut t.constraints).insert(name, constraint);
         }
+    }
+
+    if let Some(like) = like {
+        catalog.share_constraints_with(like, alike);
     }
 
     for r in rows.next("indexes").await? {

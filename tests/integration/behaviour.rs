@@ -668,6 +668,21 @@ fn introspection_query_count(server: &TestServer) -> Result<(), Failed> {
             assert_eq!(catalog.depends.identities_shared_with(&compared.depends), 0);
             for (name, table) in &like.tables {
                 assert!(Arc::ptr_eq(&table.columns, &catalog.tables[name].columns), "{name}");
+                assert!(Arc::ptr_eq(&table.constraints, &catalog.tables[name].constraints));
+            }
+            // A read-back (compared, then let go) shares what compares equal: a key read to
+            // compare leaves out its index's definition, which a plan's read holds.
+            let (read_back, _) = introspect::introspect_with_stats(
+                &db.client,
+                &[],
+                introspect::Purpose::Compare,
+                Some(&catalog),
+            )
+            .await?;
+            assert!(read_back == catalog, "the read-back beside the catalog differs");
+            for (name, table) in &read_back.tables {
+                let theirs = &catalog.tables[name].constraints;
+                assert!(Arc::ptr_eq(&table.constraints, theirs), "{name}");
             }
             drop(helpers);
             server.drop_database(db).await;
