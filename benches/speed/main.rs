@@ -90,7 +90,10 @@ fn main() {
     println!("machine: {}", measure::machine());
     println!("server: {}", runner.server_version());
     if migra.is_none() {
-        println!("migra: not installed (pip install migra psycopg2-binary), its rows are left out");
+        // migra 3.0 does not run with SQLAlchemy 2.
+        println!(
+            "migra: not installed (pip install migra psycopg2-binary 'sqlalchemy<2'), its rows are left out"
+        );
     }
     let empty = tempfile::tempdir().unwrap();
     runner.schemadiff(&repo_with(empty.path(), "warm", ""), &["plan", "--dry-run"]);

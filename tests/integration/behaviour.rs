@@ -1421,8 +1421,7 @@ fn killed_run_leftovers(server: &TestServer) -> Result<(), Failed> {
         // A dead run's scratch database on the dev server, and one of a live run (this one).
         // No process has a pid of pid_max (a just-exited child's pid may be reused at once
         // on a busy machine), and this process's own scratch databases never count that far.
-        let dead: u32 =
-            std::fs::read_to_string("/proc/sys/kernel/pid_max")?.trim().parse()?;
+        let dead: u32 = std::fs::read_to_string("/proc/sys/kernel/pid_max")?.trim().parse()?;
         let admin = schemadiff::connect::connect_url(server.admin_url()).await?;
         let (dead_db, live_db) = (
             format!("schemadiff_desired_{dead}_0"),
