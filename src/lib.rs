@@ -34,7 +34,7 @@ pub use verify::residual;
 use catalog::Catalog;
 use migrations::Migration;
 use plan::{HazardCode, Plan};
-use shadow::{Prepared, Shadow};
+use shadow::{Prepared, Shadow, Side, SideBySide, State};
 use verify::Kept;
 
 /// Applies every pending migration at an application's start-up: the same checks and
@@ -386,16 +386,14 @@ pub async fn diff(req: &DiffRequest) -> Result<PlanOutcome> {
                     Endpoint::Schema(dir) => dir,
                     _ => unreachable!("a database has a client"),
                 };
-                loaded_kept(&shadow, "current", &source::load_schema_dir(dir)?, None).await
+                loaded_kept(&shadow, "current", &source::load_schema_dir(dir)?).await
             }
         };
         state.map(|(current, state)| (current, Some(Kept::Current(state))))
     };
     let desired = async {
         let state = match &req.to {
-            Endpoint::Schema(_) if down_first => {
-                loaded_kept(&shadow, "desired", &statements, None).await
-            }
+            Endpoint::Schema(_) if down_first => loaded_kept(&shadow, "desired", &statements).await,
             Endpoint::Migrations(dir) if down_first => {
                 replayed(&shadow, &migrations::read_checked(dir)?).await
             }
@@ -463,38 +461,36 @@ async fn plan_in_shadow(
     let (current, desired) = match live {
         Some(client) => {
             // The live catalog is read while `schema/` loads, and is there when the loaded
-            // state is read (but at the smallest sizes): what the two name alike is kept once.
-            let live = std::sync::OnceLock::new();
+            // state is read (but at the smallest sizes).
+            let states = SideBySide::default();
+            let read = &states;
             let current = async {
                 let state = live_catalog(client, cfg.database_url.as_ref(), cfg.manage).await?;
-                let _ = live.set(state);
+                read.put(Side::Current, state);
                 Ok(())
             };
-            let desired = loaded_kept(shadow, "desired", source.statements, Some(&live));
-            match tokio::join!(current, desired) {
-                (Ok(()), Ok((desired, state))) => {
-                    let current = live.into_inner().expect("set when read");
-                    ((current, None), (desired, Some(Kept::Reached(state))))
-                }
+            let desired =
+                shadow.prepare("desired", |db| read.loaded(Side::Desired, db, source.statements));
+            let state = match tokio::join!(current, desired) {
+                (Ok(()), Ok(((), state))) => state,
                 (Err(e), desired) => {
-                    if let Ok((_, state)) = desired {
+                    if let Ok(((), state)) = desired {
                         let _ = shadow.discard(state).await;
                     }
                     return Err(e);
                 }
                 (Ok(()), Err(e)) => return Err(e),
-            }
+            };
+            let (current, desired) = states.into_states();
+            ((current, None), (desired, Some(Kept::Reached(state))))
         }
         None => {
             let states = SideBySide::default();
             let read = &states;
-            let current = shadow.prepare("current", |db| async move {
-                shadow::replay(&db.client, existing).await?;
-                read.read(Side::Current, &db).await
-            });
-            let desired = shadow::in_scratch(shadow, "desired", |db| async move {
-                shadow::load_statements(&db.client, source.statements).await?;
-                read.read(Side::Desired, &db).await
+            let current =
+                shadow.prepare("current", |db| read.replayed(Side::Current, db, existing));
+            let desired = shadow::in_scratch(shadow, "desired", |db| {
+                read.loaded(Side::Desired, db, source.statements)
             });
             let state = match tokio::join!(current, desired) {
                 (Ok(((), state)), Ok(())) => state,
@@ -707,50 +703,6 @@ async fn plan_from(
     Ok(PlanOutcome { migrations, notes })
 }
 
-/// A schema's catalog and the objects in it that schemadiff does not manage yet.
-type State = (Catalog, BTreeSet<String>);
-
-/// Which of two states made side by side in the shadow.
-#[derive(Clone, Copy)]
-enum Side {
-    Current,
-    Desired,
-}
-
-/// The two states a plan from `generated/` or a `check` makes side by side in the shadow, each
-/// put here as soon as it is read. The one read first is lent to the other's read, so what the
-/// two have alike is held once: nearly all of it in a `check` that finds them in sync (at
-/// 10,000 tables, the second catalog read is then a third of the first).
-#[derive(Default)]
-struct SideBySide {
-    current: std::sync::OnceLock<State>,
-    desired: std::sync::OnceLock<State>,
-}
-
-impl SideBySide {
-    fn cells(&self, side: Side) -> (&std::sync::OnceLock<State>, &std::sync::OnceLock<State>) {
-        match side {
-            Side::Current => (&self.current, &self.desired),
-            Side::Desired => (&self.desired, &self.current),
-        }
-    }
-
-    /// Reads `db` as `side`'s state, beside the other side's when that was read first.
-    async fn read(&self, side: Side, db: &shadow::ScratchDatabase) -> Result<()> {
-        let (mine, other) = self.cells(side);
-        let beside = other.get().map(|(catalog, _)| catalog);
-        let catalog = db.catalog_for(introspect::Purpose::Plan, beside).await?;
-        let _ = mine.set((catalog, introspect::unmanaged(&db.client).await?));
-        Ok(())
-    }
-
-    /// The current state and the desired one, once both are read.
-    fn into_states(self) -> (State, State) {
-        let read = "read before the states are taken";
-        (self.current.into_inner().expect(read), self.desired.into_inner().expect(read))
-    }
-}
-
 /// The current state and the desired one, built at the same time, either perhaps kept in the
 /// shadow; when either fails, nothing is kept.
 async fn both<K: Into<Prepared>>(
@@ -863,21 +815,17 @@ async fn replayed(shadow: &Shadow, existing: &[Migration]) -> Result<(State, Pre
 }
 
 /// The state a schema directory describes, loaded into a database of the shadow that is kept
-/// (named for `purpose`); read sharing what it can with `like`'s catalog when that is there
-/// by the time the load is done.
+/// (named for `purpose`).
 #[tracing::instrument(skip_all)]
 async fn loaded_kept(
     shadow: &Shadow,
     purpose: &str,
     statements: &[source::Statement],
-    like: Option<&std::sync::OnceLock<State>>,
 ) -> Result<(State, Prepared)> {
     shadow
         .prepare(purpose, |db| async move {
             shadow::load_statements(&db.client, statements).await?;
-            let like = like.and_then(std::sync::OnceLock::get).map(|(catalog, _)| catalog);
-            let catalog = db.catalog_for(introspect::Purpose::Plan, like).await?;
-            Ok((catalog, introspect::unmanaged(&db.client).await?))
+            Ok((db.catalog().await?, introspect::unmanaged(&db.client).await?))
         })
         .await
 }
@@ -984,14 +932,10 @@ pub async fn check(config: &Config) -> Result<Vec<String>> {
     let shadow = Shadow::start(config.dev_url.as_ref())?;
     let states = SideBySide::default();
     let (read, existing, statements) = (&states, &existing, &statements);
-    let current = shadow::in_scratch(&shadow, "current", |db| async move {
-        shadow::replay(&db.client, existing).await?;
-        read.read(Side::Current, &db).await
-    });
-    let desired = shadow::in_scratch(&shadow, "desired", |db| async move {
-        shadow::load_statements(&db.client, statements).await?;
-        read.read(Side::Desired, &db).await
-    });
+    let current =
+        shadow::in_scratch(&shadow, "current", |db| read.replayed(Side::Current, db, existing));
+    let desired =
+        shadow::in_scratch(&shadow, "desired", |db| read.loaded(Side::Desired, db, statements));
     let (current, desired) = tokio::join!(current, desired);
     current.and(desired)?;
     let ((mut current, current_unmanaged), (mut desired, desired_unmanaged)) = states.into_states();

@@ -4,10 +4,12 @@
 mod cluster;
 mod initdb_cache;
 mod leftovers;
+mod side_by_side;
 
 pub use cluster::{
     EphemeralCluster, bindir_for_major, bindir_major, find_bindir, installed_servers,
 };
+pub use side_by_side::{Side, SideBySide, State};
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
