@@ -600,8 +600,7 @@ async fn plan_from(
     current.forget_dependencies();
     for (state, _) in &mut stages {
         state.forget_dependencies();
-        state.share_columns_with(&current, catalog::Alike::Compared);
-        state.share_constraints_with(&current, catalog::Alike::Compared);
+        state.share_with(&current, catalog::Alike::Compared);
     }
     let ups = planned.iter().flat_map(|(up, _)| &up.steps);
     plan::refuse_unallowed(ups, &req.allow_hazards, render::step_head)?;

@@ -14,6 +14,7 @@ mod operator;
 mod policy;
 mod rule;
 mod sequence;
+mod shared;
 mod table;
 mod trigger;
 mod types;
@@ -30,6 +31,7 @@ pub use operator::{Cast, Operator};
 pub use policy::Policy;
 pub use rule::Rule;
 pub use sequence::{Identity, Sequence, SequenceOptions};
+pub use shared::{Alike, Part};
 pub use table::{
     Column, Constraint, ConstraintKind, Index, PartitionOf, ReplicaIdentity, Table,
     TableProperties, default_not_null_name,
@@ -89,9 +91,11 @@ pub struct Catalog {
     pub enums: BTreeMap<QualifiedName, EnumType>,
     pub sequences: BTreeMap<QualifiedName, Sequence>,
     pub tables: BTreeMap<QualifiedName, Table>,
-    pub indexes: BTreeMap<QualifiedName, Index>,
+    /// Shared, as a table's columns are: most are the same in the states a plan holds.
+    pub indexes: BTreeMap<QualifiedName, std::sync::Arc<Index>>,
     /// Views, routines, triggers, policies, domains and composite types.
-    pub objects: BTreeMap<ObjectId, Object>,
+    /// Shared as the indexes are.
+    pub objects: BTreeMap<ObjectId, std::sync::Arc<Object>>,
     /// Owners and privileges of the objects above, and the defaults for new ones.
     pub access: BTreeMap<ObjectId, Access>,
     /// Edges between the objects above, not compared.
@@ -100,66 +104,12 @@ pub struct Catalog {
     pub soft_depends: Dependencies,
 }
 
-/// What two catalogs' parts must have in common for one to hold the other's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Alike {
-    /// Every field, those the comparison leaves out too: before a plan is made from them.
-    InFull,
-    /// Equal as catalogs compare: once they are only compared.
-    Compared,
-}
-
-/// `theirs` in place of `mine` when the two are `alike`.
-fn share<T>(
-    mine: &mut std::sync::Arc<T>,
-    theirs: &std::sync::Arc<T>,
-    alike: impl Fn(&T, &T) -> bool,
-) {
-    if !std::sync::Arc::ptr_eq(mine, theirs) && alike(mine, theirs) {
-        *mine = std::sync::Arc::clone(theirs);
-    }
-}
-
 impl Catalog {
     /// Lets go of the edges once the plan is made: a catalog that is only compared needs none
     /// (they are not compared), and at 10,000 tables they are over a third of it.
     pub fn forget_dependencies(&mut self) {
         self.depends = Dependencies::default();
         self.soft_depends = Dependencies::default();
-    }
-
-    /// Takes `other`'s columns for each table whose columns are `alike` there: most tables
-    /// are the same in the current and the desired state, and a catalog's columns are a
-    /// quarter of it (25 MB at 10,000 tables). Shared when `Alike::Compared`, what the
-    /// comparison leaves out (what a column depends on) is then `other`'s.
-    pub fn share_columns_with(&mut self, other: &Catalog, alike: Alike) {
-        let same = |a: &Column, b: &Column| match alike {
-            Alike::InFull => a.same_in_full(b),
-            Alike::Compared => a == b,
-        };
-        for (name, table) in &mut self.tables {
-            if let Some(theirs) = other.tables.get(name) {
-                share(&mut table.columns, &theirs.columns, |a, b| {
-                    a.len() == b.len() && a.iter().zip(b.iter()).all(|(a, b)| same(a, b))
-                });
-            }
-        }
-    }
-
-    /// `share_columns_with`, for each table's constraints (14 MB at 10,000 tables).
-    pub fn share_constraints_with(&mut self, other: &Catalog, alike: Alike) {
-        let same = |a: &Constraint, b: &Constraint| match alike {
-            Alike::InFull => a.same_in_full(b),
-            Alike::Compared => a == b,
-        };
-        for (name, table) in &mut self.tables {
-            if let Some(theirs) = other.tables.get(name) {
-                share(&mut table.constraints, &theirs.constraints, |a, b| {
-                    a.len() == b.len()
-                        && a.iter().zip(b.iter()).all(|((x, a), (y, b))| x == y && same(a, b))
-                });
-            }
-        }
     }
 
     /// The table a foreign key points at, whether the key names its unique constraint, its

@@ -211,6 +211,14 @@ impl PartialEq for Index {
     }
 }
 
+impl Index {
+    /// Equal in every field, validity too (see `Column::same_in_full`).
+    pub fn same_in_full(&self, other: &Index) -> bool {
+        let Index { valid, name: _, table: _, definition: _, columns: _, comment: _ } = self;
+        self == other && *valid == other.valid
+    }
+}
+
 impl Column {
     /// Equal in every field, those the comparison leaves out too: what two catalogs may share
     /// before a plan is made from them. Every field is named, so that a new one is weighed.

@@ -36,7 +36,7 @@ pub fn refuse_missing_roles(desired: &Catalog, target_roles: &[String]) -> Resul
     let named: BTreeSet<&String> = desired
         .objects
         .values()
-        .filter_map(|o| match o {
+        .filter_map(|o| match &**o {
             catalog::Object::Policy(p) => Some(p.roles.iter()),
             _ => None,
         })

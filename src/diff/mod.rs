@@ -639,7 +639,7 @@ fn rebuild(
         _ => {
             let old = current.objects.get(id)?;
             let new = desired.objects.get(id)?;
-            let mut out = vec![Change::DropObject(Box::new(old.clone()))];
+            let mut out = vec![Change::DropObject(Box::new(Object::clone(old)))];
             objects::create(new, &mut out);
             Some(out)
         }

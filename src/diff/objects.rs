@@ -59,7 +59,7 @@ pub fn comment_on(o: &Object) -> Change {
 
 /// `CREATE` with its comments.
 pub fn create(o: &Object, out: &mut Vec<Change>) {
-    out.push(Change::CreateObject(Box::new(o.clone())));
+    out.push(Change::CreateObject(Box::new(Object::clone(o))));
     comments(None, o, out);
 }
 
@@ -89,7 +89,7 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
     for o in removed {
         // A trigger, policy or rule of a dropped table goes with it (`Change::DropTable`).
         if !super::tables::goes_with_table(o, current, desired) {
-            out.push(Change::DropObject(Box::new(o.clone())));
+            out.push(Change::DropObject(Box::new(Object::clone(o))));
         }
     }
     for o in added {
@@ -98,13 +98,16 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
     for (a, b) in kept {
         match delta(a, b) {
             Delta::Same => {}
-            Delta::Replace => out
-                .push(Change::ReplaceObject { from: Box::new(a.clone()), to: Box::new(b.clone()) }),
-            Delta::Alter => {
-                out.push(Change::AlterObject { from: Box::new(a.clone()), to: Box::new(b.clone()) })
-            }
+            Delta::Replace => out.push(Change::ReplaceObject {
+                from: Box::new(Object::clone(a)),
+                to: Box::new(Object::clone(b)),
+            }),
+            Delta::Alter => out.push(Change::AlterObject {
+                from: Box::new(Object::clone(a)),
+                to: Box::new(Object::clone(b)),
+            }),
             Delta::Recreate => {
-                out.push(Change::DropObject(Box::new(a.clone())));
+                out.push(Change::DropObject(Box::new(Object::clone(a))));
                 create(b, out);
                 continue;
             }

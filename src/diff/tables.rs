@@ -38,7 +38,7 @@ impl<'c> Related<'c> {
         let mut objects: FastMap<_, Vec<_>> = FastMap::default();
         for o in catalog.objects.values() {
             if let Some(relation) = o.relation() {
-                objects.entry(relation).or_default().push(o);
+                objects.entry(relation).or_default().push(&**o);
             }
         }
         Related { catalog, children, sequences, objects }

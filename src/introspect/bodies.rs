@@ -14,7 +14,7 @@ pub fn add_body_dependencies(catalog: &mut Catalog) {
     let mut hard = Vec::new();
     let mut soft = Vec::new();
     for (id, object) in &catalog.objects {
-        let Object::Function(f) = object else { continue };
+        let Object::Function(f) = &**object else { continue };
         let names = match f.language.as_str() {
             "sql" if !f.body.trim().is_empty() => names_in_sql(&f.body),
             "plpgsql" => names_in_plpgsql(&f.definition),

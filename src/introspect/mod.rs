@@ -694,21 +694,24 @@ async fn read_catalog(
         oids.register(PG_CLASS, r.get(6), 0, ObjectId::Index(name.clone()));
         catalog.indexes.insert(
             name.clone(),
-            Index {
+            std::sync::Arc::new(Index {
                 name,
                 table,
                 definition: r.get(3),
                 columns: r.get(4),
                 comment: r.get(5),
                 valid: r.get(7),
-            },
+            }),
         );
+    }
+    if let Some(like) = like {
+        catalog.share_indexes_with(like, alike);
     }
 
     for (what, _, read) in kinds {
         for r in rows.next(what).await? {
             let object = read(&r, &mut oids);
-            catalog.objects.insert(object.id(), object);
+            catalog.objects.insert(object.id(), std::sync::Arc::new(object));
         }
     }
 
@@ -722,12 +725,16 @@ async fn read_catalog(
     let edges = rows.edges().await?;
     catalog.depends = dependencies::resolve(&mut oids, &extension_oids, edges);
     for (id, o) in catalog.objects.iter_mut() {
-        if let crate::catalog::Object::View(v) = o {
+        if let crate::catalog::Object::View(v) = std::sync::Arc::make_mut(o) {
             v.refers_to_itself = catalog.depends.refers_to_itself(id);
         }
     }
     if purpose == Purpose::Plan {
         bodies::add_body_dependencies(&mut catalog);
+    }
+    // Once complete: a view learns above whether it reads itself.
+    if let Some(like) = like {
+        catalog.share_objects_with(like, alike);
     }
 
     Ok((catalog, s.stats))

@@ -153,7 +153,8 @@ pub fn resolve(
             }
             Renamed::View(new) => {
                 let old = renamed(new);
-                let keyword = match current.objects.get(&ObjectId::View(old.clone())) {
+                let keyword = match current.objects.get(&ObjectId::View(old.clone())).map(|o| &**o)
+                {
                     Some(Object::View(v)) if v.materialized => "MATERIALIZED VIEW",
                     _ => "VIEW",
                 };
@@ -162,7 +163,8 @@ pub fn resolve(
             }
             Renamed::Type(new) => {
                 let old = renamed(new);
-                let keyword = match current.objects.get(&ObjectId::Type(old.clone())) {
+                let keyword = match current.objects.get(&ObjectId::Type(old.clone())).map(|o| &**o)
+                {
                     Some(Object::Domain(_)) => "DOMAIN",
                     _ => "TYPE",
                 };

@@ -670,6 +670,12 @@ fn introspection_query_count(server: &TestServer) -> Result<(), Failed> {
                 assert!(Arc::ptr_eq(&table.columns, &catalog.tables[name].columns), "{name}");
                 assert!(Arc::ptr_eq(&table.constraints, &catalog.tables[name].constraints));
             }
+            for (name, index) in &like.indexes {
+                assert!(Arc::ptr_eq(index, &catalog.indexes[name]), "{name}");
+            }
+            for (id, object) in &like.objects {
+                assert!(Arc::ptr_eq(object, &catalog.objects[id]), "{id:?}");
+            }
             // A read-back (compared, then let go) shares what compares equal: a key read to
             // compare leaves out its index's definition, which a plan's read holds.
             let (read_back, _) = introspect::introspect_with_stats(
@@ -683,6 +689,12 @@ fn introspection_query_count(server: &TestServer) -> Result<(), Failed> {
             for (name, table) in &read_back.tables {
                 let theirs = &catalog.tables[name].constraints;
                 assert!(Arc::ptr_eq(&table.constraints, theirs), "{name}");
+            }
+            for (name, index) in &read_back.indexes {
+                assert!(Arc::ptr_eq(index, &catalog.indexes[name]), "{name}");
+            }
+            for (id, object) in &read_back.objects {
+                assert!(Arc::ptr_eq(object, &catalog.objects[id]), "{id:?}");
             }
             drop(helpers);
             server.drop_database(db).await;
