@@ -361,6 +361,13 @@ fn introspect_only(url: &str, like_url: Option<&str>) {
     });
 }
 
+/// The tables no other catalog shares: what their parts hold is this catalog's alone.
+fn tables_held_alone(
+    c: &mut schemadiff::catalog::Catalog,
+) -> impl Iterator<Item = &mut schemadiff::catalog::Table> {
+    c.tables.values_mut().filter_map(std::sync::Arc::get_mut)
+}
+
 /// What each part of a catalog holds on the heap, dropping one part at a time.
 fn held_by_part(mut c: schemadiff::catalog::Catalog) {
     let mut part = |name: &str, drop_it: &mut dyn FnMut(&mut schemadiff::catalog::Catalog)| {
@@ -374,10 +381,10 @@ fn held_by_part(mut c: schemadiff::catalog::Catalog) {
     part("objects", &mut |c| c.objects.clear());
     part("indexes", &mut |c| c.indexes.clear());
     part("table constraints", &mut |c| {
-        c.tables.values_mut().for_each(|t| t.constraints = Default::default())
+        tables_held_alone(c).for_each(|t| t.constraints = Default::default())
     });
     part("table columns", &mut |c| {
-        c.tables.values_mut().for_each(|t| t.columns = Default::default())
+        tables_held_alone(c).for_each(|t| t.columns = Default::default())
     });
     part("tables (rest)", &mut |c| c.tables.clear());
     part("the rest", &mut |c| *c = Default::default());

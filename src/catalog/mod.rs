@@ -90,7 +90,8 @@ pub struct Catalog {
     pub extensions: BTreeMap<String, Extension>,
     pub enums: BTreeMap<QualifiedName, EnumType>,
     pub sequences: BTreeMap<QualifiedName, Sequence>,
-    pub tables: BTreeMap<QualifiedName, Table>,
+    /// Shared as a whole when alike, and each table's columns and constraints when those are.
+    pub tables: BTreeMap<QualifiedName, std::sync::Arc<Table>>,
     /// Shared, as a table's columns are: most are the same in the states a plan holds.
     pub indexes: BTreeMap<QualifiedName, std::sync::Arc<Index>>,
     /// Views, routines, triggers, policies, domains and composite types.
@@ -321,7 +322,7 @@ mod tests {
 
     fn catalog(tables: Vec<Table>) -> Catalog {
         Catalog {
-            tables: tables.into_iter().map(|t| (t.name.clone(), t)).collect(),
+            tables: tables.into_iter().map(|t| (t.name.clone(), Arc::new(t))).collect(),
             ..Default::default()
         }
     }
@@ -344,7 +345,9 @@ mod tests {
         let mut desired = catalog(vec![table("a", &["int"]), table("b", &["int"])]);
         // What a column depends on is no part of the comparison, but a plan orders by it.
         let b = &mut desired.tables.get_mut(&QualifiedName::new("public", "b")).unwrap();
-        Arc::make_mut(&mut b.columns)[0].depends_on.push(ObjectId::Extension("x".into()));
+        Arc::make_mut(&mut Arc::make_mut(b).columns)[0]
+            .depends_on
+            .push(ObjectId::Extension("x".into()));
         desired.share_columns_with(&current, Alike::InFull);
         let columns =
             |c: &Catalog, t: &str| Arc::clone(&c.tables[&QualifiedName::new("public", t)].columns);
@@ -354,5 +357,26 @@ mod tests {
         // Once the plan is made, the comparison's equality is enough.
         desired.share_columns_with(&current, Alike::Compared);
         assert!(Arc::ptr_eq(&columns(&desired, "b"), &columns(&current, "b")));
+    }
+
+    #[test]
+    fn a_table_shared_before_a_plan_has_its_columns_in_the_same_order() {
+        // The comparison takes columns by name; a table made from the other's copy would list
+        // them in the other's order.
+        let current = catalog(vec![table("a", &["int", "text"])]);
+        let mut reordered = current.clone();
+        let a = reordered.tables.get_mut(&QualifiedName::new("public", "a")).unwrap();
+        Arc::make_mut(&mut Arc::make_mut(a).columns).reverse();
+        let mut desired = catalog(vec![table("a", &["int", "text"])]);
+        let shared = |c: &Catalog| {
+            let key = QualifiedName::new("public", "a");
+            Arc::ptr_eq(&c.tables[&key], &current.tables[&key])
+        };
+        desired.share_with(&current, Alike::InFull);
+        assert!(shared(&desired));
+        reordered.share_with(&current, Alike::InFull);
+        assert!(!shared(&reordered));
+        reordered.share_with(&current, Alike::Compared);
+        assert!(shared(&reordered));
     }
 }

@@ -52,6 +52,52 @@ impl Part for Index {
     }
 }
 
+impl Part for Table {
+    /// Every field is named, so that a new one is weighed; in full, the columns' order too
+    /// (the comparison takes them by name).
+    fn alike(&self, other: &Self, alike: Alike) -> bool {
+        let Table {
+            name,
+            columns,
+            constraints,
+            comment,
+            row_security,
+            force_row_security,
+            unlogged,
+            options,
+            replica_identity,
+            partition_by,
+            partition_of,
+            inherits,
+        } = self;
+        match alike {
+            Alike::Compared => self == other,
+            Alike::InFull => {
+                (name, comment, row_security, force_row_security, unlogged, options)
+                    == (
+                        &other.name,
+                        &other.comment,
+                        &other.row_security,
+                        &other.force_row_security,
+                        &other.unlogged,
+                        &other.options,
+                    )
+                    && (replica_identity, partition_by, partition_of, inherits)
+                        == (
+                            &other.replica_identity,
+                            &other.partition_by,
+                            &other.partition_of,
+                            &other.inherits,
+                        )
+                    && (Arc::ptr_eq(columns, &other.columns)
+                        || columns.alike(&other.columns, alike))
+                    && (Arc::ptr_eq(constraints, &other.constraints)
+                        || constraints.alike(&other.constraints, alike))
+            }
+        }
+    }
+}
+
 /// An object's equality is derived over every field: alike means equal either way.
 impl Part for Object {
     fn alike(&self, other: &Self, _: Alike) -> bool {
@@ -99,6 +145,7 @@ impl Catalog {
     pub fn share_with(&mut self, other: &Catalog, alike: Alike) {
         self.share_columns_with(other, alike);
         self.share_constraints_with(other, alike);
+        self.share_tables_with(other, alike);
         self.share_indexes_with(other, alike);
         self.share_objects_with(other, alike);
     }
@@ -111,6 +158,11 @@ impl Catalog {
     /// Each table's constraints (14 MB at 10,000 tables).
     pub fn share_constraints_with(&mut self, other: &Catalog, alike: Alike) {
         self.share_in_tables(other, alike, |t| &mut t.constraints, |t| &t.constraints);
+    }
+
+    /// Whole tables, once their columns and constraints are shared (7 MB at 10,000 tables).
+    pub fn share_tables_with(&mut self, other: &Catalog, alike: Alike) {
+        share_entries(&mut self.tables, &other.tables, alike);
     }
 
     /// The indexes that back no constraint (12 MB at 10,000 tables).
@@ -131,8 +183,12 @@ impl Catalog {
         theirs: fn(&Table) -> &Arc<T>,
     ) {
         for (name, table) in &mut self.tables {
-            if let Some(their) = other.tables.get(name) {
-                share(mine(table), theirs(their), alike);
+            let Some(their) = other.tables.get(name) else { continue };
+            let (part, their) = (theirs(table), theirs(their));
+            // A table already shared whole, or a part already shared, is left alone: a table
+            // is copied to change its part only when that saves the part.
+            if !Arc::ptr_eq(part, their) && part.alike(their, alike) {
+                *mine(Arc::make_mut(table)) = Arc::clone(their);
             }
         }
     }

@@ -26,7 +26,7 @@ impl<'c> Related<'c> {
         for t in catalog.tables.values() {
             let parents = t.inherits.iter().chain(t.partition_of.as_ref().map(|p| &p.parent));
             for parent in parents {
-                children.entry(parent).or_default().push(t);
+                children.entry(parent).or_default().push(&**t);
             }
         }
         let mut sequences: FastMap<_, Vec<_>> = FastMap::default();
@@ -48,12 +48,13 @@ impl<'c> Related<'c> {
 pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
     let (current, desired) = (&Related::of(current), &Related::of(desired));
     let (removed, kept, added) = pair(&current.catalog.tables, &desired.catalog.tables);
+    let removed: Vec<&Table> = removed.into_iter().map(|t| &**t).collect();
     let in_cycle = in_cycles(current, &removed);
     for t in &removed {
         // A foreign key to another dropped table that points back at it, directly or through
         // others, goes first: such tables could not be dropped one after the other. Other
         // keys go with their table, which is dropped before the one it points at.
-        let mut table = (*t).clone();
+        let mut table = Table::clone(t);
         std::sync::Arc::make_mut(&mut table.constraints).retain(|_, c| {
             let cycle = in_cycle.get(&t.name);
             let to_other_dropped = (references(current, &t.name, c))
@@ -81,7 +82,7 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
             // A table cannot become partitioned, or stop being, in place.
             // Its triggers, policies and rules are kept: made again on the new table.
             let owned_sequences = owned_sequences(current, desired, &a.name, None);
-            let table = Box::new(a.clone());
+            let table = Box::new(Table::clone(a));
             out.push(Change::DropTable { table, owned_sequences, owned_objects: Vec::new() });
             create_table(b, out);
             continue;

@@ -519,7 +519,7 @@ async fn read_catalog(
         oids.register(PG_TYPE, r.get(4), 0, ObjectId::Table(name.clone()));
         catalog.tables.insert(
             name.clone(),
-            Table {
+            std::sync::Arc::new(Table {
                 name,
                 columns: Default::default(),
                 constraints: Default::default(),
@@ -551,7 +551,7 @@ async fn read_catalog(
                     .zip(r.get::<Vec<String>>(16))
                     .map(|(schema, name)| QualifiedName::new(schema, name))
                     .collect(),
-            },
+            }),
         );
     }
 
@@ -620,13 +620,13 @@ async fn read_catalog(
             not_null_name: r.get(26),
         };
         if let Some(t) = catalog.tables.get_mut(&table) {
-            std::sync::Arc::make_mut(&mut t.columns).push(column);
+            std::sync::Arc::make_mut(&mut std::sync::Arc::make_mut(t).columns).push(column);
         }
     }
     // A vector grown by doubling holds up to twice its columns: at 10,000 tables, megabytes
     // in each catalog a plan holds.
     for table in catalog.tables.values_mut() {
-        std::sync::Arc::make_mut(&mut table.columns).shrink_to_fit();
+        std::sync::Arc::make_mut(&mut std::sync::Arc::make_mut(table).columns).shrink_to_fit();
     }
     // Shared as soon as each part is read: the rows still to come are held meanwhile.
     let alike = match purpose {
@@ -679,12 +679,14 @@ async fn read_catalog(
             oids.register(PG_CLASS, r.get(12), 0, id);
         }
         if let Some(t) = catalog.tables.get_mut(&table) {
-            std::sync::Arc::make_mut(&mut t.constraints).insert(name, constraint);
+            std::sync::Arc::make_mut(&mut std::sync::Arc::make_mut(t).constraints)
+                .insert(name, constraint);
         }
     }
 
     if let Some(like) = like {
         catalog.share_constraints_with(like, alike);
+        catalog.share_tables_with(like, alike);
     }
 
     for r in rows.next("indexes").await? {

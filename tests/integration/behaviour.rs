@@ -667,6 +667,7 @@ fn introspection_query_count(server: &TestServer) -> Result<(), Failed> {
             assert_eq!(like.depends.identities_shared_with(&catalog.depends), all);
             assert_eq!(catalog.depends.identities_shared_with(&compared.depends), 0);
             for (name, table) in &like.tables {
+                assert!(Arc::ptr_eq(table, &catalog.tables[name]), "{name}");
                 assert!(Arc::ptr_eq(&table.columns, &catalog.tables[name].columns), "{name}");
                 assert!(Arc::ptr_eq(&table.constraints, &catalog.tables[name].constraints));
             }
@@ -689,6 +690,7 @@ fn introspection_query_count(server: &TestServer) -> Result<(), Failed> {
             for (name, table) in &read_back.tables {
                 let theirs = &catalog.tables[name].constraints;
                 assert!(Arc::ptr_eq(&table.constraints, theirs), "{name}");
+                assert!(Arc::ptr_eq(table, &catalog.tables[name]), "{name}");
             }
             for (name, index) in &read_back.indexes {
                 assert!(Arc::ptr_eq(index, &catalog.indexes[name]), "{name}");
