@@ -16,6 +16,9 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
         }
     }
     for (a, b) in kept {
+        if std::sync::Arc::ptr_eq(a, b) {
+            continue;
+        }
         // An invalid index (a failed concurrent build) is built again.
         if a.definition != b.definition || (!a.valid && b.valid) {
             if desired.has_relation(&a.table) && current.has_relation(&a.table) {

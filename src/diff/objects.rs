@@ -96,6 +96,10 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
         create(o, out);
     }
     for (a, b) in kept {
+        // One object that both catalogs hold (read side by side) has nothing to change.
+        if std::sync::Arc::ptr_eq(a, b) {
+            continue;
+        }
         match delta(a, b) {
             Delta::Same => {}
             Delta::Replace => out.push(Change::ReplaceObject {

@@ -78,6 +78,11 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
         create_table(t, out);
     }
     for (a, b) in kept {
+        // One table that both catalogs hold (read side by side) has nothing to change: every
+        // change below follows from a difference between the two tables themselves.
+        if std::sync::Arc::ptr_eq(a, b) {
+            continue;
+        }
         if a.partition_by != b.partition_by {
             // A table cannot become partitioned, or stop being, in place.
             // Its triggers, policies and rules are kept: made again on the new table.
