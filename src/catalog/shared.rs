@@ -25,30 +25,35 @@ pub trait Part {
     fn alike(&self, other: &Self, alike: Alike) -> bool;
 }
 
+/// `same_in_full` when the two must agree in full, the comparison's equality otherwise: the
+/// parts whose comparison leaves fields out.
+fn in_full_or_compared<T: PartialEq>(
+    a: &T,
+    b: &T,
+    alike: Alike,
+    same_in_full: fn(&T, &T) -> bool,
+) -> bool {
+    match alike {
+        Alike::InFull => same_in_full(a, b),
+        Alike::Compared => a == b,
+    }
+}
+
 impl Part for Column {
     fn alike(&self, other: &Self, alike: Alike) -> bool {
-        match alike {
-            Alike::InFull => self.same_in_full(other),
-            Alike::Compared => self == other,
-        }
+        in_full_or_compared(self, other, alike, Column::same_in_full)
     }
 }
 
 impl Part for Constraint {
     fn alike(&self, other: &Self, alike: Alike) -> bool {
-        match alike {
-            Alike::InFull => self.same_in_full(other),
-            Alike::Compared => self == other,
-        }
+        in_full_or_compared(self, other, alike, Constraint::same_in_full)
     }
 }
 
 impl Part for Index {
     fn alike(&self, other: &Self, alike: Alike) -> bool {
-        match alike {
-            Alike::InFull => self.same_in_full(other),
-            Alike::Compared => self == other,
-        }
+        in_full_or_compared(self, other, alike, Index::same_in_full)
     }
 }
 
