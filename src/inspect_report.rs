@@ -25,7 +25,7 @@ fn by_schema(catalog: &Catalog) -> BTreeMap<String, SchemaObjects<'_>> {
         out.entry(s.name.clone()).or_insert_with(empty).comment = s.comment.as_deref();
     }
     for t in catalog.tables.values() {
-        out.entry(t.name.schema.clone()).or_insert_with(empty).tables.push(t);
+        out.entry(t.name.schema.to_string()).or_insert_with(empty).tables.push(t);
     }
     for (id, o) in &catalog.objects {
         if let Some(schema) = id.schema() {
@@ -210,7 +210,7 @@ pub fn mermaid(catalog: &Catalog) -> String {
             let optional = c
                 .columns
                 .iter()
-                .any(|n| t.columns.iter().any(|col| &col.name == n && !col.not_null));
+                .any(|n| t.columns.iter().any(|col| col.name == n && !col.not_null));
             let link = if optional { "|o--o{" } else { "||--o{" };
             out.push_str(&format!(
                 "    {} {link} {} : \"{}\"\n",

@@ -5,12 +5,17 @@ use std::fmt;
 /// A schema-qualified name such as `marketing.contacts`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct QualifiedName {
-    pub schema: String,
-    pub name: String,
+    pub schema: Name,
+    pub name: Name,
 }
 
+/// An identifier. Most are short (`public`, `orders`, `created_at`) and kept inline, without an
+/// allocation of their own: a 10,000-table catalog names half a million objects, and a
+/// separate small string per name was a fifth of its memory and most of the allocator's waste.
+pub type Name = compact_str::CompactString;
+
 impl QualifiedName {
-    pub fn new(schema: impl Into<String>, name: impl Into<String>) -> Self {
+    pub fn new(schema: impl Into<Name>, name: impl Into<Name>) -> Self {
         Self { schema: schema.into(), name: name.into() }
     }
 }
@@ -24,41 +29,41 @@ impl fmt::Display for QualifiedName {
 /// Any object a step can create, drop or depend on. The plan orders steps by these.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ObjectId {
-    Schema(String),
-    Extension(String),
+    Schema(Name),
+    Extension(Name),
     Type(QualifiedName),
     Sequence(QualifiedName),
     Table(QualifiedName),
-    Column(QualifiedName, String),
-    Constraint(QualifiedName, String),
+    Column(QualifiedName, Name),
+    Constraint(QualifiedName, Name),
     Index(QualifiedName),
     /// A view or materialized view.
     View(QualifiedName),
     /// A function, procedure or aggregate: name and identity arguments (overloads differ).
-    Function(QualifiedName, String),
+    Function(QualifiedName, Name),
     /// A trigger on a table or view.
-    Trigger(QualifiedName, String),
+    Trigger(QualifiedName, Name),
     /// A row-level security policy on a table.
-    Policy(QualifiedName, String),
+    Policy(QualifiedName, Name),
     /// A column's default expression: a part of the column that can be rebuilt on its own.
-    Default(QualifiedName, String),
+    Default(QualifiedName, Name),
     Collation(QualifiedName),
     /// A rewrite rule on a table or view.
-    Rule(QualifiedName, String),
+    Rule(QualifiedName, Name),
     /// An operator: name and `left, right` argument types.
-    Operator(QualifiedName, String),
+    Operator(QualifiedName, Name),
     /// A cast from one type to another; casts belong to no schema.
-    Cast(String, String),
+    Cast(Name, Name),
     ForeignTable(QualifiedName),
     /// A foreign server; servers belong to no schema.
-    Server(String),
-    EventTrigger(String),
+    Server(Name),
+    EventTrigger(Name),
     /// The privileges new objects of a kind (`TABLES`, `FUNCTIONS`, ...) get when `role`
     /// (`None`: the role that runs the migration) creates them, in `schema` or anywhere.
     DefaultPrivileges {
-        role: Option<String>,
-        schema: Option<String>,
-        on: String,
+        role: Option<Name>,
+        schema: Option<Name>,
+        on: Name,
     },
 }
 
@@ -103,8 +108,8 @@ impl ObjectId {
             ObjectId::View(n) => ObjectId::View(with(n)),
             ObjectId::Type(n) => ObjectId::Type(with(n)),
             ObjectId::Function(n, args) => ObjectId::Function(with(n), args.clone()),
-            ObjectId::Column(t, _) => ObjectId::Column(t.clone(), to.to_string()),
-            ObjectId::Constraint(t, _) => ObjectId::Constraint(t.clone(), to.to_string()),
+            ObjectId::Column(t, _) => ObjectId::Column(t.clone(), Name::from(to)),
+            ObjectId::Constraint(t, _) => ObjectId::Constraint(t.clone(), Name::from(to)),
             other => other.clone(),
         }
     }

@@ -25,7 +25,7 @@ pub use collation::Collation;
 pub use dependencies::Dependencies;
 pub use foreign::{EventTrigger, ForeignColumn, ForeignTable, Server};
 pub use function::{Aggregate, Function, RoutineKind};
-pub use identity::{ObjectId, QualifiedName, with_suffix};
+pub use identity::{Name, ObjectId, QualifiedName, with_suffix};
 pub use object::{Object, ObjectKind};
 pub use operator::{Cast, Operator};
 pub use policy::Policy;
@@ -287,8 +287,8 @@ mod tests {
 
     fn table(name: &str, types: &[&str]) -> Table {
         let column = |(i, type_sql): (usize, &&str)| Column {
-            name: format!("c{i}"),
-            type_sql: type_sql.to_string(),
+            name: compact_str::format_compact!("c{i}"),
+            type_sql: (*type_sql).into(),
             collation: None,
             not_null: false,
             not_null_name: None,

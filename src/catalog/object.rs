@@ -3,7 +3,7 @@
 //! own file; this enum is the one list the generic diff, plan and render walk.
 
 use super::{
-    Cast, Collation, CompositeType, Domain, EventTrigger, ForeignTable, Function, ObjectId,
+    Cast, Collation, CompositeType, Domain, EventTrigger, ForeignTable, Function, Name, ObjectId,
     Operator, Policy, QualifiedName, RangeType, Rule, Server, Trigger, View,
 };
 
@@ -75,19 +75,21 @@ impl Object {
     pub fn id(&self) -> ObjectId {
         match self {
             Object::View(v) => ObjectId::View(v.name.clone()),
-            Object::Function(f) => ObjectId::Function(f.name.clone(), f.argument_types.clone()),
-            Object::Trigger(t) => ObjectId::Trigger(t.table.clone(), t.name.clone()),
-            Object::Policy(p) => ObjectId::Policy(p.table.clone(), p.name.clone()),
+            Object::Function(f) => {
+                ObjectId::Function(f.name.clone(), Name::from(&f.argument_types))
+            }
+            Object::Trigger(t) => ObjectId::Trigger(t.table.clone(), Name::from(&t.name)),
+            Object::Policy(p) => ObjectId::Policy(p.table.clone(), Name::from(&p.name)),
             Object::Domain(d) => ObjectId::Type(d.name.clone()),
             Object::Composite(c) => ObjectId::Type(c.name.clone()),
             Object::Collation(c) => ObjectId::Collation(c.name.clone()),
-            Object::Rule(r) => ObjectId::Rule(r.table.clone(), r.name.clone()),
-            Object::Operator(o) => ObjectId::Operator(o.name.clone(), o.arguments.clone()),
-            Object::Cast(c) => ObjectId::Cast(c.source.clone(), c.target.clone()),
+            Object::Rule(r) => ObjectId::Rule(r.table.clone(), Name::from(&r.name)),
+            Object::Operator(o) => ObjectId::Operator(o.name.clone(), Name::from(&o.arguments)),
+            Object::Cast(c) => ObjectId::Cast((&c.source).into(), (&c.target).into()),
             Object::Range(r) => ObjectId::Type(r.name.clone()),
-            Object::Server(s) => ObjectId::Server(s.name.clone()),
+            Object::Server(s) => ObjectId::Server(Name::from(&s.name)),
             Object::ForeignTable(t) => ObjectId::ForeignTable(t.name.clone()),
-            Object::EventTrigger(e) => ObjectId::EventTrigger(e.name.clone()),
+            Object::EventTrigger(e) => ObjectId::EventTrigger(Name::from(&e.name)),
         }
     }
 

@@ -1,6 +1,6 @@
 //! Sequences: standalone, owned by a column (`serial`), or behind an identity column.
 
-use super::QualifiedName;
+use super::{Name, QualifiedName};
 
 /// The parameters a sequence is created with.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -42,7 +42,7 @@ pub struct Sequence {
     pub name: QualifiedName,
     pub options: SequenceOptions,
     /// `OWNED BY table.column`: dropped with the column (what `serial` sets up).
-    pub owned_by: Option<(QualifiedName, String)>,
+    pub owned_by: Option<(QualifiedName, Name)>,
     pub comment: Option<String>,
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use litemap::LiteMap;
 
-use super::{Catalog, Column, Constraint, Index, Object, Table};
+use super::{Catalog, Column, Constraint, Index, Name, Object, Table};
 
 /// What two catalogs' parts must have in common for one to hold the other's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,7 +116,7 @@ impl<T: Part> Part for Vec<T> {
     }
 }
 
-impl<T: Part> Part for LiteMap<String, T> {
+impl<T: Part> Part for LiteMap<Name, T> {
     fn alike(&self, other: &Self, alike: Alike) -> bool {
         self.len() == other.len()
             && (self.iter().zip(other.iter())).all(|((x, a), (y, b))| x == y && a.alike(b, alike))

@@ -2,14 +2,14 @@
 
 use litemap::LiteMap;
 
-use super::{Identity, ObjectId, QualifiedName};
+use super::{Identity, Name, ObjectId, QualifiedName};
 
 /// A column as PostgreSQL deparses it. `depends_on` is derived and not compared.
 #[derive(Debug, Clone, Eq)]
 pub struct Column {
-    pub name: String,
+    pub name: Name,
     /// `format_type` output, qualified when the type is outside `pg_catalog`.
-    pub type_sql: String,
+    pub type_sql: Name,
     /// The column's collation when it differs from its type's, quoted and qualified.
     pub collation: Option<String>,
     /// NOT NULL and validated: every row holds a value. PostgreSQL 18's `NOT VALID` NOT NULL
@@ -78,11 +78,11 @@ pub enum ConstraintKind {
 /// derived (which of two equal keys a foreign key uses is PostgreSQL's pick) and not compared.
 #[derive(Debug, Clone, Eq)]
 pub struct Constraint {
-    pub name: String,
+    pub name: Name,
     pub kind: ConstraintKind,
     pub definition: String,
     /// Columns of this table it covers.
-    pub columns: Vec<String>,
+    pub columns: Vec<Name>,
     /// Other objects it needs: the referenced key of a foreign key.
     pub depends_on: Vec<ObjectId>,
     pub comment: Option<String>,
@@ -102,7 +102,7 @@ pub struct Table {
     /// By name. Sorted in a vector rather than a tree: a table has a few constraints, and a
     /// tree's node holds room for eleven (at 10,000 tables, 12 MB a catalog). Shared as the
     /// columns are: a catalog's constraints are 14 MB at 10,000 tables.
-    pub constraints: std::sync::Arc<LiteMap<String, Constraint>>,
+    pub constraints: std::sync::Arc<LiteMap<Name, Constraint>>,
     pub comment: Option<String>,
     /// `ENABLE ROW LEVEL SECURITY`.
     pub row_security: bool,
@@ -197,7 +197,7 @@ pub struct Index {
     pub table: QualifiedName,
     pub definition: String,
     /// Columns of the table it reads (plain key and INCLUDE columns, and those in expressions).
-    pub columns: Vec<String>,
+    pub columns: Vec<Name>,
     pub comment: Option<String>,
     /// `false` for what a failed `CREATE INDEX CONCURRENTLY` leaves behind: it is kept up to
     /// date but never used, and a plan builds it again.

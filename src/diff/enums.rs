@@ -107,8 +107,8 @@ fn columns_using(
         }
         out.push(EnumColumn {
             table: t.name.clone(),
-            column: c.name.clone(),
-            type_sql: c.type_sql.clone(),
+            column: c.name.to_string(),
+            type_sql: c.type_sql.to_string(),
             default_before: c.default.clone(),
             default_after: after.and_then(|a| a.default.clone()),
         });

@@ -15,7 +15,7 @@ mod tables;
 use std::collections::BTreeSet;
 
 use crate::catalog::{
-    Catalog, Column, Constraint, EnumType, Extension, Index, Object, ObjectId, ObjectKind,
+    Catalog, Column, Constraint, EnumType, Extension, Index, Name, Object, ObjectId, ObjectKind,
     QualifiedName, Schema, Sequence, SequenceOptions, Table, TableProperties,
 };
 
@@ -194,8 +194,8 @@ pub enum Change {
     },
     SetSequenceOwner {
         name: QualifiedName,
-        owner: Option<(QualifiedName, String)>,
-        previous: Option<(QualifiedName, String)>,
+        owner: Option<(QualifiedName, Name)>,
+        previous: Option<(QualifiedName, Name)>,
     },
     CreateTable(Box<Table>),
     /// `owned_sequences` are the sequences dropped with it.
@@ -405,7 +405,7 @@ fn leave_defaults_to_enum_swaps(changes: &mut Vec<Change>) {
     }
     changes.retain_mut(|c| match c {
         Change::AlterColumn { table, to, actions, .. }
-            if swapped.contains(&(table.clone(), to.name.clone())) =>
+            if swapped.contains(&(table.clone(), to.name.to_string())) =>
         {
             actions.retain(|a| {
                 !matches!(a, ColumnAction::DropDefault | ColumnAction::SetDefault { .. })
@@ -474,7 +474,9 @@ fn invalidated(changes: &[Change]) -> Invalidated {
             Change::RecreateEnum { to, columns, .. } => {
                 replaced.insert(ObjectId::Type(to.name.clone()));
                 replaced.extend(
-                    columns.iter().map(|c| ObjectId::Column(c.table.clone(), c.column.clone())),
+                    columns
+                        .iter()
+                        .map(|c| ObjectId::Column(c.table.clone(), Name::from(&c.column))),
                 );
             }
             Change::AlterColumn { table, to, actions, .. }
@@ -585,7 +587,7 @@ fn rebuild(
                 Change::add_constraint(table, w),
             ];
             if w.comment.is_some() {
-                let target = CommentTarget::Constraint(table.clone(), name.clone());
+                let target = CommentTarget::Constraint(table.clone(), name.to_string());
                 out.push(Change::Comment { target, comment: w.comment.clone() });
             }
             Some(out)

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::Change;
-use crate::catalog::{Access, Catalog, Grants, ObjectId, Privilege};
+use crate::catalog::{Access, Catalog, Grants, Name, ObjectId, Privilege};
 
 /// Objects that the changes make anew, with default ownership and privileges.
 fn fresh(changes: &[Change]) -> BTreeSet<ObjectId> {
@@ -13,7 +13,7 @@ fn fresh(changes: &[Change]) -> BTreeSet<ObjectId> {
     for c in changes {
         match c {
             Change::CreateSchema(s) => {
-                out.insert(ObjectId::Schema(s.name.clone()));
+                out.insert(ObjectId::Schema(Name::from(&s.name)));
             }
             Change::CreateEnum(e) => {
                 out.insert(ObjectId::Type(e.name.clone()));
@@ -67,7 +67,7 @@ fn may_hold(id: &ObjectId, keyword: &str, defaults: &[DefaultGrants<'_>]) -> Gra
 
 /// A default privileges entry of the desired state (`ALTER DEFAULT PRIVILEGES` of the role
 /// that runs the migration): its schema, if any, the kind it is for and its grants.
-type DefaultGrants<'a> = (&'a Option<String>, &'a str, &'a Grants);
+type DefaultGrants<'a> = (&'a Option<Name>, &'a str, &'a Grants);
 
 /// The desired state's default privileges, gathered once: each fresh object looks through
 /// them, and a plan from nothing makes every object fresh (tens of thousands of objects,
@@ -90,7 +90,7 @@ fn kept(id: &ObjectId, desired: &Catalog) -> bool {
             desired.tables.get(table).is_some_and(|t| t.column(column).is_some())
         }
         ObjectId::DefaultPrivileges { schema, .. } => {
-            schema.as_ref().is_none_or(|s| desired.schemas.contains_key(s))
+            schema.as_ref().is_none_or(|s| desired.schemas.contains_key(s.as_str()))
         }
         _ => desired.access.contains_key(id),
     }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::{Change, ColumnAction, CommentTarget, pair};
 use crate::catalog::{
-    Catalog, Column, Constraint, ConstraintKind, FastMap, Object, ObjectId, QualifiedName,
+    Catalog, Column, Constraint, ConstraintKind, FastMap, Name, Object, ObjectId, QualifiedName,
     Sequence, Table, TableProperties, default_not_null_name,
 };
 
@@ -177,14 +177,14 @@ fn in_cycles<'c>(catalog: &'c Related, tables: &[&'c Table]) -> FastMap<&'c Qual
 
 /// Keys on the same columns as the primary key or an earlier key: CREATE TABLE would keep
 /// only the first of them, so the others are added afterwards.
-fn redundant_keys(t: &Table) -> Vec<String> {
+fn redundant_keys(t: &Table) -> Vec<Name> {
     let mut keys: Vec<&crate::catalog::Constraint> = t
         .constraints
         .values()
         .filter(|c| matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique))
         .collect();
     keys.sort_by_key(|c| (c.kind != ConstraintKind::PrimaryKey, c.name.clone()));
-    let mut seen: Vec<&Vec<String>> = Vec::new();
+    let mut seen: Vec<&Vec<Name>> = Vec::new();
     let mut out = Vec::new();
     for k in keys {
         if seen.contains(&&k.columns) {
@@ -283,11 +283,11 @@ fn create_table(t: &Table, out: &mut Vec<Change>) {
         });
     }
     for c in t.columns.iter().filter(|c| c.comment.is_some()) {
-        let target = CommentTarget::Column(t.name.clone(), c.name.clone());
+        let target = CommentTarget::Column(t.name.clone(), c.name.to_string());
         out.push(Change::Comment { target, comment: c.comment.clone() });
     }
     for c in t.constraints.values().filter(|c| c.comment.is_some()) {
-        let target = CommentTarget::Constraint(t.name.clone(), c.name.clone());
+        let target = CommentTarget::Constraint(t.name.clone(), c.name.to_string());
         out.push(Change::Comment { target, comment: c.comment.clone() });
     }
 }
@@ -340,11 +340,11 @@ fn alter_table(current: &Related, desired: &Related, a: &Table, b: &Table, out: 
     }
     // PostgreSQL 18: a NOT VALID NOT NULL that is to hold for every row under the same name is
     // validated (reading the table under a lock that lets writes go on), not dropped and set.
-    let validated: BTreeMap<&String, &String> = (a.constraints.values())
+    let validated: BTreeMap<&Name, &Name> = (a.constraints.values())
         .filter(|c| c.kind == ConstraintKind::NotNull && !b.constraints.contains_key(&c.name))
         .filter_map(|c| {
             let column = b.column(c.columns.first()?)?;
-            let same = column.not_null && column.not_null_name.as_ref() == Some(&c.name);
+            let same = column.not_null && column.not_null_name.as_deref() == Some(c.name.as_str());
             (same && !column.inherited && a.column(&column.name).is_some())
                 .then_some((&column.name, &c.name))
         })
@@ -421,7 +421,7 @@ fn alter_table(current: &Related, desired: &Related, a: &Table, b: &Table, out: 
                 inherited_by: inheriting(desired, name, &col.name),
             });
             if col.comment.is_some() {
-                let target = CommentTarget::Column(name.clone(), col.name.clone());
+                let target = CommentTarget::Column(name.clone(), col.name.to_string());
                 out.push(Change::Comment { target, comment: col.comment.clone() });
             }
             continue;
@@ -449,7 +449,7 @@ fn alter_table(current: &Related, desired: &Related, a: &Table, b: &Table, out: 
                 inherited_by: inheriting(desired, name, &col.name),
             });
             if col.comment.is_some() && old.comment == col.comment {
-                let target = CommentTarget::Column(name.clone(), col.name.clone());
+                let target = CommentTarget::Column(name.clone(), col.name.to_string());
                 out.push(Change::Comment { target, comment: col.comment.clone() });
             }
         } else {
@@ -470,7 +470,7 @@ fn alter_table(current: &Related, desired: &Related, a: &Table, b: &Table, out: 
             }
         }
         if old.comment != col.comment {
-            let target = CommentTarget::Column(name.clone(), col.name.clone());
+            let target = CommentTarget::Column(name.clone(), col.name.to_string());
             out.push(Change::Comment { target, comment: col.comment.clone() });
         }
     }
@@ -478,7 +478,7 @@ fn alter_table(current: &Related, desired: &Related, a: &Table, b: &Table, out: 
     let (removed, kept, added) = pair(&*a.constraints, &*b.constraints);
     for c in removed {
         if validated.values().any(|v| **v == c.name) {
-            out.push(Change::ValidateConstraint { table: name.clone(), name: c.name.clone() });
+            out.push(Change::ValidateConstraint { table: name.clone(), name: c.name.to_string() });
         } else {
             out.push(Change::DropConstraint {
                 table: name.clone(),
@@ -487,7 +487,7 @@ fn alter_table(current: &Related, desired: &Related, a: &Table, b: &Table, out: 
         }
     }
     let comment_on = |c: &crate::catalog::Constraint| Change::Comment {
-        target: CommentTarget::Constraint(name.clone(), c.name.clone()),
+        target: CommentTarget::Constraint(name.clone(), c.name.to_string()),
         comment: c.comment.clone(),
     };
     for (x, y) in kept {
@@ -565,7 +565,7 @@ pub(crate) fn column_actions(table: &QualifiedName, a: &Column, b: &Column) -> V
     }
     if type_changes {
         actions.push(ColumnAction::SetType {
-            type_sql: b.type_sql.clone(),
+            type_sql: b.type_sql.to_string(),
             collation: b.collation.clone(),
             rewrites: a.type_sql != b.type_sql && rewrites(&a.type_sql, &b.type_sql),
             keeps: a.type_sql == b.type_sql || keeps_values(&a.type_sql, &b.type_sql),

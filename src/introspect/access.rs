@@ -65,7 +65,11 @@ pub fn object(r: &CatalogRow, oids: &Oids) -> Option<(ObjectId, Access)> {
 /// One `default_privileges.sql` row, unless it says no more than PostgreSQL's defaults.
 pub fn defaults(r: &CatalogRow) -> Option<(ObjectId, Access)> {
     let keyword: String = r.get(2);
-    let id = ObjectId::DefaultPrivileges { role: r.get(0), schema: r.get(1), on: keyword.clone() };
+    let id = ObjectId::DefaultPrivileges {
+        role: r.optional_name(0),
+        schema: r.optional_name(1),
+        on: r.name(2),
+    };
     let access = Access { keyword, owner: None, grants: grants(r, 3) };
     (!access.is_implied(&id)).then_some((id, access))
 }

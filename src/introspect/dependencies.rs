@@ -102,7 +102,7 @@ pub fn resolve(
         if let Some(name) = extensions.get(&e.target.1)
             && !oids.ids.contains_key(&e.object)
         {
-            let id = oids.kept(ObjectId::Extension(name.clone()));
+            let id = oids.kept(ObjectId::Extension(name.into()));
             oids.ids.insert(e.object, id);
         }
     }

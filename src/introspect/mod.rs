@@ -18,7 +18,7 @@ use rows::CatalogRow;
 use tokio_postgres::Client;
 
 use crate::catalog::{
-    Alike, Catalog, Column, Constraint, ConstraintKind, EnumType, Extension, Identity, Index,
+    Alike, Catalog, Column, Constraint, ConstraintKind, EnumType, Extension, Identity, Index, Name,
     ObjectId, PartitionOf, QualifiedName, ReplicaIdentity, Schema, Sequence, SequenceOptions,
     Table,
 };
@@ -367,7 +367,7 @@ pub async fn roles(client: &Client) -> Result<Vec<String>> {
 /// columns are its table's, all read before it). Number 0 stands for an expression (an
 /// exclusion constraint's), which names no column; a negative one is a system column (a
 /// check may read `tableoid`), numbered alike on every server since PostgreSQL 12.
-fn column_names(oids: &Oids, table: u32, numbers: Option<Vec<i32>>) -> Vec<String> {
+fn column_names(oids: &Oids, table: u32, numbers: Option<Vec<i32>>) -> Vec<Name> {
     const SYSTEM: [&str; 6] = ["ctid", "xmin", "cmin", "xmax", "cmax", "tableoid"];
     let numbers = numbers.unwrap_or_default();
     // Sized to fit: 30,000 constraints at 10,000 tables.
@@ -375,7 +375,7 @@ fn column_names(oids: &Oids, table: u32, numbers: Option<Vec<i32>>) -> Vec<Strin
     for number in numbers.into_iter().filter(|&n| n != 0) {
         let system = usize::try_from(-i64::from(number) - 1).ok().and_then(|i| SYSTEM.get(i));
         match (system, oids.exact((PG_CLASS, table, number))) {
-            (Some(name), _) => names.push(name.to_string()),
+            (Some(name), _) => names.push(Name::from(*name)),
             (None, Some(ObjectId::Column(_, name))) => names.push(name.clone()),
             (None, other) => {
                 debug_assert!(false, "column {number} of table {table} read as {other:?}")
@@ -406,7 +406,7 @@ async fn read_catalog(
     let schema_oids: Vec<u32> = rows.iter().map(|r| r.get(0)).collect();
     for r in &rows {
         let name: String = r.get(1);
-        oids.register(PG_NAMESPACE, r.get(0), 0, ObjectId::Schema(name.clone()));
+        oids.register(PG_NAMESPACE, r.get(0), 0, ObjectId::Schema(r.name(1)));
         catalog.schemas.insert(name.clone(), Schema { name, comment: r.get(2) });
     }
 
@@ -457,7 +457,7 @@ async fn read_catalog(
 
     for r in rows.next("extensions").await? {
         let name: String = r.get(0);
-        oids.register(PG_EXTENSION, r.get(2), 0, ObjectId::Extension(name.clone()));
+        oids.register(PG_EXTENSION, r.get(2), 0, ObjectId::Extension(r.name(0)));
         extension_oids.insert(r.get::<u32>(2), name.clone());
         catalog.extensions.insert(
             name.clone(),
@@ -466,16 +466,16 @@ async fn read_catalog(
     }
 
     for r in rows.next("enum types").await? {
-        let name = QualifiedName::new(r.get::<String>(0), r.get::<String>(1));
+        let name = QualifiedName::new(r.name(0), r.name(1));
         oids.register(PG_TYPE, r.get(4), 0, ObjectId::Type(name.clone()));
         oids.register(PG_TYPE, r.get(5), 0, ObjectId::Type(name.clone()));
         catalog.enums.insert(name.clone(), EnumType { name, labels: r.get(2), comment: r.get(3) });
     }
 
-    let mut identities: BTreeMap<(QualifiedName, String), (QualifiedName, SequenceOptions)> =
+    let mut identities: BTreeMap<(QualifiedName, Name), (QualifiedName, SequenceOptions)> =
         BTreeMap::new();
     for r in rows.next("sequences").await? {
-        let name = QualifiedName::new(r.get::<String>(0), r.get::<String>(1));
+        let name = QualifiedName::new(r.name(0), r.name(1));
         let options = SequenceOptions {
             data_type: r.get(2),
             start: r.get(3),
@@ -486,10 +486,8 @@ async fn read_catalog(
             cycle: r.get(8),
         };
         let owner_kind: Option<String> = r.get(9);
-        let owner = match (r.get::<Option<String>>(10), r.get::<Option<String>>(11)) {
-            (Some(schema), Some(table)) => {
-                Some((QualifiedName::new(schema, table), r.get::<String>(12)))
-            }
+        let owner = match (r.optional_name(10), r.optional_name(11)) {
+            (Some(schema), Some(table)) => Some((QualifiedName::new(schema, table), r.name(12))),
             _ => None,
         };
         let oid: u32 = r.get(13);
@@ -514,7 +512,7 @@ async fn read_catalog(
     }
 
     for r in rows.next("tables").await? {
-        let name = QualifiedName::new(r.get::<String>(0), r.get::<String>(1));
+        let name = QualifiedName::new(r.name(0), r.name(1));
         oids.register(PG_CLASS, r.get(3), 0, ObjectId::Table(name.clone()));
         oids.register(PG_TYPE, r.get(4), 0, ObjectId::Table(name.clone()));
         catalog.tables.insert(
@@ -556,8 +554,8 @@ async fn read_catalog(
     }
 
     for r in rows.next("columns").await? {
-        let table = QualifiedName::new(r.get::<String>(0), r.get::<String>(1));
-        let name: String = r.get(2);
+        let table = QualifiedName::new(r.name(0), r.name(1));
+        let name = r.name(2);
         let identity_kind: String = r.get(7);
         let identity = match identity_kind.as_str() {
             "a" | "d" => {
@@ -571,7 +569,7 @@ async fn read_catalog(
         let type_schema: String = r.get(10);
         let type_name: String = r.get(11);
         let type_kind: String = r.get(12);
-        if let Some(ext) = r.get::<Option<String>>(13) {
+        if let Some(ext) = r.optional_name(13) {
             depends_on.push(ObjectId::Extension(ext));
         } else if type_schema != "pg_catalog" && type_kind == "e" {
             depends_on.push(ObjectId::Type(QualifiedName::new(type_schema, type_name)));
@@ -581,8 +579,8 @@ async fn read_catalog(
         for (schema, seq) in seq_schemas.into_iter().zip(seq_names) {
             depends_on.push(ObjectId::Sequence(QualifiedName::new(schema, seq)));
         }
-        for ext in r.get::<Vec<String>>(16) {
-            let id = ObjectId::Extension(ext);
+        for ext in r.get::<Vec<&str>>(16) {
+            let id = ObjectId::Extension(ext.into());
             if !depends_on.contains(&id) {
                 depends_on.push(id);
             }
@@ -603,7 +601,7 @@ async fn read_catalog(
         }
         let column = Column {
             name,
-            type_sql: r.get(3),
+            type_sql: r.name(3),
             collation: r.get(4),
             not_null: r.get(5),
             default: r.get(6),
@@ -638,7 +636,7 @@ async fn read_catalog(
     }
 
     for r in rows.next("constraints").await? {
-        let table = QualifiedName::new(r.get::<String>(0), r.get::<String>(1));
+        let table = QualifiedName::new(r.name(0), r.name(1));
         let kind = match r.get::<String>(3).as_str() {
             "p" => ConstraintKind::PrimaryKey,
             "u" => ConstraintKind::Unique,
@@ -648,18 +646,16 @@ async fn read_catalog(
             _ => ConstraintKind::Exclusion,
         };
         let mut depends_on = Vec::new();
-        if let (Some(schema), Some(ref_table)) =
-            (r.get::<Option<String>>(6), r.get::<Option<String>>(7))
-        {
+        if let (Some(schema), Some(ref_table)) = (r.optional_name(6), r.optional_name(7)) {
             let ref_table = QualifiedName::new(schema, ref_table);
-            match (r.get::<Option<String>>(8), r.get::<Option<String>>(9)) {
+            match (r.optional_name(8), r.optional_name(9)) {
                 (Some(key), _) => depends_on.push(ObjectId::Constraint(ref_table, key)),
                 (None, Some(index)) => depends_on
                     .push(ObjectId::Index(QualifiedName::new(ref_table.schema.clone(), index))),
                 (None, None) => depends_on.push(ObjectId::Table(ref_table)),
             }
         }
-        let name: String = r.get(2);
+        let name = r.name(2);
         let constraint = Constraint {
             name: name.clone(),
             kind,
@@ -690,9 +686,9 @@ async fn read_catalog(
     }
 
     for r in rows.next("indexes").await? {
-        let schema: String = r.get(0);
-        let name = QualifiedName::new(schema.clone(), r.get::<String>(1));
-        let table = QualifiedName::new(schema, r.get::<String>(2));
+        let schema = r.name(0);
+        let name = QualifiedName::new(schema.clone(), r.name(1));
+        let table = QualifiedName::new(schema, r.name(2));
         oids.register(PG_CLASS, r.get(6), 0, ObjectId::Index(name.clone()));
         catalog.indexes.insert(
             name.clone(),
@@ -700,7 +696,7 @@ async fn read_catalog(
                 name,
                 table,
                 definition: r.get(3),
-                columns: r.get(4),
+                columns: r.get::<Vec<&str>>(4).into_iter().map(Name::from).collect(),
                 comment: r.get(5),
                 valid: r.get(7),
             }),

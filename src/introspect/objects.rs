@@ -63,7 +63,7 @@ pub fn function(r: &CatalogRow, oids: &mut Oids) -> Object {
     let name = qualified(r, 1);
     let identity_arguments: String = r.get(3);
     let argument_types: String = r.get(12);
-    oids.register(PG_PROC, r.get(0), 0, ObjectId::Function(name.clone(), argument_types.clone()));
+    oids.register(PG_PROC, r.get(0), 0, ObjectId::Function(name.clone(), r.name(12)));
     let kind = match r.get::<String>(4).as_str() {
         "p" => RoutineKind::Procedure,
         "a" => RoutineKind::Aggregate,
@@ -98,7 +98,7 @@ pub fn function(r: &CatalogRow, oids: &mut Oids) -> Object {
 pub fn trigger(r: &CatalogRow, oids: &mut Oids) -> Object {
     let table = qualified(r, 1);
     let name: String = r.get(3);
-    oids.register(PG_TRIGGER, r.get(0), 0, ObjectId::Trigger(table.clone(), name.clone()));
+    oids.register(PG_TRIGGER, r.get(0), 0, ObjectId::Trigger(table.clone(), r.name(3)));
     let state = match r.get::<String>(5).as_str() {
         "D" => TriggerState::Disabled,
         "R" => TriggerState::Replica,
@@ -111,7 +111,7 @@ pub fn trigger(r: &CatalogRow, oids: &mut Oids) -> Object {
 pub fn policy(r: &CatalogRow, oids: &mut Oids) -> Object {
     let table = qualified(r, 1);
     let name: String = r.get(3);
-    oids.register(PG_POLICY, r.get(0), 0, ObjectId::Policy(table.clone(), name.clone()));
+    oids.register(PG_POLICY, r.get(0), 0, ObjectId::Policy(table.clone(), r.name(3)));
     Object::Policy(Policy {
         table,
         name,
@@ -188,7 +188,7 @@ fn column_comments(r: &CatalogRow, names: usize, comments: usize) -> BTreeMap<St
 pub fn rule(r: &CatalogRow, oids: &mut Oids) -> Object {
     let table = qualified(r, 1);
     let name: String = r.get(3);
-    oids.register(PG_REWRITE, r.get(0), 0, ObjectId::Rule(table.clone(), name.clone()));
+    oids.register(PG_REWRITE, r.get(0), 0, ObjectId::Rule(table.clone(), r.name(3)));
     let definition: String = r.get(4);
     Object::Rule(Rule {
         table,
@@ -201,7 +201,7 @@ pub fn rule(r: &CatalogRow, oids: &mut Oids) -> Object {
 pub fn operator(r: &CatalogRow, oids: &mut Oids) -> Object {
     let name = qualified(r, 1);
     let arguments: String = r.get(3);
-    oids.register(PG_OPERATOR, r.get(0), 0, ObjectId::Operator(name.clone(), arguments.clone()));
+    oids.register(PG_OPERATOR, r.get(0), 0, ObjectId::Operator(name.clone(), r.name(3)));
     Object::Operator(Operator {
         name,
         arguments,
@@ -220,7 +220,7 @@ pub fn operator(r: &CatalogRow, oids: &mut Oids) -> Object {
 
 pub fn cast(r: &CatalogRow, oids: &mut Oids) -> Object {
     let (source, target): (String, String) = (r.get(1), r.get(2));
-    oids.register(PG_CAST, r.get(0), 0, ObjectId::Cast(source.clone(), target.clone()));
+    oids.register(PG_CAST, r.get(0), 0, ObjectId::Cast(r.name(1), r.name(2)));
     Object::Cast(Cast {
         source,
         target,
@@ -233,7 +233,7 @@ pub fn cast(r: &CatalogRow, oids: &mut Oids) -> Object {
 
 pub fn server(r: &CatalogRow, oids: &mut Oids) -> Object {
     let name: String = r.get(1);
-    oids.register(PG_FOREIGN_SERVER, r.get(0), 0, ObjectId::Server(name.clone()));
+    oids.register(PG_FOREIGN_SERVER, r.get(0), 0, ObjectId::Server(r.name(1)));
     Object::Server(Server {
         name,
         wrapper: r.get(2),
@@ -292,7 +292,7 @@ pub fn range(r: &CatalogRow, oids: &mut Oids) -> Object {
 
 pub fn event_trigger(r: &CatalogRow, oids: &mut Oids) -> Object {
     let name: String = r.get(1);
-    oids.register(PG_EVENT_TRIGGER, r.get(0), 0, ObjectId::EventTrigger(name.clone()));
+    oids.register(PG_EVENT_TRIGGER, r.get(0), 0, ObjectId::EventTrigger(r.name(1)));
     Object::EventTrigger(EventTrigger {
         name,
         event: r.get(2),

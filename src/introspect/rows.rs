@@ -13,6 +13,7 @@ use tokio_postgres::Client;
 use tokio_postgres::types::{FromSql, Type};
 
 use super::Param;
+use crate::catalog::Name;
 
 /// One row of a catalog query.
 pub struct CatalogRow {
@@ -33,6 +34,15 @@ impl CatalogRow {
         );
         T::from_sql_nullable(ty, self.raw(index))
             .unwrap_or_else(|e| panic!("catalog column {index} of type {ty}: {e}"))
+    }
+
+    /// A name column (`name` or `text`) as a `Name`, without an allocation when it is short.
+    pub fn name(&self, index: usize) -> Name {
+        Name::from(self.get::<&str>(index))
+    }
+
+    pub fn optional_name(&self, index: usize) -> Option<Name> {
+        self.get::<Option<&str>>(index).map(Name::from)
     }
 
     fn raw(&self, index: usize) -> Option<&[u8]> {

@@ -9,7 +9,7 @@ use crate::plan::Plan;
 pub fn describe(plan: &Plan) -> String {
     use crate::diff::Change::*;
     // Each change as a phrase and the object it is about (a table or a type).
-    let mut phrases: Vec<(String, Option<(u8, String)>)> = Vec::new();
+    let mut phrases: Vec<(String, Option<(u8, catalog::Name)>)> = Vec::new();
     for step in &plan.steps {
         let (phrase, subject) = match &step.change {
             CreateTable(t) => (format!("create_{}", t.name.name), Some((0, t.name.name.clone()))),
@@ -117,7 +117,7 @@ pub fn describe(plan: &Plan) -> String {
     }
     // Tables say most about a migration, then types: their phrases come first.
     phrases.sort_by_key(|(_, subject)| subject.as_ref().map_or(2, |(rank, _)| *rank));
-    let subjects: BTreeSet<&String> =
+    let subjects: BTreeSet<&catalog::Name> =
         phrases.iter().filter_map(|(_, s)| s.as_ref().map(|(_, n)| n)).collect();
     let text = match phrases.as_slice() {
         [] => "comments".to_string(),
@@ -150,7 +150,7 @@ fn object_phrase(o: &catalog::Object) -> String {
 }
 
 /// Triggers and policies are about their table; other objects about themselves.
-fn object_subject(o: &catalog::Object) -> Option<(u8, String)> {
+fn object_subject(o: &catalog::Object) -> Option<(u8, catalog::Name)> {
     match o {
         catalog::Object::Trigger(_) | catalog::Object::Policy(_) | catalog::Object::Rule(_) => {
             Some((0, o.name().name.clone()))
@@ -164,7 +164,7 @@ fn access_subject(id: &catalog::ObjectId) -> String {
     use catalog::ObjectId::*;
     match id {
         Schema(s) => format!("schema_{s}"),
-        Column(t, _) => t.name.clone(),
+        Column(t, _) => t.name.to_string(),
         DefaultPrivileges { on, .. } => format!("new_{}", on.to_lowercase()),
         Table(n)
         | View(n)
@@ -172,7 +172,7 @@ fn access_subject(id: &catalog::ObjectId) -> String {
         | Function(n, _)
         | Type(n)
         | Collation(n)
-        | Operator(n, _) => n.name.clone(),
+        | Operator(n, _) => n.name.to_string(),
         other => other.to_string(),
     }
 }

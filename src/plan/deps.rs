@@ -1,7 +1,7 @@
 //! What each change creates, drops, alters, needs and lets go of, as object identities.
 //! The plan orders steps from these alone.
 
-use crate::catalog::{Object, ObjectId, QualifiedName, ReplicaIdentity};
+use crate::catalog::{Name, Object, ObjectId, QualifiedName, ReplicaIdentity};
 use crate::diff::{Change, ColumnAction, CommentTarget};
 
 /// The objects one step touches: as identities, or (`Touches<u32>`) as their numbers in the
@@ -86,30 +86,32 @@ fn schema_of(name: &QualifiedName) -> ObjectId {
     ObjectId::Schema(name.schema.clone())
 }
 
-fn columns(table: &QualifiedName, names: &[String]) -> impl Iterator<Item = ObjectId> {
-    names.iter().map(move |c| ObjectId::Column(table.clone(), c.clone()))
+fn columns<N: AsRef<str>>(table: &QualifiedName, names: &[N]) -> impl Iterator<Item = ObjectId> {
+    names.iter().map(move |c| ObjectId::Column(table.clone(), c.as_ref().into()))
 }
 
 pub fn touches(change: &Change) -> Touches {
     let mut t = Touches::default();
     match change {
-        Change::CreateSchema(s) => t.creates.push(ObjectId::Schema(s.name.clone())),
-        Change::DropSchema { schema, .. } => t.drops.push(ObjectId::Schema(schema.name.clone())),
+        Change::CreateSchema(s) => t.creates.push(ObjectId::Schema(Name::from(&s.name))),
+        Change::DropSchema { schema, .. } => {
+            t.drops.push(ObjectId::Schema(Name::from(&schema.name)))
+        }
         Change::CreateExtension(e) => {
-            t.creates.push(ObjectId::Extension(e.name.clone()));
-            t.requires.push(ObjectId::Schema(e.schema.clone()));
+            t.creates.push(ObjectId::Extension(Name::from(&e.name)));
+            t.requires.push(ObjectId::Schema(Name::from(&e.schema)));
         }
         Change::DropExtension(e) => {
-            t.drops.push(ObjectId::Extension(e.name.clone()));
-            t.releases.push(ObjectId::Schema(e.schema.clone()));
+            t.drops.push(ObjectId::Extension(Name::from(&e.name)));
+            t.releases.push(ObjectId::Schema(Name::from(&e.schema)));
         }
         Change::UpdateExtension { name, .. } => {
-            t.alters.push(ObjectId::Extension(name.clone()));
+            t.alters.push(ObjectId::Extension(name.into()));
         }
         Change::AlterExtensionSchema { name, schema, previous } => {
-            t.alters.push(ObjectId::Extension(name.clone()));
-            t.requires.push(ObjectId::Schema(schema.clone()));
-            t.releases.push(ObjectId::Schema(previous.clone()));
+            t.alters.push(ObjectId::Extension(name.into()));
+            t.requires.push(ObjectId::Schema(schema.into()));
+            t.releases.push(ObjectId::Schema(previous.into()));
         }
         Change::CreateEnum(e) => {
             t.creates.push(ObjectId::Type(e.name.clone()));
@@ -126,7 +128,7 @@ pub fn touches(change: &Change) -> Touches {
         Change::RecreateEnum { to, columns, .. } => {
             t.alters.push(ObjectId::Type(to.name.clone()));
             t.alters.extend(
-                columns.iter().map(|c| ObjectId::Column(c.table.clone(), c.column.clone())),
+                columns.iter().map(|c| ObjectId::Column(c.table.clone(), Name::from(&c.column))),
             );
         }
         Change::CreateSequence(s) => {
@@ -275,10 +277,10 @@ pub fn touches(change: &Change) -> Touches {
         // After the new column and the trigger that keeps it in step; what the new column takes
         // on (NOT NULL, keys, indexes) comes after the copy, since it alters the column.
         Change::Backfill { table, column, from, trigger } => {
-            t.alters.push(ObjectId::Column(table.clone(), column.clone()));
-            t.requires.push(ObjectId::Column(table.clone(), column.clone()));
-            t.requires.push(ObjectId::Column(table.clone(), from.clone()));
-            t.requires.push(ObjectId::Trigger(table.clone(), trigger.clone()));
+            t.alters.push(ObjectId::Column(table.clone(), column.into()));
+            t.requires.push(ObjectId::Column(table.clone(), column.into()));
+            t.requires.push(ObjectId::Column(table.clone(), from.into()));
+            t.requires.push(ObjectId::Trigger(table.clone(), trigger.into()));
         }
         // Renames run before the rest of a plan, which is planned from the renamed state.
         Change::Rename { from, to, .. } => {
@@ -287,19 +289,19 @@ pub fn touches(change: &Change) -> Touches {
         }
         // Validating lets go of nothing, so nothing waits for it.
         Change::ValidateConstraint { table, name } => {
-            t.requires.push(ObjectId::Constraint(table.clone(), name.clone()));
+            t.requires.push(ObjectId::Constraint(table.clone(), name.into()));
         }
         Change::ProveNotNull { table, column, check } => {
-            t.creates.push(ObjectId::Constraint(table.clone(), check.clone()));
+            t.creates.push(ObjectId::Constraint(table.clone(), check.into()));
             t.requires.push(ObjectId::Table(table.clone()));
-            t.exists.push(ObjectId::Column(table.clone(), column.clone()));
+            t.exists.push(ObjectId::Column(table.clone(), column.into()));
         }
         // After the check is made; it validates the check, sets NOT NULL and drops the check.
         // After whatever else changes the column (a backfill fills it first); it changes
         // nothing another step waits for.
         Change::SetNotNullProven { table, column, check, .. } => {
-            t.requires.push(ObjectId::Column(table.clone(), column.clone()));
-            t.requires.push(ObjectId::Constraint(table.clone(), check.clone()));
+            t.requires.push(ObjectId::Column(table.clone(), column.into()));
+            t.requires.push(ObjectId::Constraint(table.clone(), check.into()));
         }
         Change::SetRowSecurity { table, .. } => t.requires.push(ObjectId::Table(table.clone())),
         Change::AttachPartition { table, partition } => {
@@ -320,22 +322,22 @@ pub fn touches(change: &Change) -> Touches {
             if let ReplicaIdentity::Index(i) = &to.replica_identity {
                 t.requires
                     .push(ObjectId::Index(QualifiedName::new(table.schema.clone(), i.clone())));
-                t.requires.push(ObjectId::Constraint(table.clone(), i.clone()));
+                t.requires.push(ObjectId::Constraint(table.clone(), i.into()));
             }
             if let ReplicaIdentity::Index(i) = &from.replica_identity {
                 t.releases
                     .push(ObjectId::Index(QualifiedName::new(table.schema.clone(), i.clone())));
-                t.releases.push(ObjectId::Constraint(table.clone(), i.clone()));
+                t.releases.push(ObjectId::Constraint(table.clone(), i.into()));
             }
         }
         Change::CreateObject(o) => {
             t.creates.push(o.id());
-            t.requires.extend(o.id().schema().map(|s| ObjectId::Schema(s.to_string())));
+            t.requires.extend(o.id().schema().map(|s| ObjectId::Schema(s.into())));
             t.requires.extend(o.relation().map(|r| ObjectId::Table(r.clone())));
         }
         Change::DropObject(o) => {
             t.drops.push(o.id());
-            t.releases.extend(o.id().schema().map(|s| ObjectId::Schema(s.to_string())));
+            t.releases.extend(o.id().schema().map(|s| ObjectId::Schema(s.into())));
         }
         Change::ReplaceObject { to, .. } | Change::AlterObject { to, .. } => {
             t.alters.push(to.id());
@@ -355,11 +357,11 @@ pub fn touches(change: &Change) -> Touches {
                 t.requires.push(ObjectId::ForeignTable(n.clone()));
             }
             t.requires.push(match target {
-                CommentTarget::Schema(s) => ObjectId::Schema(s.clone()),
+                CommentTarget::Schema(s) => ObjectId::Schema(s.into()),
                 CommentTarget::Type(n) => ObjectId::Type(n.clone()),
                 CommentTarget::Table(n) => ObjectId::Table(n.clone()),
-                CommentTarget::Column(n, c) => ObjectId::Column(n.clone(), c.clone()),
-                CommentTarget::Constraint(t, c) => ObjectId::Constraint(t.clone(), c.clone()),
+                CommentTarget::Column(n, c) => ObjectId::Column(n.clone(), c.into()),
+                CommentTarget::Constraint(t, c) => ObjectId::Constraint(t.clone(), c.into()),
                 CommentTarget::Index(i) => ObjectId::Index(i.clone()),
                 CommentTarget::Sequence(s) => ObjectId::Sequence(s.clone()),
                 CommentTarget::Object { id, .. } => id.clone(),

@@ -112,10 +112,15 @@ pub fn go_online(mut changes: Vec<Change>, current: &Catalog, desired: &Catalog)
                 let (table, column) = (table.clone(), to.name.clone());
                 added.push(Change::ProveNotNull {
                     table: table.clone(),
-                    column: column.clone(),
+                    column: column.to_string(),
                     check: check.clone(),
                 });
-                added.push(Change::SetNotNullProven { table, column, check, rename });
+                added.push(Change::SetNotNullProven {
+                    table,
+                    column: column.to_string(),
+                    check,
+                    rename,
+                });
             }
             _ => {}
         }
@@ -145,7 +150,7 @@ fn constraint_online(
         ConstraintKind::Check | ConstraintKind::ForeignKey => {
             added.push(Change::ValidateConstraint {
                 table: table.clone(),
-                name: constraint.name.clone(),
+                name: constraint.name.to_string(),
             });
             Busy::Online
         }

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::catalog::{Catalog, Column, ConstraintKind, Object, ObjectId, QualifiedName};
+use crate::catalog::{Catalog, Column, ConstraintKind, Name, Object, ObjectId, QualifiedName};
 use crate::diff::{Change, ColumnAction};
 use crate::source::{RenameDecl, Renamed};
 
@@ -281,7 +281,7 @@ pub fn resolve(
             let has = |t: &crate::catalog::Table, n: &str| t.constraints.contains_key(n);
             if has(a, &d.from) && has(b, new) && !has(a, new) && !has(b, &d.from) {
                 out.plain.push(rename(
-                    ObjectId::Constraint(table.clone(), d.from.clone()),
+                    ObjectId::Constraint(table.clone(), Name::from(&d.from)),
                     &QualifiedName::new("", new.clone()),
                     "",
                 ));
@@ -308,7 +308,7 @@ pub fn resolve(
                 ));
             }
             out.plain.push(rename(
-                ObjectId::Column(table.clone(), d.from.clone()),
+                ObjectId::Column(table.clone(), Name::from(&d.from)),
                 &QualifiedName::new("", new.clone()),
                 "",
             ));
@@ -326,7 +326,7 @@ pub fn resolve(
 }
 
 fn rename(from: ObjectId, to: &QualifiedName, keyword: &str) -> Change {
-    Change::Rename { from, to: to.name.clone(), keyword: keyword.to_string() }
+    Change::Rename { from, to: to.name.to_string(), keyword: keyword.to_string() }
 }
 
 fn qualified_of(id: &ObjectId) -> QualifiedName {
@@ -365,8 +365,8 @@ fn named_after(
     };
     for c in a.constraints.values() {
         if let Some(name) = moved(&c.name)
-            && b.constraints.contains_key(&name)
-            && !a.constraints.contains_key(&name)
+            && b.constraints.contains_key(name.as_str())
+            && !a.constraints.contains_key(name.as_str())
         {
             out.push(rename(
                 ObjectId::Constraint(new.clone(), c.name.clone()),
@@ -442,12 +442,15 @@ pub fn kept_while_expanded(renames: &Renames, renamed: &Catalog, desired: &Catal
         });
         if old.comment.is_some() {
             out.push(Change::Comment {
-                target: crate::diff::CommentTarget::Column(copy.table.clone(), old.name.clone()),
+                target: crate::diff::CommentTarget::Column(
+                    copy.table.clone(),
+                    old.name.to_string(),
+                ),
                 comment: old.comment.clone(),
             });
         }
         let has_key = b.constraints.values().any(|c| c.kind == ConstraintKind::PrimaryKey);
-        for c in a.constraints.values().filter(|c| c.columns.contains(&copy.old)) {
+        for c in a.constraints.values().filter(|c| c.columns.iter().any(|c| *c == copy.old)) {
             let second_key = c.kind == ConstraintKind::PrimaryKey && has_key;
             if !taken(&c.name) && !second_key {
                 out.push(Change::add_constraint(&copy.table, c));
@@ -456,7 +459,7 @@ pub fn kept_while_expanded(renames: &Renames, renamed: &Catalog, desired: &Catal
         for i in renamed
             .indexes
             .values()
-            .filter(|i| i.table == copy.table && i.columns.contains(&copy.old))
+            .filter(|i| i.table == copy.table && i.columns.iter().any(|c| *c == copy.old))
         {
             if !taken(&i.name.name) {
                 out.push(Change::create_index(i));
@@ -512,7 +515,7 @@ pub fn copy_columns(
                 });
                 out.push(Change::Backfill {
                     table: table.clone(),
-                    column: column.name.clone(),
+                    column: column.name.to_string(),
                     from: other.to_string(),
                     trigger: copy.trigger(),
                 });

@@ -29,7 +29,7 @@ fn names(id: &ObjectId, keyword: &str) -> (String, String) {
             (name.clone(), name)
         }
         ObjectId::Collation(n) => (qualified(n), qualified(n)),
-        ObjectId::DefaultPrivileges { on, .. } => (String::new(), on.clone()),
+        ObjectId::DefaultPrivileges { on, .. } => (String::new(), on.to_string()),
         other => (other.to_string(), other.to_string()),
     }
 }
