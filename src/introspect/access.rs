@@ -3,7 +3,7 @@
 
 use super::rows::CatalogRow;
 
-use super::dependencies::Oids;
+use super::dependencies::{Address, Oids};
 use crate::catalog::{Access, Grants, ObjectId, Privilege};
 
 fn grants(r: &CatalogRow, from: usize) -> Grants {
@@ -53,7 +53,7 @@ pub fn may_have_privileges(id: &ObjectId) -> bool {
 /// One `privileges.sql` row, when it is about a managed object.
 pub fn object(r: &CatalogRow, oids: &Oids) -> Option<(ObjectId, Access)> {
     let keyword: String = r.get(3);
-    let id = oids.exact((r.get(0), r.get(1), r.get(2)))?.clone();
+    let id = oids.exact(Address::new(r.get(0), r.get(1), r.get(2)))?.clone();
     if !fits(&keyword, &id) {
         return None;
     }

@@ -28,8 +28,36 @@ pub const PG_CAST: u32 = 2605;
 pub const PG_FOREIGN_SERVER: u32 = 1417;
 pub const PG_EVENT_TRIGGER: u32 = 3466;
 
-/// `(catalog, oid, sub-id)` of a database object, as `pg_depend` addresses it.
-pub type Address = (u32, u32, i32);
+/// `(catalog, oid, sub-id)` of a database object, as `pg_depend` addresses it, in one word: a
+/// system catalog's OID is under 16,384 (FirstNormalObjectId) and a sub-id is a column number
+/// (at most 1,600), so each fits in 16 bits. The OID map holds half a million of these at
+/// 10,000 tables, and a tuple of three took half as much room again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Address(u64);
+
+impl Address {
+    pub fn new(class: u32, oid: u32, sub: i32) -> Address {
+        debug_assert!(class <= 0xffff && i16::try_from(sub).is_ok(), "({class}, {oid}, {sub})");
+        Address(u64::from(class) << 48 | u64::from(sub as i16 as u16) << 32 | u64::from(oid))
+    }
+
+    fn class(self) -> u32 {
+        (self.0 >> 48) as u32
+    }
+
+    fn oid(self) -> u32 {
+        self.0 as u32
+    }
+
+    fn sub(self) -> i32 {
+        i32::from((self.0 >> 32) as u16 as i16)
+    }
+
+    /// The whole object a sub-object (a column) is part of.
+    fn whole(self) -> Address {
+        Address(self.0 & !(0xffff << 32))
+    }
+}
 
 /// The managed object at each address. Identities are shared, not copied: a part takes its
 /// owner's, and the dependency graph keeps the same ones (a 10,000-table catalog registers
@@ -53,7 +81,7 @@ impl<'r> Oids<'r> {
     pub fn register(&mut self, class: u32, oid: u32, sub: i32, id: ObjectId) {
         if oid != 0 && (!self.only_named_by_rows || super::access::may_have_privileges(&id)) {
             let id = self.kept(id);
-            self.ids.insert((class, oid, sub), id);
+            self.ids.insert(Address::new(class, oid, sub), id);
         }
     }
 
@@ -68,8 +96,8 @@ impl<'r> Oids<'r> {
         self.ids.get(&address).map(|id| &**id)
     }
 
-    fn resolve(&self, (class, oid, sub): Address) -> Option<&Arc<ObjectId>> {
-        self.ids.get(&(class, oid, sub)).or_else(|| self.ids.get(&(class, oid, 0)))
+    fn resolve(&self, address: Address) -> Option<&Arc<ObjectId>> {
+        self.ids.get(&address).or_else(|| self.ids.get(&address.whole()))
     }
 }
 
@@ -77,7 +105,7 @@ impl<'r> Oids<'r> {
 pub struct Edge {
     object: Address,
     target: Address,
-    kind: char,
+    kind: u8,
 }
 
 /// A row of `dependencies.sql`, read as it arrives: pg_depend's rows are the largest result
@@ -85,21 +113,21 @@ pub struct Edge {
 pub fn edge(r: &tokio_postgres::Row) -> Edge {
     let kind: &str = r.get(6);
     Edge {
-        object: (r.get(0), r.get(1), r.get(2)),
-        target: (r.get(3), r.get(4), r.get(5)),
-        kind: kind.chars().next().unwrap_or('n'),
+        object: Address::new(r.get(0), r.get(1), r.get(2)),
+        target: Address::new(r.get(3), r.get(4), r.get(5)),
+        kind: kind.bytes().next().unwrap_or(b'n'),
     }
 }
 
 /// Builds the edges between registered objects from `dependencies.sql` rows.
 pub fn resolve(
-    oids: &mut Oids,
+    mut oids: Oids,
     extensions: &HashMap<u32, String>,
     edges: Vec<Edge>,
 ) -> Dependencies {
     // Members of an extension stand for it.
-    for e in edges.iter().filter(|e| e.kind == 'e') {
-        if let Some(name) = extensions.get(&e.target.1)
+    for e in edges.iter().filter(|e| e.kind == b'e') {
+        if let Some(name) = extensions.get(&e.target.oid())
             && !oids.ids.contains_key(&e.object)
         {
             let id = oids.kept(ObjectId::Extension(name.into()));
@@ -111,8 +139,8 @@ pub fn resolve(
     loop {
         let mut learned = Vec::new();
         for e in &edges {
-            let part_of = e.kind == 'i'
-                || (e.kind == 'a' && matches!(e.object.0, PG_ATTRDEF | PG_CONSTRAINT));
+            let part_of = e.kind == b'i'
+                || (e.kind == b'a' && matches!(e.object.class(), PG_ATTRDEF | PG_CONSTRAINT));
             if !part_of || oids.ids.contains_key(&e.object) {
                 continue;
             }
@@ -128,21 +156,42 @@ pub fn resolve(
         }
     }
     let mut deps = Dependencies::default();
-    for e in edges.iter().filter(|e| matches!(e.kind, 'n' | 'a')) {
+    for e in edges.iter().filter(|e| matches!(e.kind, b'n' | b'a')) {
         let (Some(object), Some(target)) = (oids.resolve(e.object), oids.resolve(e.target)) else {
             continue;
         };
         // A sequence owned by a column goes with it, but is made before it (OWNED BY is set
         // afterwards): ownership is not an ordering edge.
-        if matches!(**object, ObjectId::Sequence(_)) && e.kind == 'a' {
+        if matches!(**object, ObjectId::Sequence(_)) && e.kind == b'a' {
             continue;
         }
         // Every view's rule depends on the view; only one that reads its own columns reads
         // itself (a default on a view's column names its column too, and is no query).
-        if object == target && e.target.2 != 0 && e.object.0 == PG_REWRITE {
+        if object == target && e.target.sub() != 0 && e.object.class() == PG_REWRITE {
             deps.add_itself((**object).clone());
         }
         deps.add_shared(object, target);
     }
+    // The OID map and the rows are the most a catalog read holds: gone before the edges kept
+    // are packed, which copies them.
+    drop((oids, edges));
+    deps.shrink_to_fit();
     deps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_keeps_its_catalog_oid_and_column_and_names_its_whole_object() {
+        for (class, oid, sub) in
+            [(PG_CLASS, u32::MAX, 1600), (PG_CLASS, 16384, -7), (PG_CAST, 1, 0)]
+        {
+            let address = Address::new(class, oid, sub);
+            assert_eq!((address.class(), address.oid(), address.sub()), (class, oid, sub));
+            assert_eq!(address.whole(), Address::new(class, oid, 0));
+        }
+        assert_ne!(Address::new(PG_CLASS, 5, 1), Address::new(PG_TYPE, 5, 1));
+    }
 }

@@ -10,7 +10,7 @@ mod rows;
 use std::collections::{BTreeMap, HashMap};
 
 use dependencies::{
-    Oids, PG_ATTRDEF, PG_CLASS, PG_CONSTRAINT, PG_EXTENSION, PG_NAMESPACE, PG_TYPE,
+    Address, Oids, PG_ATTRDEF, PG_CLASS, PG_CONSTRAINT, PG_EXTENSION, PG_NAMESPACE, PG_TYPE,
 };
 
 use futures_util::StreamExt;
@@ -374,7 +374,7 @@ fn column_names(oids: &Oids, table: u32, numbers: Option<Vec<i32>>) -> Vec<Name>
     let mut names = Vec::with_capacity(numbers.len());
     for number in numbers.into_iter().filter(|&n| n != 0) {
         let system = usize::try_from(-i64::from(number) - 1).ok().and_then(|i| SYSTEM.get(i));
-        match (system, oids.exact((PG_CLASS, table, number))) {
+        match (system, oids.exact(Address::new(PG_CLASS, table, number))) {
             (Some(name), _) => names.push(Name::from(*name)),
             (None, Some(ObjectId::Column(_, name))) => names.push(name.clone()),
             (None, other) => {
@@ -679,6 +679,15 @@ async fn read_catalog(
                 .insert(name, constraint);
         }
     }
+    // As the columns: most tables have one to three constraints, and a vector of them holds
+    // room for four.
+    for table in catalog.tables.values_mut() {
+        let constraints =
+            std::sync::Arc::make_mut(&mut std::sync::Arc::make_mut(table).constraints);
+        let mut pairs = std::mem::take(constraints).into_tuple_vec();
+        pairs.shrink_to_fit();
+        *constraints = litemap::LiteMap::from_sorted_store_unchecked(pairs);
+    }
 
     if let Some(like) = like {
         catalog.share_constraints_with(like, alike);
@@ -721,7 +730,7 @@ async fn read_catalog(
     }
 
     let edges = rows.edges().await?;
-    catalog.depends = dependencies::resolve(&mut oids, &extension_oids, edges);
+    catalog.depends = dependencies::resolve(oids, &extension_oids, edges);
     for (id, o) in catalog.objects.iter_mut() {
         if let crate::catalog::Object::View(v) = std::sync::Arc::make_mut(o) {
             v.refers_to_itself = catalog.depends.refers_to_itself(id);

@@ -77,6 +77,8 @@ pub fn load_schema_dir(dir: &Path) -> Result<Vec<Statement>> {
         out.extend(split_statements(&file, &text)?);
     }
     return_parser_memory();
+    // Held through the plan: 50,000 statements at 10,000 tables.
+    out.shrink_to_fit();
     Ok(out)
 }
 
