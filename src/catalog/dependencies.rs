@@ -23,6 +23,8 @@ pub struct Dependencies {
     adjacency: OnceLock<Adjacency>,
     /// Objects that need themselves (a view that reads itself), which is no ordering edge.
     itself: BTreeSet<ObjectId>,
+    /// How many `pg_depend` addresses the catalog read that found these edges resolved.
+    pub addresses: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -125,6 +127,19 @@ impl Dependencies {
         let (a, b) = (self.intern(object), self.intern(target));
         self.recorded.push([a, b]);
         self.adjacency.take();
+    }
+
+    /// Room for as many objects and edges as `other` holds, and a tenth more: a catalog read
+    /// beside one of about its size (`schema/`'s beside the live database's) then grows no
+    /// table by doubling, which holds the old table and the new at once, at a plan's peak.
+    pub fn sized_like(other: &Dependencies) -> Dependencies {
+        let more = |n: usize| n + n / 10;
+        Dependencies {
+            ids: Vec::with_capacity(more(other.ids.len())),
+            index: FastMap::with_capacity_and_hasher(more(other.ids.len()), Default::default()),
+            recorded: Vec::with_capacity(more(other.recorded.len())),
+            ..Dependencies::default()
+        }
     }
 
     /// Gives back what was reserved for edges still to come, and drops repeated edges, once

@@ -75,7 +75,13 @@ pub struct Oids<'r> {
 impl<'r> Oids<'r> {
     pub fn for_purpose(purpose: super::Purpose, like: Option<&'r Dependencies>) -> Oids<'r> {
         let only_named_by_rows = purpose == super::Purpose::Compare;
-        Oids { ids: FastMap::default(), like, only_named_by_rows }
+        // Sized as the other catalog's read was (see `Dependencies::sized_like`).
+        let room = match (purpose, like) {
+            (super::Purpose::Plan, Some(like)) => like.addresses + like.addresses / 10,
+            _ => 0,
+        };
+        let ids = FastMap::with_capacity_and_hasher(room, Default::default());
+        Oids { ids, like, only_named_by_rows }
     }
 
     pub fn register(&mut self, class: u32, oid: u32, sub: i32, id: ObjectId) {
@@ -155,7 +161,10 @@ pub fn resolve(
             oids.ids.entry(address).or_insert(owner);
         }
     }
-    let mut deps = Dependencies::default();
+    let mut deps = match oids.like {
+        Some(like) if !oids.only_named_by_rows => Dependencies::sized_like(like),
+        _ => Dependencies::default(),
+    };
     for e in edges.iter().filter(|e| matches!(e.kind, b'n' | b'a')) {
         let (Some(object), Some(target)) = (oids.resolve(e.object), oids.resolve(e.target)) else {
             continue;
@@ -174,6 +183,7 @@ pub fn resolve(
     }
     // The OID map and the rows are the most a catalog read holds: gone before the edges kept
     // are packed, which copies them.
+    deps.addresses = oids.ids.len();
     drop((oids, edges));
     deps.shrink_to_fit();
     deps
