@@ -362,6 +362,7 @@ pub async fn diff(req: &DiffRequest) -> Result<PlanOutcome> {
         Endpoint::Schema(dir) => (source::load_schema_dir(dir)?, source::load_renames(dir)?),
         _ => (Vec::new(), Vec::new()),
     };
+    let pinned = source::pinned_extensions(&statements);
     let (shadow, version_note) =
         shadow_like(cfg.dev_url.as_ref(), from_client.as_ref().or(to_client.as_ref())).await?;
     for c in [&from_client, &to_client].into_iter().flatten() {
@@ -388,14 +389,14 @@ pub async fn diff(req: &DiffRequest) -> Result<PlanOutcome> {
                     Endpoint::Schema(dir) => dir,
                     _ => unreachable!("a database has a client"),
                 };
-                loaded_kept(&shadow, "current", &source::load_schema_dir(dir)?).await
+                loaded_kept(&shadow, "current", source::load_schema_dir(dir)?).await
             }
         };
         state.map(|(current, state)| (current, Some(Kept::Current(state))))
     };
     let desired = async {
         let state = match &req.to {
-            Endpoint::Schema(_) if down_first => loaded_kept(&shadow, "desired", &statements).await,
+            Endpoint::Schema(_) if down_first => loaded_kept(&shadow, "desired", statements).await,
             Endpoint::Migrations(dir) if down_first => {
                 replayed(&shadow, &migrations::read_checked(dir)?).await
             }
@@ -405,9 +406,6 @@ pub async fn diff(req: &DiffRequest) -> Result<PlanOutcome> {
     };
     let ((current, current_kept), (desired, desired_kept)) =
         both(&shadow, current, desired).await?;
-    let pinned = source::pinned_extensions(&statements);
-    // Loaded: not held through the plan (see `Source`).
-    drop(statements);
     let mut kept = current_kept.or(desired_kept).expect("one side is kept");
     let plan = PlanRequest {
         config: cfg.clone(),
@@ -484,7 +482,7 @@ async fn plan_in_shadow(
                 Ok(())
             };
             let desired =
-                shadow.prepare("desired", |db| read.loaded(Side::Desired, db, &statements));
+                shadow.prepare("desired", move |db| read.loaded(Side::Desired, db, statements));
             let state = match tokio::join!(current, desired) {
                 (Ok(()), Ok(((), state))) => state,
                 (Err(e), desired) => {
@@ -503,8 +501,8 @@ async fn plan_in_shadow(
             let read = &states;
             let current =
                 shadow.prepare("current", |db| read.replayed(Side::Current, db, existing));
-            let desired = shadow::in_scratch(shadow, "desired", |db| {
-                read.loaded(Side::Desired, db, &statements)
+            let desired = shadow::in_scratch(shadow, "desired", move |db| {
+                read.loaded(Side::Desired, db, statements)
             });
             let state = match tokio::join!(current, desired) {
                 (Ok(((), state)), Ok(())) => state,
@@ -518,7 +516,6 @@ async fn plan_in_shadow(
             ((current, Some(Kept::Current(state))), (desired, None))
         }
     };
-    drop(statements);
     let mut kept = current.1.or(desired.1).expect("one side is kept");
     let result =
         plan_from(req, shadow, live, source, existing, notes, current.0, desired.0, &mut kept)
@@ -588,7 +585,7 @@ async fn plan_from(
         let kept = plan::renames::kept_while_expanded(&renames, &renamed, &desired);
         let extra = render::expanded_state(&kept, &renames);
         let dir = source.dir.expect("renames that expand are declared in schema/");
-        let (mut expanded, _) = loaded(shadow, &source::load_schema_dir(dir)?, &extra).await?;
+        let (mut expanded, _) = loaded(shadow, source::load_schema_dir(dir)?, &extra).await?;
         expanded.pin_extensions(source.pinned);
         expanded.restrict_to(cfg.manage);
         stages.push((expanded, "the expand phase"));
@@ -774,7 +771,7 @@ async fn state_of(
             })
             .await
         }
-        (Endpoint::Schema(dir), None) => loaded(shadow, &source::load_schema_dir(dir)?, "").await,
+        (Endpoint::Schema(dir), None) => loaded(shadow, source::load_schema_dir(dir)?, "").await,
         (Endpoint::Database(info), None) => {
             state_of_database(&connect::connect_info(info).await?).await
         }
@@ -834,11 +831,12 @@ async fn replayed(shadow: &Shadow, existing: &[Migration]) -> Result<(State, Pre
 async fn loaded_kept(
     shadow: &Shadow,
     purpose: &str,
-    statements: &[source::Statement],
+    statements: Vec<source::Statement>,
 ) -> Result<(State, Prepared)> {
     shadow
         .prepare(purpose, |db| async move {
-            shadow::load_statements(&db.client, statements).await?;
+            shadow::load_statements(&db.client, &statements).await?;
+            drop(statements);
             Ok((db.catalog().await?, introspect::unmanaged(&db.client).await?))
         })
         .await
@@ -847,9 +845,10 @@ async fn loaded_kept(
 /// The state `schema/` describes, loaded into a scratch database, with `extra` (what a
 /// rename's expand phase keeps, rendered) run after it.
 #[tracing::instrument(skip_all)]
-async fn loaded(shadow: &Shadow, statements: &[source::Statement], extra: &str) -> Result<State> {
+async fn loaded(shadow: &Shadow, statements: Vec<source::Statement>, extra: &str) -> Result<State> {
     shadow::in_scratch(shadow, "desired", |db| async move {
-        shadow::load_statements(&db.client, statements).await?;
+        shadow::load_statements(&db.client, &statements).await?;
+        drop(statements);
         if !extra.is_empty() {
             apply::run_sql_file(&db.client, extra, Path::new("<expand phase>")).await?;
         }
@@ -945,11 +944,12 @@ pub async fn check(config: &Config) -> Result<Vec<String>> {
     let notes = ignored_note(&config.schema_dir).into_iter().chain(data_note.clone()).collect();
     let shadow = Shadow::start(config.dev_url.as_ref())?;
     let states = SideBySide::default();
-    let (read, existing, statements) = (&states, &existing, &statements);
+    let (read, existing) = (&states, &existing);
     let current =
         shadow::in_scratch(&shadow, "current", |db| read.replayed(Side::Current, db, existing));
-    let desired =
-        shadow::in_scratch(&shadow, "desired", |db| read.loaded(Side::Desired, db, statements));
+    let desired = shadow::in_scratch(&shadow, "desired", move |db| {
+        read.loaded(Side::Desired, db, statements)
+    });
     let (current, desired) = tokio::join!(current, desired);
     current.and(desired)?;
     let ((mut current, current_unmanaged), (mut desired, desired_unmanaged)) = states.into_states();
