@@ -944,9 +944,10 @@ pub async fn check(config: &Config) -> Result<Vec<String>> {
     let notes = ignored_note(&config.schema_dir).into_iter().chain(data_note.clone()).collect();
     let shadow = Shadow::start(config.dev_url.as_ref())?;
     let states = SideBySide::default();
-    let (read, existing) = (&states, &existing);
-    let current =
-        shadow::in_scratch(&shadow, "current", |db| read.replayed(Side::Current, db, existing));
+    let read = &states;
+    let current = shadow::in_scratch(&shadow, "current", move |db| {
+        read.replayed(Side::Current, db, existing)
+    });
     let desired = shadow::in_scratch(&shadow, "desired", move |db| {
         read.loaded(Side::Desired, db, statements)
     });

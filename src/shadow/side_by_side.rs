@@ -52,14 +52,16 @@ impl SideBySide {
         Ok(())
     }
 
-    /// `migrations` replayed into `db`, then read as `side`'s state.
+    /// `migrations` replayed into `db`, then read as `side`'s state. Migrations handed over (a
+    /// `Vec`, as `check` does) go once replayed, as `loaded`'s statements do.
     pub async fn replayed(
         &self,
         side: Side,
         db: Arc<ScratchDatabase>,
-        migrations: &[Migration],
+        migrations: impl AsRef<[Migration]>,
     ) -> Result<()> {
-        replay(&db.client, migrations).await?;
+        replay(&db.client, migrations.as_ref()).await?;
+        drop(migrations);
         self.read(side, &db).await
     }
 
