@@ -10,8 +10,9 @@ pub struct QualifiedName {
 }
 
 /// An identifier. Most are short (`public`, `orders`, `created_at`) and kept inline, without an
-/// allocation of their own: a 10,000-table catalog names half a million objects, and a
-/// separate small string per name was a fifth of its memory and most of the allocator's waste.
+/// allocation of their own: a 10,000-table catalog names hundreds of thousands of objects, and
+/// with a string allocated per name a live plan there made 14.8 million allocations (8.0 with
+/// names inline) and peaked 15 MB higher.
 pub type Name = compact_str::CompactString;
 
 impl QualifiedName {
