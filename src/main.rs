@@ -373,10 +373,9 @@ fn print_plan(req: &PlanRequest, outcome: &schemadiff::PlanOutcome, out: &mut Ou
     for note in &outcome.notes {
         out.note(note);
     }
-    out.set(
-        "migrations",
-        json!(outcome.migrations.iter().map(|m| plan_json(m, req)).collect::<Vec<_>>()),
-    );
+    out.set_with("migrations", || {
+        json!(outcome.migrations.iter().map(|m| plan_json(m, req)).collect::<Vec<_>>())
+    });
     out.set("dry_run", json!(req.dry_run));
     if out.markdown() {
         let schema = req.config.schema_dir.display().to_string();
@@ -910,7 +909,7 @@ async fn run(command: Command, out: &mut Out) -> Result<(), Error> {
             };
             let catalog = schemadiff::inspect(&config, &side).await?;
             out.set("source", json!(side.describe()));
-            out.set("map", inspect_report::json(&catalog));
+            out.set_with("map", || inspect_report::json(&catalog));
             if out.mermaid() {
                 print!("{}", inspect_report::mermaid(&catalog));
             } else if !out.json() {
@@ -929,10 +928,9 @@ async fn run(command: Command, out: &mut Out) -> Result<(), Error> {
             }
             out.set("from", json!(req.from.describe()));
             out.set("to", json!(req.to.describe()));
-            out.set(
-                "migrations",
-                json!(outcome.migrations.iter().map(diff_json).collect::<Vec<_>>()),
-            );
+            out.set_with("migrations", || {
+                json!(outcome.migrations.iter().map(diff_json).collect::<Vec<_>>())
+            });
             if out.markdown() {
                 print!("{}", plan_report::markdown("diff", &req.to.describe(), true, &outcome));
             } else if outcome.is_empty() {

@@ -63,6 +63,14 @@ impl Out {
         self.doc.insert(key.into(), value);
     }
 
+    /// `set`, for a value only JSON output prints: built only then (a plan's steps as JSON
+    /// at 10,000 tables were 67 MB, a quarter of the initial migration's peak).
+    pub fn set_with(&mut self, key: &str, value: impl FnOnce() -> Value) {
+        if self.json() {
+            self.set(key, value());
+        }
+    }
+
     pub fn push(&mut self, key: &str, value: Value) {
         let entry = self.doc.entry(key.to_string()).or_insert_with(|| json!([]));
         if let Value::Array(items) = entry {
