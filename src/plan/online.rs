@@ -3,7 +3,7 @@
 //! the online forms of steps on tables that exist before the plan, which may hold rows and
 //! serve queries while it runs.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::deps::touches;
 use crate::catalog::{
@@ -71,7 +71,12 @@ pub fn long(change: &Change, hazards: &[super::Hazard]) -> bool {
 /// The plan's changes with each step on a table in use in its online form where PostgreSQL
 /// has one.
 pub fn go_online(mut changes: Vec<Change>, current: &Catalog, desired: &Catalog) -> Vec<Change> {
-    let dropped: BTreeSet<ObjectId> = changes.iter().flat_map(|c| touches(c).drops).collect();
+    // Only dropped tables and views are asked about: a plan that drops everything names
+    // every column and constraint too (35 MB at 10,000 tables).
+    let dropped: BTreeSet<ObjectId> = (changes.iter())
+        .flat_map(|c| touches(c).drops)
+        .filter(|id| matches!(id, ObjectId::Table(_) | ObjectId::View(_)))
+        .collect();
     // `Some(partitioned)` for a table or materialized view that exists before the plan and
     // is not made anew by it.
     let in_use = |table: &QualifiedName| -> Option<bool> {
@@ -182,40 +187,54 @@ fn replace_indexes_online(
     current: &Catalog,
     desired: &Catalog,
 ) -> Vec<Change> {
-    // What each change touches, and who touches each object, found once: looked up per
-    // index, a plan that rebuilds hundreds of indexes spent seconds here.
-    let touched: Vec<_> = changes.iter().map(touches).collect();
-    let mut touchers: FastMap<&ObjectId, Vec<usize>> = FastMap::default();
-    for (i, t) in touched.iter().enumerate() {
-        for o in t.creates.iter().chain(&t.drops).chain(&t.alters) {
-            touchers.entry(o).or_default().push(i);
-        }
-    }
     let mut builds: FastMap<&QualifiedName, usize> = FastMap::default();
     for (i, c) in changes.iter().enumerate().rev() {
         if let Change::CreateIndex { index, busy: Busy::Online } = c {
             builds.insert(&index.name, i);
         }
     }
-    let mut replaced: Vec<(usize, usize)> = Vec::new();
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
     let mut seen: FastSet<&QualifiedName> = FastSet::default();
     for (drop, c) in changes.iter().enumerate() {
         let Change::DropIndex { index, busy: Busy::Online } = c else { continue };
         let name = &index.name;
-        let Some(&create) = builds.get(name).filter(|_| seen.insert(name)) else { continue };
-        let (d, c) = (&touched[drop], &touched[create]);
-        let id = ObjectId::Index(name.clone());
-        let used: BTreeSet<&ObjectId> = (d.releases.iter().chain(&c.requires))
-            .chain(current.depends.of(&id))
-            .chain(desired.depends.of(&id))
-            .collect();
-        let between = used.iter().any(|o| {
-            touchers.get(o).is_some_and(|by| by.iter().any(|&i| i != drop && i != create))
-        });
-        if !between {
-            replaced.push((drop, create));
+        if let Some(&create) = builds.get(name).filter(|_| seen.insert(name)) {
+            pairs.push((drop, create));
         }
     }
+    if pairs.is_empty() {
+        return changes;
+    }
+    // What each pair uses, then who touches those objects, found once: looked up per index, a
+    // plan that rebuilds hundreds of indexes spent seconds here. Only the objects the pairs
+    // use are kept: every change's touches, held at once, were 80 MB of a 10,000-table plan.
+    let used: Vec<BTreeSet<ObjectId>> = (pairs.iter())
+        .map(|&(drop, create)| {
+            let (d, c) = (touches(&changes[drop]), touches(&changes[create]));
+            let Change::DropIndex { index, .. } = &changes[drop] else { unreachable!() };
+            let id = ObjectId::Index(index.name.clone());
+            (d.releases.into_iter().chain(c.requires))
+                .chain(current.depends.of(&id).into_iter().cloned())
+                .chain(desired.depends.of(&id).into_iter().cloned())
+                .collect()
+        })
+        .collect();
+    let mut touchers: BTreeMap<&ObjectId, Vec<usize>> =
+        used.iter().flatten().map(|o| (o, Vec::new())).collect();
+    for (i, change) in changes.iter().enumerate() {
+        let t = touches(change);
+        for o in t.creates.iter().chain(&t.drops).chain(&t.alters) {
+            if let Some(by) = touchers.get_mut(o) {
+                by.push(i);
+            }
+        }
+    }
+    let replaced: Vec<(usize, usize)> = (pairs.into_iter().zip(&used))
+        .filter(|&((drop, create), used)| {
+            !used.iter().any(|o| touchers[o].iter().any(|&i| i != drop && i != create))
+        })
+        .map(|(pair, _)| pair)
+        .collect();
     drop(touchers);
     let mut slots: Vec<Option<Change>> = changes.into_iter().map(Some).collect();
     for (drop, create) in replaced {
