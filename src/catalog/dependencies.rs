@@ -34,15 +34,19 @@ struct Adjacency {
 }
 
 /// Each object's neighbours, one after another: object `i`'s are `at[starts[i]..starts[i + 1]]`.
+/// The catalog's edges, and a plan's steps by the objects they name.
 #[derive(Debug, Clone)]
-struct Neighbours {
+pub(crate) struct Neighbours {
     starts: Vec<u32>,
     at: Vec<u32>,
 }
 
 impl Neighbours {
     /// From `[from, to]` pairs, each `to` once per `from`.
-    fn index(objects: usize, edges: impl Iterator<Item = [u32; 2]> + Clone) -> Neighbours {
+    pub(crate) fn index(
+        objects: usize,
+        edges: impl Iterator<Item = [u32; 2]> + Clone,
+    ) -> Neighbours {
         let mut starts = vec![0u32; objects + 1];
         for [from, _] in edges.clone() {
             starts[from as usize + 1] += 1;
@@ -78,7 +82,7 @@ impl Neighbours {
         Neighbours { starts: out_starts, at }
     }
 
-    fn of(&self, position: u32) -> &[u32] {
+    pub(crate) fn of(&self, position: u32) -> &[u32] {
         let i = position as usize;
         &self.at[self.starts[i] as usize..self.starts[i + 1] as usize]
     }

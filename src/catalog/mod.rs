@@ -23,6 +23,7 @@ mod view;
 pub use access::{Access, Grants, Manage, Privilege};
 pub use collation::Collation;
 pub use dependencies::Dependencies;
+pub(crate) use dependencies::Neighbours;
 pub use foreign::{EventTrigger, ForeignColumn, ForeignTable, Server};
 pub use function::{Aggregate, Function, RoutineKind};
 pub use identity::{Name, ObjectId, QualifiedName, with_suffix};

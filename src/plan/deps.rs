@@ -80,6 +80,10 @@ impl Objects {
     pub(super) fn get(&self, number: u32) -> &ObjectId {
         &self.0[number as usize]
     }
+
+    pub(super) fn len(&self) -> usize {
+        self.0.len()
+    }
 }
 
 fn schema_of(name: &QualifiedName) -> ObjectId {
