@@ -193,13 +193,13 @@ fn replace_indexes_online(
             builds.insert(&index.name, i);
         }
     }
-    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    let mut pairs: Vec<(usize, usize, &QualifiedName)> = Vec::new();
     let mut seen: FastSet<&QualifiedName> = FastSet::default();
     for (drop, c) in changes.iter().enumerate() {
         let Change::DropIndex { index, busy: Busy::Online } = c else { continue };
         let name = &index.name;
         if let Some(&create) = builds.get(name).filter(|_| seen.insert(name)) {
-            pairs.push((drop, create));
+            pairs.push((drop, create, name));
         }
     }
     if pairs.is_empty() {
@@ -209,10 +209,9 @@ fn replace_indexes_online(
     // plan that rebuilds hundreds of indexes spent seconds here. Only the objects the pairs
     // use are kept: every change's touches, held at once, were 80 MB of a 10,000-table plan.
     let used: Vec<BTreeSet<ObjectId>> = (pairs.iter())
-        .map(|&(drop, create)| {
+        .map(|&(drop, create, name)| {
             let (d, c) = (touches(&changes[drop]), touches(&changes[create]));
-            let Change::DropIndex { index, .. } = &changes[drop] else { unreachable!() };
-            let id = ObjectId::Index(index.name.clone());
+            let id = ObjectId::Index(name.clone());
             (d.releases.into_iter().chain(c.requires))
                 .chain(current.depends.of(&id).into_iter().cloned())
                 .chain(desired.depends.of(&id).into_iter().cloned())
@@ -229,11 +228,11 @@ fn replace_indexes_online(
             }
         }
     }
-    let replaced: Vec<(usize, usize)> = (pairs.into_iter().zip(&used))
-        .filter(|&((drop, create), used)| {
+    let replaced: Vec<(usize, usize)> = (pairs.iter().zip(&used))
+        .filter(|&(&(drop, create, _), used)| {
             !used.iter().any(|o| touchers[o].iter().any(|&i| i != drop && i != create))
         })
-        .map(|(pair, _)| pair)
+        .map(|(&(drop, create, _), _)| (drop, create))
         .collect();
     drop(touchers);
     let mut slots: Vec<Option<Change>> = changes.into_iter().map(Some).collect();
