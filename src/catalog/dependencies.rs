@@ -33,8 +33,8 @@ struct Adjacency {
     needed_by: Neighbours,
 }
 
-/// Each object's neighbours, one after another: object `i`'s are `at[starts[i]..starts[i + 1]]`.
 /// The catalog's edges, and a plan's steps by the objects they name.
+/// Each object's neighbours, one after another: object `i`'s are `at[starts[i]..starts[i + 1]]`.
 #[derive(Debug, Clone)]
 pub(crate) struct Neighbours {
     starts: Vec<u32>,
