@@ -204,6 +204,7 @@ fn measure_size(
 
     // The steps inside a plan, in a process of their own: what they hold would otherwise
     // count in the peak memory of every command started after them.
+    runner.settle();
     let inner = std::process::Command::new(std::env::current_exe().unwrap())
         .args(["--in-process", &cluster.url(&db_from), &cluster.url(&db_to)])
         .arg(&to_sql)

@@ -100,9 +100,41 @@ impl Runner {
         self.measure_allowing(cmd, &[0])
     }
 
+    /// Waits until the work an earlier figure left behind is done, so that it is not counted
+    /// in the next: the ephemeral clusters of earlier commands, which a background `rm`
+    /// deletes after the command exits (hundreds of thousands of files at 10,000 tables,
+    /// seconds of the kernel's time), the bench server's dirty buffers, and the files the
+    /// kernel has yet to write back. Each figure then starts on a machine as quiet as a
+    /// developer's when they type a command.
+    pub fn settle(&self) {
+        let waited = Instant::now();
+        let own = self.socket.file_name().map(|n| n.to_os_string());
+        // A cluster directory whose owner (the removing `rm` names itself) still runs.
+        let removing = || {
+            let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return false };
+            entries.flatten().any(|e| {
+                let name = e.file_name();
+                let owner = std::fs::read_to_string(e.path().join("owner")).unwrap_or_default();
+                let pid = owner.split_whitespace().next().unwrap_or("");
+                name.to_str().is_some_and(|n| n.starts_with("schemadiff-pg-"))
+                    && Some(&name) != own.as_ref()
+                    && !pid.is_empty()
+                    && Path::new("/proc").join(pid).exists()
+            })
+        };
+        // First, which also gives the removal's shell time to name itself the owner.
+        self.psql("postgres", "CHECKPOINT");
+        while removing() && waited.elapsed() < Duration::from_secs(300) {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        // SAFETY: sync takes no arguments and cannot fail.
+        unsafe { libc::sync() };
+    }
+
     /// Runs `cmd` to its end and reads its peak memory from the kernel (wait4's rusage).
     #[allow(clippy::zombie_processes)] // wait4 reaps it, where Child::wait cannot give rusage
     fn measure_allowing(&self, mut cmd: Command, ok: &[i32]) -> Measured {
+        self.settle();
         let out = tempfile::tempfile().unwrap();
         let err = tempfile::NamedTempFile::new().unwrap();
         cmd.stdout(Stdio::from(out)).stderr(Stdio::from(err.reopen().unwrap()));
