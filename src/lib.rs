@@ -473,14 +473,13 @@ async fn plan_in_shadow(
     let (current, desired) = match live {
         Some(client) => {
             // The live catalog is read while `schema/` loads, and is there when the loaded
-            // state is read (but at the smallest sizes).
+            // state is read: the reads take turns.
             let states = SideBySide::default();
             let read = &states;
-            let current = async {
-                let state = live_catalog(client, cfg.database_url.as_ref(), cfg.manage).await?;
-                read.put(Side::Current, state);
-                Ok(())
-            };
+            let current = read.read_by(
+                Side::Current,
+                live_catalog(client, cfg.database_url.as_ref(), cfg.manage),
+            );
             let desired =
                 shadow.prepare("desired", move |db| read.loaded(Side::Desired, db, statements));
             let state = match tokio::join!(current, desired) {
