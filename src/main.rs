@@ -13,23 +13,6 @@ use schemadiff::render::Layout;
 use schemadiff::{Error, PlanRequest, apply, migrations};
 use serde_json::json;
 
-/// mimalloc returns freed pages to the system and keeps few per-thread arenas: a plan holds a
-/// catalog per state at once and frees each as it goes, and glibc's allocator kept up to a
-/// third more resident than the heap in use.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// mimalloc gives freed pages back to the system 10 ms after they empty, by default; a plan
-/// frees a catalog read's rows, a diff's graph and a read-back while the next allocates, and
-/// the peak held what was already freed: the first plan of 10,000 tables peaked at 460-570 MB
-/// from run to run, and at 445-455 MB when pages go back at once, in the same time.
-fn return_freed_memory_at_once() {
-    /// `mi_option_purge_delay` in mimalloc's `mi_option_t` (the bindings leave out its name).
-    const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-    // SAFETY: sets a number mimalloc reads when it next purges; any thread may set options.
-    unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 0) };
-}
-
 mod fleet_report;
 mod inspect_report;
 mod out;
@@ -265,7 +248,6 @@ fn config(common: Common) -> Result<Config, Error> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    return_freed_memory_at_once();
     let cli = Cli::parse();
     log_to_stderr();
     // Ctrl-C (or a TERM) asks the server to cancel what runs and the run to stop at its next
