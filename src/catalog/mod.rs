@@ -32,7 +32,7 @@ pub use operator::{Cast, Operator};
 pub use policy::Policy;
 pub use rule::Rule;
 pub use sequence::{Identity, Sequence, SequenceOptions};
-pub use shared::{Alike, Part};
+pub use shared::{Alike, Part, or_theirs};
 pub use table::{
     Column, Constraint, ConstraintKind, Index, PartitionOf, ReplicaIdentity, Table,
     TableProperties, default_not_null_name,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use litemap::LiteMap;
 
-use super::{Catalog, Column, Constraint, Index, Name, Object, Table};
+use super::{Catalog, Column, Constraint, Index, Name, Object, QualifiedName, Table};
 
 /// What two catalogs' parts must have in common for one to hold the other's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,6 +180,21 @@ impl Catalog {
         share_entries(&mut self.objects, &other.objects, alike);
     }
 
+    /// One table's columns, shared as `share_columns_with` shares them all: a read shares each
+    /// table's as soon as they are read, so it never holds a second copy of them all.
+    pub fn share_columns_of(&mut self, name: &QualifiedName, other: &Catalog, alike: Alike) {
+        if let (Some(table), Some(their)) = (self.tables.get_mut(name), other.tables.get(name)) {
+            share_in_table(table, their, alike, |t| &mut t.columns, |t| &t.columns);
+        }
+    }
+
+    /// One table's constraints, as `share_columns_of`.
+    pub fn share_constraints_of(&mut self, name: &QualifiedName, other: &Catalog, alike: Alike) {
+        if let (Some(table), Some(their)) = (self.tables.get_mut(name), other.tables.get(name)) {
+            share_in_table(table, their, alike, |t| &mut t.constraints, |t| &t.constraints);
+        }
+    }
+
     fn share_in_tables<T: Part>(
         &mut self,
         other: &Catalog,
@@ -189,13 +204,33 @@ impl Catalog {
     ) {
         for (name, table) in &mut self.tables {
             let Some(their) = other.tables.get(name) else { continue };
-            let (part, their) = (theirs(table), theirs(their));
-            // A table already shared whole, or a part already shared, is left alone: a table
-            // is copied to change its part only when that saves the part.
-            if !Arc::ptr_eq(part, their) && part.alike(their, alike) {
-                *mine(Arc::make_mut(table)) = Arc::clone(their);
-            }
+            share_in_table(table, their, alike, mine, theirs);
         }
+    }
+}
+
+/// `their` part of a table in place of `table`'s, when the two are `alike`.
+fn share_in_table<T: Part>(
+    table: &mut Arc<Table>,
+    their: &Table,
+    alike: Alike,
+    mine: fn(&mut Table) -> &mut Arc<T>,
+    theirs: fn(&Table) -> &Arc<T>,
+) {
+    let (part, their) = (theirs(table), theirs(their));
+    // A table already shared whole, or a part already shared, is left alone: a table is
+    // copied to change its part only when that saves the part.
+    if !Arc::ptr_eq(part, their) && part.alike(their, alike) {
+        *mine(Arc::make_mut(table)) = Arc::clone(their);
+    }
+}
+
+/// `part`, or `theirs` in its place when the two are `alike`: for a read that shares each
+/// part as it is read.
+pub fn or_theirs<T: Part>(part: Arc<T>, theirs: Option<&Arc<T>>, alike: Alike) -> Arc<T> {
+    match theirs {
+        Some(theirs) if part.alike(theirs, alike) => Arc::clone(theirs),
+        _ => part,
     }
 }
 

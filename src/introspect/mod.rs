@@ -553,8 +553,27 @@ async fn read_catalog(
         );
     }
 
+    let alike = match purpose {
+        Purpose::Plan => Alike::InFull,
+        Purpose::Compare => Alike::Compared,
+    };
+    // The rows come table by table: each table's columns are trimmed and shared as soon as
+    // they are all read, so the read never holds a second copy of every table's.
+    let finish_columns = |catalog: &mut Catalog, table: &QualifiedName| {
+        if let Some(t) = catalog.tables.get_mut(table) {
+            std::sync::Arc::make_mut(&mut std::sync::Arc::make_mut(t).columns).shrink_to_fit();
+        }
+        if let Some(like) = like {
+            catalog.share_columns_of(table, like, alike);
+        }
+    };
+    let mut last: Option<QualifiedName> = None;
     for r in rows.next("columns").await? {
         let table = QualifiedName::new(r.name(0), r.name(1));
+        if last.as_ref().is_some_and(|last| *last != table) {
+            finish_columns(&mut catalog, last.as_ref().expect("checked"));
+        }
+        last = Some(table.clone());
         let name = r.name(2);
         let identity_kind: String = r.get(7);
         let identity = match identity_kind.as_str() {
@@ -623,20 +642,30 @@ async fn read_catalog(
     }
     // A vector grown by doubling holds up to twice its columns: at 10,000 tables, megabytes
     // in each catalog a plan holds.
-    for table in catalog.tables.values_mut() {
-        std::sync::Arc::make_mut(&mut std::sync::Arc::make_mut(table).columns).shrink_to_fit();
-    }
-    // Shared as soon as each part is read: the rows still to come are held meanwhile.
-    let alike = match purpose {
-        Purpose::Plan => Alike::InFull,
-        Purpose::Compare => Alike::Compared,
-    };
-    if let Some(like) = like {
-        catalog.share_columns_with(like, alike);
+    if let Some(last) = last.take() {
+        finish_columns(&mut catalog, &last);
     }
 
+    // As the columns: most tables have one to three constraints, and a vector of them holds
+    // room for four.
+    let finish_constraints = |catalog: &mut Catalog, table: &QualifiedName| {
+        if let Some(t) = catalog.tables.get_mut(table) {
+            let constraints =
+                std::sync::Arc::make_mut(&mut std::sync::Arc::make_mut(t).constraints);
+            let mut pairs = std::mem::take(constraints).into_tuple_vec();
+            pairs.shrink_to_fit();
+            *constraints = litemap::LiteMap::from_sorted_store_unchecked(pairs);
+        }
+        if let Some(like) = like {
+            catalog.share_constraints_of(table, like, alike);
+        }
+    };
     for r in rows.next("constraints").await? {
         let table = QualifiedName::new(r.name(0), r.name(1));
+        if last.as_ref().is_some_and(|last| *last != table) {
+            finish_constraints(&mut catalog, last.as_ref().expect("checked"));
+        }
+        last = Some(table.clone());
         let kind = match r.get::<String>(3).as_str() {
             "p" => ConstraintKind::PrimaryKey,
             "u" => ConstraintKind::Unique,
@@ -679,18 +708,11 @@ async fn read_catalog(
                 .insert(name, constraint);
         }
     }
-    // As the columns: most tables have one to three constraints, and a vector of them holds
-    // room for four.
-    for table in catalog.tables.values_mut() {
-        let constraints =
-            std::sync::Arc::make_mut(&mut std::sync::Arc::make_mut(table).constraints);
-        let mut pairs = std::mem::take(constraints).into_tuple_vec();
-        pairs.shrink_to_fit();
-        *constraints = litemap::LiteMap::from_sorted_store_unchecked(pairs);
+    if let Some(last) = last.take() {
+        finish_constraints(&mut catalog, &last);
     }
 
     if let Some(like) = like {
-        catalog.share_constraints_with(like, alike);
         catalog.share_tables_with(like, alike);
     }
 
@@ -699,20 +721,17 @@ async fn read_catalog(
         let name = QualifiedName::new(schema.clone(), r.name(1));
         let table = QualifiedName::new(schema, r.name(2));
         oids.register(PG_CLASS, r.get(6), 0, ObjectId::Index(name.clone()));
-        catalog.indexes.insert(
-            name.clone(),
-            std::sync::Arc::new(Index {
-                name,
-                table,
-                definition: r.get(3),
-                columns: r.get::<Vec<&str>>(4).into_iter().map(Name::from).collect(),
-                comment: r.get(5),
-                valid: r.get(7),
-            }),
-        );
-    }
-    if let Some(like) = like {
-        catalog.share_indexes_with(like, alike);
+        let index = std::sync::Arc::new(Index {
+            name: name.clone(),
+            table,
+            definition: r.get(3),
+            columns: r.get::<Vec<&str>>(4).into_iter().map(Name::from).collect(),
+            comment: r.get(5),
+            valid: r.get(7),
+        });
+        // Shared as it is read, as the columns are.
+        let theirs = like.and_then(|like| like.indexes.get(&name));
+        catalog.indexes.insert(name, crate::catalog::or_theirs(index, theirs, alike));
     }
 
     for (what, _, read) in kinds {
