@@ -13,6 +13,7 @@ mod sequences;
 mod tables;
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use crate::catalog::{
     Catalog, Column, Constraint, EnumType, Extension, Index, Name, Object, ObjectId, ObjectKind,
@@ -197,15 +198,21 @@ pub enum Change {
         owner: Option<(QualifiedName, Name)>,
         previous: Option<(QualifiedName, Name)>,
     },
-    CreateTable(Box<Table>),
+    /// The table as the desired catalog holds it (shared, not copied: at 10,000 tables a
+    /// plan from nothing would copy them all), but for `later`: constraints added by steps
+    /// of their own after it (see `made_with`).
+    CreateTable {
+        table: Arc<Table>,
+        later: Vec<Name>,
+    },
     /// `owned_sequences` are the sequences dropped with it.
     DropTable {
-        table: Box<Table>,
+        table: Arc<Table>,
         owned_sequences: Vec<QualifiedName>,
         /// Its triggers, policies and rules that are not kept: they go with it, without a
         /// statement of their own (at 10,000 tables, 10,000 `DROP TRIGGER`s in one
         /// transaction cost seconds).
-        owned_objects: Vec<Object>,
+        owned_objects: Vec<Arc<Object>>,
     },
     AddColumn {
         table: QualifiedName,
@@ -259,18 +266,18 @@ pub enum Change {
         constraint: Box<Constraint>,
     },
     CreateIndex {
-        index: Box<Index>,
+        index: Arc<Index>,
         busy: Busy,
     },
     DropIndex {
-        index: Box<Index>,
+        index: Arc<Index>,
         busy: Busy,
     },
     /// A changed index on a table in use, replaced online: the new one is built concurrently
     /// under a temporary name, the old one dropped concurrently, and the new one renamed.
     ReplaceIndex {
-        from: Box<Index>,
-        to: Box<Index>,
+        from: Arc<Index>,
+        to: Arc<Index>,
     },
     /// Copies `from` into the new `column` of a table in use, in batches of pages that commit
     /// between them, while `trigger` keeps the two in step for writes that come meanwhile.
@@ -321,17 +328,17 @@ pub enum Change {
         enabled: bool,
         forced: bool,
     },
-    CreateObject(Box<Object>),
-    DropObject(Box<Object>),
+    CreateObject(Arc<Object>),
+    DropObject(Arc<Object>),
     /// `CREATE OR REPLACE`: same identity, and PostgreSQL keeps what depends on it.
     ReplaceObject {
-        from: Box<Object>,
-        to: Box<Object>,
+        from: Arc<Object>,
+        to: Arc<Object>,
     },
     /// Changed in place with the kind's own `ALTER` statements.
     AlterObject {
-        from: Box<Object>,
-        to: Box<Object>,
+        from: Arc<Object>,
+        to: Arc<Object>,
     },
     Comment {
         target: CommentTarget,
@@ -354,8 +361,9 @@ pub enum Change {
 }
 
 impl Change {
-    pub fn create_index(index: &Index) -> Change {
-        Change::CreateIndex { index: Box::new(index.clone()), busy: Busy::No }
+    /// The index shared with the catalog it comes from, as the other steps' parts are.
+    pub fn create_index(index: &Arc<Index>) -> Change {
+        Change::CreateIndex { index: Arc::clone(index), busy: Busy::No }
     }
 
     pub fn add_constraint(table: &QualifiedName, constraint: &Constraint) -> Change {
@@ -366,12 +374,17 @@ impl Change {
         }
     }
 
-    pub fn drop_index(index: &Index) -> Change {
-        Change::DropIndex { index: Box::new(index.clone()), busy: Busy::No }
+    pub fn drop_index(index: &Arc<Index>) -> Change {
+        Change::DropIndex { index: Arc::clone(index), busy: Busy::No }
     }
 }
 
 pub(crate) use tables::column_actions;
+
+/// The constraints `CREATE TABLE` makes with `table`: all but those its step leaves `later`.
+pub fn made_with<'t>(table: &'t Table, later: &'t [Name]) -> impl Iterator<Item = &'t Constraint> {
+    table.constraints.values().filter(move |c| !later.contains(&c.name))
+}
 
 /// Everything that turns `current` into `desired`.
 pub fn diff(current: &Catalog, desired: &Catalog) -> Vec<Change> {
@@ -451,7 +464,7 @@ fn invalidated(changes: &[Change]) -> Invalidated {
             }
             Change::DropTable { table, owned_objects, .. } => {
                 dropped.insert(ObjectId::Table(table.name.clone()));
-                dropped.extend(owned_objects.iter().map(Object::id));
+                dropped.extend(owned_objects.iter().map(|o| o.id()));
                 dropped.extend(
                     table
                         .columns
@@ -459,7 +472,7 @@ fn invalidated(changes: &[Change]) -> Invalidated {
                         .map(|c| ObjectId::Column(table.name.clone(), c.name.clone())),
                 );
             }
-            Change::CreateTable(table) => {
+            Change::CreateTable { table, .. } => {
                 created.insert(ObjectId::Table(table.name.clone()));
                 created.extend(
                     table
@@ -641,7 +654,7 @@ fn rebuild(
         _ => {
             let old = current.objects.get(id)?;
             let new = desired.objects.get(id)?;
-            let mut out = vec![Change::DropObject(Box::new(Object::clone(old)))];
+            let mut out = vec![Change::DropObject(Arc::clone(old))];
             objects::create(new, &mut out);
             Some(out)
         }

@@ -2,6 +2,8 @@
 //! paired by identity, and changed in place when PostgreSQL allows it, else dropped and
 //! created again (their dependents with them: see `rebuild_dependents`).
 
+use std::sync::Arc;
+
 use super::{Change, CommentTarget, pair};
 use crate::catalog::{Catalog, EventTrigger, Object};
 
@@ -58,8 +60,8 @@ pub fn comment_on(o: &Object) -> Change {
 }
 
 /// `CREATE` with its comments.
-pub fn create(o: &Object, out: &mut Vec<Change>) {
-    out.push(Change::CreateObject(Box::new(Object::clone(o))));
+pub fn create(o: &Arc<Object>, out: &mut Vec<Change>) {
+    out.push(Change::CreateObject(Arc::clone(o)));
     comments(None, o, out);
 }
 
@@ -89,7 +91,7 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
     for o in removed {
         // A trigger, policy or rule of a dropped table goes with it (`Change::DropTable`).
         if !super::tables::goes_with_table(o, current, desired) {
-            out.push(Change::DropObject(Box::new(Object::clone(o))));
+            out.push(Change::DropObject(Arc::clone(o)));
         }
     }
     for o in added {
@@ -97,21 +99,19 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
     }
     for (a, b) in kept {
         // One object that both catalogs hold (read side by side) has nothing to change.
-        if std::sync::Arc::ptr_eq(a, b) {
+        if Arc::ptr_eq(a, b) {
             continue;
         }
         match delta(a, b) {
             Delta::Same => {}
-            Delta::Replace => out.push(Change::ReplaceObject {
-                from: Box::new(Object::clone(a)),
-                to: Box::new(Object::clone(b)),
-            }),
-            Delta::Alter => out.push(Change::AlterObject {
-                from: Box::new(Object::clone(a)),
-                to: Box::new(Object::clone(b)),
-            }),
+            Delta::Replace => {
+                out.push(Change::ReplaceObject { from: Arc::clone(a), to: Arc::clone(b) })
+            }
+            Delta::Alter => {
+                out.push(Change::AlterObject { from: Arc::clone(a), to: Arc::clone(b) })
+            }
             Delta::Recreate => {
-                out.push(Change::DropObject(Box::new(Object::clone(a))));
+                out.push(Change::DropObject(Arc::clone(a)));
                 create(b, out);
                 continue;
             }

@@ -24,7 +24,7 @@ fn fresh(changes: &[Change]) -> BTreeSet<ObjectId> {
             Change::CreateSequence(s) => {
                 out.insert(ObjectId::Sequence(s.name.clone()));
             }
-            Change::CreateTable(t) => {
+            Change::CreateTable { table: t, .. } => {
                 out.insert(ObjectId::Table(t.name.clone()));
                 out.extend(
                     t.columns.iter().map(|c| ObjectId::Column(t.name.clone(), c.name.clone())),

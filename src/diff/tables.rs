@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::{Change, ColumnAction, CommentTarget, pair};
 use crate::catalog::{
@@ -17,7 +18,7 @@ struct Related<'c> {
     catalog: &'c Catalog,
     children: FastMap<&'c QualifiedName, Vec<&'c Table>>,
     sequences: FastMap<&'c QualifiedName, Vec<&'c Sequence>>,
-    objects: FastMap<&'c QualifiedName, Vec<&'c Object>>,
+    objects: FastMap<&'c QualifiedName, Vec<&'c Arc<Object>>>,
 }
 
 impl<'c> Related<'c> {
@@ -38,7 +39,7 @@ impl<'c> Related<'c> {
         let mut objects: FastMap<_, Vec<_>> = FastMap::default();
         for o in catalog.objects.values() {
             if let Some(relation) = o.relation() {
-                objects.entry(relation).or_default().push(&**o);
+                objects.entry(relation).or_default().push(o);
             }
         }
         Related { catalog, children, sequences, objects }
@@ -48,31 +49,36 @@ impl<'c> Related<'c> {
 pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
     let (current, desired) = (&Related::of(current), &Related::of(desired));
     let (removed, kept, added) = pair(&current.catalog.tables, &desired.catalog.tables);
-    let removed: Vec<&Table> = removed.into_iter().map(|t| &**t).collect();
     let in_cycle = in_cycles(current, &removed);
-    for t in &removed {
+    for &t in &removed {
         // A foreign key to another dropped table that points back at it, directly or through
         // others, goes first: such tables could not be dropped one after the other. Other
         // keys go with their table, which is dropped before the one it points at.
-        let mut table = Table::clone(t);
-        std::sync::Arc::make_mut(&mut table.constraints).retain(|_, c| {
-            let cycle = in_cycle.get(&t.name);
-            let to_other_dropped = (references(current, &t.name, c))
-                .is_some_and(|target| cycle.is_some() && in_cycle.get(target) == cycle);
-            if to_other_dropped {
+        let cycle = in_cycle.get(&t.name);
+        let first: Vec<&Name> = (t.constraints.values())
+            .filter(|c| {
+                (references(current, &t.name, c))
+                    .is_some_and(|target| cycle.is_some() && in_cycle.get(target) == cycle)
+            })
+            .map(|c| &c.name)
+            .collect();
+        let mut table = Arc::clone(t);
+        if !first.is_empty() {
+            for name in &first {
                 out.push(Change::DropConstraint {
                     table: t.name.clone(),
-                    constraint: Box::new(c.clone()),
+                    constraint: Box::new(t.constraints[*name].clone()),
                 });
             }
-            !to_other_dropped
-        });
+            Arc::make_mut(&mut Arc::make_mut(&mut table).constraints)
+                .retain(|name, _| !first.contains(&name));
+        }
         let owned_sequences = owned_sequences(current, desired, &t.name, None);
         let owned_objects = (current.objects.get(&t.name).into_iter().flatten())
             .filter(|o| goes_with_table(o, current.catalog, desired.catalog))
-            .map(|o| (*o).clone())
+            .map(|&o| Arc::clone(o))
             .collect();
-        out.push(Change::DropTable { table: Box::new(table), owned_sequences, owned_objects });
+        out.push(Change::DropTable { table, owned_sequences, owned_objects });
     }
     for t in added {
         create_table(t, out);
@@ -87,7 +93,7 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
             // A table cannot become partitioned, or stop being, in place.
             // Its triggers, policies and rules are kept: made again on the new table.
             let owned_sequences = owned_sequences(current, desired, &a.name, None);
-            let table = Box::new(Table::clone(a));
+            let table = Arc::clone(a);
             out.push(Change::DropTable { table, owned_sequences, owned_objects: Vec::new() });
             create_table(b, out);
             continue;
@@ -155,7 +161,10 @@ fn references<'c>(
 /// The `tables` (all dropped, or all made, in `catalog`) that reach themselves again through
 /// foreign keys among them, each with the number of its cycle (a strongly connected component
 /// of the graph of keys, petgraph's Tarjan).
-fn in_cycles<'c>(catalog: &'c Related, tables: &[&'c Table]) -> FastMap<&'c QualifiedName, usize> {
+fn in_cycles<'c>(
+    catalog: &'c Related,
+    tables: &[&'c Arc<Table>],
+) -> FastMap<&'c QualifiedName, usize> {
     let mut graph = petgraph::graph::DiGraph::<&QualifiedName, ()>::new();
     let nodes: FastMap<&QualifiedName, _> =
         tables.iter().map(|t| (&t.name, graph.add_node(&t.name))).collect();
@@ -223,10 +232,9 @@ fn owned_sequences(
 
 /// `CREATE TABLE` carries columns and the constraints that need nothing outside the table;
 /// foreign keys are added after every table exists.
-fn create_table(t: &Table, out: &mut Vec<Change>) {
-    let mut created = t.clone();
+fn create_table(t: &Arc<Table>, out: &mut Vec<Change>) {
     // CREATE TABLE would validate a NOT VALID constraint, and keep only the first of several
-    // keys on the same columns: those are added after it.
+    // keys on the same columns: those are added after it, as foreign keys are.
     let mut redundant = redundant_keys(t);
     redundant.extend(
         t.constraints
@@ -236,9 +244,11 @@ fn create_table(t: &Table, out: &mut Vec<Change>) {
             })
             .map(|c| c.name.clone()),
     );
-    std::sync::Arc::make_mut(&mut created.constraints)
-        .retain(|name, c| c.kind != ConstraintKind::ForeignKey && !redundant.contains(name));
-    out.push(Change::CreateTable(Box::new(created)));
+    let later = (t.constraints.values())
+        .filter(|c| c.kind == ConstraintKind::ForeignKey || redundant.contains(&c.name))
+        .map(|c| c.name.clone())
+        .collect();
+    out.push(Change::CreateTable { table: Arc::clone(t), later });
     for name in &redundant {
         let constraint = t.constraints[name].clone();
         out.push(Change::add_constraint(&t.name, &constraint));

@@ -12,7 +12,9 @@ pub fn describe(plan: &Plan) -> String {
     let mut phrases: Vec<(String, Option<(u8, catalog::Name)>)> = Vec::new();
     for step in &plan.steps {
         let (phrase, subject) = match &step.change {
-            CreateTable(t) => (format!("create_{}", t.name.name), Some((0, t.name.name.clone()))),
+            CreateTable { table: t, .. } => {
+                (format!("create_{}", t.name.name), Some((0, t.name.name.clone())))
+            }
             DropTable { table, .. } => {
                 (format!("drop_{}", table.name.name), Some((0, table.name.name.clone())))
             }

@@ -1,8 +1,8 @@
 //! What each change creates, drops, alters, needs and lets go of, as object identities.
 //! The plan orders steps from these alone.
 
-use crate::catalog::{Name, Object, ObjectId, QualifiedName, ReplicaIdentity};
-use crate::diff::{Change, ColumnAction, CommentTarget};
+use crate::catalog::{Name, ObjectId, QualifiedName, ReplicaIdentity};
+use crate::diff::{Change, ColumnAction, CommentTarget, made_with};
 
 /// The objects one step touches: as identities, or (`Touches<u32>`) as their numbers in the
 /// plan's `Objects`.
@@ -159,7 +159,7 @@ pub fn touches(change: &Change) -> Touches {
                 t.detaches.push(ObjectId::Column(table.clone(), column.clone()));
             }
         }
-        Change::CreateTable(table) => {
+        Change::CreateTable { table, later } => {
             t.creates.push(ObjectId::Table(table.name.clone()));
             t.requires.push(schema_of(&table.name));
             for c in table.columns.iter() {
@@ -169,7 +169,7 @@ pub fn touches(change: &Change) -> Touches {
                 }
                 t.requires.extend(c.depends_on.iter().cloned());
             }
-            for c in table.constraints.values() {
+            for c in made_with(table, later) {
                 t.creates.push(ObjectId::Constraint(table.name.clone(), c.name.clone()));
                 t.requires.extend(c.depends_on.iter().cloned());
             }
@@ -189,7 +189,7 @@ pub fn touches(change: &Change) -> Touches {
                 t.releases.extend(c.depends_on.iter().cloned());
             }
             t.drops.extend(owned_sequences.iter().cloned().map(ObjectId::Sequence));
-            t.drops.extend(owned_objects.iter().map(Object::id));
+            t.drops.extend(owned_objects.iter().map(|o| o.id()));
         }
         Change::AddColumn { table, column, inherited_by, .. } => {
             t.creates.push(ObjectId::Column(table.clone(), column.name.clone()));

@@ -109,7 +109,10 @@ pub fn plan_with(
             with_catalog_edges(t, current, desired, &indexes_of, &mut objects)
         })
         .collect();
-    order(changes, touched, &mut objects, desired)
+    // What orders the steps is let go of before they are built: at 10,000 tables the
+    // touches and their objects are a third of a plan from nothing.
+    let ordered = order(&changes, touched, objects, desired)?;
+    Ok(into_plan(changes, ordered))
 }
 
 /// Adds what the catalogs' dependency records say: a step that creates or changes an object
@@ -185,7 +188,7 @@ fn rank(change: &Change) -> u8 {
         Change::RecreateEnum { .. } => 15,
         Change::CreateSequence(_) => 16,
         Change::AlterSequence { .. } => 17,
-        Change::CreateTable(_) => 18,
+        Change::CreateTable { .. } => 18,
         Change::Rename { .. } => 9,
         Change::AddColumn { .. } => 19,
         Change::Backfill { .. } => 27,
@@ -219,25 +222,23 @@ fn sort_name(t: &Touches<u32>, objects: &Objects) -> String {
         .unwrap_or_default()
 }
 
-/// Orders changes topologically with a stable tie-break. Soft edges are kept unless they
-/// close a cycle.
+/// The order of the changes, topological with a stable tie-break. Soft edges are kept unless
+/// they close a cycle.
 fn order(
-    changes: Vec<Change>,
+    changes: &[Change],
     touched: Vec<Touches<u32>>,
-    objects: &mut Objects,
+    mut objects: Objects,
     desired: &Catalog,
-) -> Result<Plan> {
-    let soft: Vec<Vec<u32>> = touched.iter().map(|t| soft_requires(t, desired, objects)).collect();
-    let objects = &*objects;
+) -> Result<Vec<usize>> {
+    let soft: Vec<Vec<u32>> =
+        touched.iter().map(|t| soft_requires(t, desired, &mut objects)).collect();
     if soft.iter().any(|s| !s.is_empty())
-        && let Some(order) = topological(&changes, &touched, &soft, objects)
+        && let Some(order) = topological(changes, &touched, &soft, &objects)
     {
-        return Ok(into_plan(changes, order));
+        return Ok(order);
     }
-    match topological(&changes, &touched, &[], objects) {
-        Some(order) => Ok(into_plan(changes, order)),
-        None => Err(cycle_error(&changes, &touched, objects)),
-    }
+    topological(changes, &touched, &[], &objects)
+        .ok_or_else(|| cycle_error(changes, &touched, &objects))
 }
 
 impl Plan {
@@ -322,41 +323,54 @@ fn step_of(change: Change) -> Step {
     }
 }
 
-fn into_plan(changes: Vec<Change>, ordered: Vec<usize>) -> Plan {
-    let mut slots: Vec<Option<Change>> = changes.into_iter().map(Some).collect();
-    let ordered: Vec<Change> =
-        ordered.into_iter().map(|i| slots[i].take().expect("each step is placed once")).collect();
-    let steps = say_once(ordered).into_iter().map(step_of).collect();
-    Plan { steps }
+/// The steps of `changes` in the order given (`ordered[k]` is the change that goes k-th),
+/// moved in place: at 10,000 tables a plan from nothing is 60,000 changes.
+fn into_plan(mut changes: Vec<Change>, mut ordered: Vec<usize>) -> Plan {
+    // Each cycle of the permutation is followed once, the change of its first place carried
+    // along it by swaps.
+    const PLACED: usize = usize::MAX;
+    for first in 0..ordered.len() {
+        let mut at = first;
+        while ordered[at] != PLACED {
+            let from = std::mem::replace(&mut ordered[at], PLACED);
+            if from == first {
+                break;
+            }
+            changes.swap(at, from);
+            at = from;
+        }
+    }
+    say_once(&mut changes);
+    Plan { steps: changes.into_iter().map(step_of).collect() }
 }
 
 /// A column's two steps (letting go of the old default, identity or type, then taking on the
 /// new) that nothing came between are one step, and a default that is only replaced is one
 /// `SET DEFAULT`, not a `DROP DEFAULT` before it.
-fn say_once(ordered: Vec<Change>) -> Vec<Change> {
-    let mut out: Vec<Change> = Vec::with_capacity(ordered.len());
-    for change in ordered {
-        if let (
-            Some(Change::AlterColumn { table: t1, to: c1, actions: lets_go, .. }),
+fn say_once(ordered: &mut Vec<Change>) {
+    ordered.dedup_by(|change, kept| {
+        let (
+            Change::AlterColumn { table: t1, to: c1, actions: lets_go, .. },
             Change::AlterColumn { table: t2, to: c2, actions: takes_on, .. },
-        ) = (out.last_mut(), &change)
-            && t1 == t2
-            && c1.name == c2.name
-            && !lets_go.iter().any(ColumnAction::takes_on)
-            && takes_on.iter().all(ColumnAction::takes_on)
+        ) = (kept, change)
+        else {
+            return false;
+        };
+        if t1 != t2
+            || c1.name != c2.name
+            || lets_go.iter().any(ColumnAction::takes_on)
+            || !takes_on.iter().all(ColumnAction::takes_on)
         {
-            let retyped = lets_go.iter().any(|a| matches!(a, ColumnAction::SetType { .. }));
-            let sets_default =
-                takes_on.iter().any(|a| matches!(a, ColumnAction::SetDefault { .. }));
-            if sets_default && !retyped {
-                lets_go.retain(|a| *a != ColumnAction::DropDefault);
-            }
-            lets_go.extend(takes_on.iter().cloned());
-            continue;
+            return false;
         }
-        out.push(change);
-    }
-    out
+        let retyped = lets_go.iter().any(|a| matches!(a, ColumnAction::SetType { .. }));
+        let sets_default = takes_on.iter().any(|a| matches!(a, ColumnAction::SetDefault { .. }));
+        if sets_default && !retyped {
+            lets_go.retain(|a| *a != ColumnAction::DropDefault);
+        }
+        lets_go.append(takes_on);
+        true
+    });
 }
 
 /// The order of the steps, or `None` when they depend on each other in a cycle.

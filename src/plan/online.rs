@@ -172,7 +172,10 @@ fn constraint_online(
                 valid: true,
             };
             constraint.depends_on.push(ObjectId::Index(index.name.clone()));
-            added.push(Change::CreateIndex { index: Box::new(index), busy: Busy::Online });
+            added.push(Change::CreateIndex {
+                index: std::sync::Arc::new(index),
+                busy: Busy::Online,
+            });
             Busy::Online
         }
         _ => Busy::Blocking,

@@ -3,11 +3,11 @@
 use super::columns::{alterations, definition, keep_in_bounds, sequence_options};
 use super::{access, columns, definitions};
 use super::{ident, literal, qualified};
-use crate::catalog::ObjectId;
 use crate::catalog::{
     Constraint, ConstraintKind, QualifiedName, ReplicaIdentity, Table, TableProperties,
 };
-use crate::diff::{Busy, Change, CommentTarget};
+use crate::catalog::{Name, ObjectId};
+use crate::diff::{Busy, Change, CommentTarget, made_with};
 
 /// `CREATE INDEX` from PostgreSQL's own definition (`pg_get_indexdef`), under `name`.
 ///
@@ -194,7 +194,7 @@ pub fn statements(change: &Change) -> Vec<String> {
                 None => "NONE".to_string(),
             }
         )],
-        Change::CreateTable(t) => vec![create_table(t)],
+        Change::CreateTable { table, later } => vec![create_table(table, later)],
         Change::DropTable { table, .. } => vec![format!("DROP TABLE {};", qualified(&table.name))],
         Change::AddColumn { table, column, .. } => vec![format!(
             "ALTER TABLE {} ADD COLUMN {};",
@@ -340,13 +340,13 @@ fn prefixed(options: &[String]) -> String {
 
 /// `CREATE TABLE` with its columns and the constraints that need nothing else; a partition
 /// or child table lists only what is its own.
-fn create_table(t: &Table) -> String {
+fn create_table(t: &Table, later: &[Name]) -> String {
     let mut lines: Vec<String> = if t.partition_of.is_some() {
         Vec::new()
     } else {
         t.local_columns().map(|c| definition(&t.name, c)).collect()
     };
-    let mut constraints: Vec<_> = t.constraints.values().collect();
+    let mut constraints: Vec<_> = made_with(t, later).collect();
     constraints.sort_by_key(|c| (c.kind != ConstraintKind::PrimaryKey, c.kind, c.name.clone()));
     for c in constraints {
         lines.push(format!("CONSTRAINT {} {}", ident(&c.name), c.definition));
