@@ -15,6 +15,7 @@ pub use hazards::{Hazard, HazardCode, hazards_of};
 pub use locks::{Lock, LockTable, lock_of, lock_table_note};
 pub use online::Transaction;
 
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 
@@ -142,7 +143,7 @@ fn with_catalog_edges(
         }
     }
     let mut number = |ids: Vec<&ObjectId>| -> Vec<u32> {
-        let numbers = ids.into_iter().map(|id| objects.number_of(id));
+        let numbers = ids.into_iter().map(|id| objects.number(Cow::Borrowed(id)));
         numbers.filter(|n| !own.contains(n)).collect()
     };
     let (requires, releases) = (number(requires), number(releases));
@@ -163,7 +164,7 @@ fn with_catalog_edges(
 fn soft_requires(t: &Touches<u32>, desired: &Catalog, objects: &mut Objects) -> Vec<u32> {
     let named: Vec<&ObjectId> =
         t.creates.iter().flat_map(|&id| desired.soft_depends.of(objects.get(id))).collect();
-    named.into_iter().map(|id| objects.number_of(id)).collect()
+    named.into_iter().map(|id| objects.number(Cow::Borrowed(id))).collect()
 }
 
 /// How early a kind of change goes when nothing else decides: drops first, then creates
