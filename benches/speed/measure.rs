@@ -18,6 +18,10 @@ pub struct Runner {
     socket: PathBuf,
     bindir: PathBuf,
     cache: PathBuf,
+    /// Where each measured process's standard error is kept, numbered in the order run: with
+    /// `SCHEMADIFF_LOG=info`, the time of each step of each command.
+    pub logs: Option<PathBuf>,
+    logged: std::sync::atomic::AtomicUsize,
 }
 
 impl Runner {
@@ -27,6 +31,8 @@ impl Runner {
             cache: cache.into(),
             socket: cluster.socket_dir().to_path_buf(),
             bindir: schemadiff::shadow::find_bindir().expect("PostgreSQL binaries"),
+            logs: None,
+            logged: Default::default(),
         }
     }
 
@@ -34,6 +40,12 @@ impl Runner {
         let mut cmd = Command::new(self.bindir.join(name));
         cmd.env("PGHOST", &self.socket).env("PGPORT", "5432").env("PGUSER", "postgres");
         cmd
+    }
+
+    /// Forgets the verdicts earlier runs left in the cache (inputs found in sync), keeping
+    /// its initialised data directory.
+    pub fn forget_verdicts(&self) {
+        let _ = std::fs::remove_dir_all(self.cache.join("in-sync"));
     }
 
     pub fn server_version(&self) -> String {
@@ -147,6 +159,10 @@ impl Runner {
         let time = start.elapsed();
         assert_eq!(pid, child.id() as i32, "wait4 failed");
         let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
+        if let Some(dir) = &self.logs {
+            let n = self.logged.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let _ = std::fs::copy(err.path(), dir.join(format!("{n:03}.err")));
+        }
         if !ok.contains(&code) {
             panic!(
                 "{cmd:?} exited with {code}:\n{}",
