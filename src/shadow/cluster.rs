@@ -92,6 +92,9 @@ impl EphemeralCluster {
     fn initialise(&self, data: &Path) -> Result<()> {
         let cached = super::initdb_cache::dir(&self.bindir);
         if let Some(cached) = cached.as_deref().filter(|c| c.is_dir()) {
+            if super::initdb_cache::take_spare(cached, data, self.server_uid()) {
+                return Ok(());
+            }
             if super::initdb_cache::copy_tree(cached, data, self.run_as).is_ok() {
                 return Ok(());
             }
@@ -116,6 +119,11 @@ impl EphemeralCluster {
             super::initdb_cache::store(data, &cached);
         }
         Ok(())
+    }
+
+    /// The user the server runs as, who must own its data directory.
+    fn server_uid(&self) -> u32 {
+        self.run_as.map_or_else(|| nix::unistd::geteuid().as_raw(), |(uid, _)| uid)
     }
 
     fn data_dir(&self) -> PathBuf {
@@ -185,9 +193,22 @@ impl Drop for EphemeralCluster {
         // first, the next run's sweep of dead clusters (see `leftovers`) finishes the work.
         // It names itself the directory's owner first: else that sweep, seeing this run
         // dead, deletes the same files beside it (7 s of the next command at 10,000 tables).
+        // The same process first copies the next run's data directory, if no spare is waiting
+        // (see `initdb_cache::take_spare`).
+        let spare = super::initdb_cache::dir(&self.bindir)
+            .filter(|cached| cached.is_dir())
+            .and_then(|cached| {
+                Some((super::initdb_cache::spare_to_make(&cached, self.server_uid())?, cached))
+            });
+        let (cached, spare) = match &spare {
+            Some((spare, cached)) => (cached.as_os_str(), spare.as_os_str()),
+            None => ("".as_ref(), "".as_ref()),
+        };
+        let owner = self.run_as.map(|(uid, gid)| format!("{uid}:{gid}")).unwrap_or_default();
         let removal = Command::new("sh")
             .args(["-c", REMOVE_IN_BACKGROUND, "sh"])
             .arg(&self.dir)
+            .args([cached, spare, owner.as_ref()])
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -199,11 +220,16 @@ impl Drop for EphemeralCluster {
 }
 
 /// Run by `sh -c` with the cluster's directory as `$1`: a background shell writes its own
-/// pid as the owner (see `leftovers::mark`; 0 for an unknown start time), then becomes `rm`,
-/// at the lowest priority, so that the next command's server comes first.
+/// pid as the owner (see `leftovers::mark`; 0 for an unknown start time), then, given the
+/// cached data directory `$2`, copies it inside `$1` (a copy cut short goes with the rest) and
+/// moves it to `$3`, owned by `$4` (`uid:gid`) when given, then becomes `rm`. All at the lowest
+/// priority, so that the next command's server comes first.
 const REMOVE_IN_BACKGROUND: &str = r#"sh -c 'echo "$$ 0" > "$1/owner"
-command -v nice >/dev/null && exec nice -n 19 rm -rf -- "$1"
-exec rm -rf -- "$1"' sh "$1" &"#;
+n=; command -v nice >/dev/null && n="nice -n 19"
+if [ -n "$2" ] && $n cp -R -p "$2" "$1/spare"; then
+  if [ -z "$4" ] || chown -R "$4" "$1/spare"; then mv "$1/spare" "$3"; fi
+fi
+exec $n rm -rf -- "$1"' sh "$1" "$2" "$3" "$4" &"#;
 
 /// The user the server runs as: `postgres` when we are root (PostgreSQL refuses root).
 fn server_user() -> Result<Option<(u32, u32)>> {
@@ -320,6 +346,42 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     use super::*;
+
+    /// A command's background removal leaves the next command a spare copy of the cached
+    /// data directory, one at a time, which the next takes whole; the cluster's own files go.
+    #[test]
+    fn the_background_removal_leaves_a_spare_the_next_start_takes() {
+        use super::super::initdb_cache::{spare_to_make, take_spare};
+        let tmp = tempfile::tempdir().unwrap();
+        // A name of its own: spares live in the shared temp directory.
+        let cached = tmp.path().join(format!("initdb-test-{}", std::process::id()));
+        std::fs::create_dir_all(cached.join("base")).unwrap();
+        std::fs::write(cached.join("base/PG_VERSION"), "15\n").unwrap();
+        let cluster = tmp.path().join("schemadiff-pg-test");
+        std::fs::create_dir(&cluster).unwrap();
+        std::fs::write(cluster.join("postgresql.conf"), "").unwrap();
+        let uid = nix::unistd::geteuid().as_raw();
+        let spare = spare_to_make(&cached, uid).expect("no spare waits yet");
+        let status = Command::new("sh")
+            .args(["-c", REMOVE_IN_BACKGROUND, "sh"])
+            .args([&cluster, &cached, &spare])
+            .arg("")
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while cluster.exists() || !spare.exists() {
+            assert!(std::time::Instant::now() < deadline, "no spare, or the cluster stayed");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert_eq!(spare_to_make(&cached, uid), None, "a second spare while one waits");
+        assert!(!take_spare(&cached, &tmp.path().join("other"), uid + 1), "another's spare");
+        let data = tmp.path().join("data");
+        assert!(take_spare(&cached, &data, uid));
+        assert_eq!(std::fs::read_to_string(data.join("base/PG_VERSION")).unwrap(), "15\n");
+        assert!(!spare.exists());
+        assert!(!take_spare(&cached, &tmp.path().join("again"), uid), "one spare taken twice");
+    }
 
     /// The background removal names itself the owner before it deletes anything, so that the
     /// next run's sweep takes the directory for a live run's and leaves it alone. A `nice`
