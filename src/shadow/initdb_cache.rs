@@ -72,11 +72,9 @@ fn spare_prefix(cached: &Path, uid: u32) -> Option<String> {
 pub fn take_spare(cached: &Path, data: &Path, uid: u32) -> bool {
     use std::os::unix::fs::MetadataExt;
     let Some(prefix) = spare_prefix(cached, uid) else { return false };
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return false };
-    entries.flatten().any(|entry| {
+    spares(&prefix).any(|entry| {
         // Another user's directory of that name is not one PostgreSQL would start in.
-        entry.file_name().to_str().is_some_and(|n| n.starts_with(&prefix))
-            && entry.metadata().is_ok_and(|m| m.is_dir() && m.uid() == uid)
+        entry.metadata().is_ok_and(|m| m.is_dir() && m.uid() == uid)
             && std::fs::rename(entry.path(), data).is_ok()
     })
 }
@@ -86,12 +84,14 @@ pub fn take_spare(cached: &Path, data: &Path, uid: u32) -> bool {
 /// the next two take them).
 pub fn spare_to_make(cached: &Path, uid: u32) -> Option<PathBuf> {
     let prefix = spare_prefix(cached, uid)?;
-    let temp = std::env::temp_dir();
-    let waiting = std::fs::read_dir(&temp)
-        .ok()?
-        .flatten()
-        .any(|entry| entry.file_name().to_str().is_some_and(|n| n.starts_with(&prefix)));
+    let waiting = spares(&prefix).next().is_some();
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?;
     let name = format!("{prefix}{}-{}", std::process::id(), nanos.as_nanos());
-    (!waiting).then(|| temp.join(name))
+    (!waiting).then(|| std::env::temp_dir().join(name))
+}
+
+/// The entries of the temp directory named with `prefix`.
+fn spares(prefix: &str) -> impl Iterator<Item = std::fs::DirEntry> + '_ {
+    let entries = std::fs::read_dir(std::env::temp_dir()).into_iter().flatten().flatten();
+    entries.filter(move |entry| entry.file_name().to_str().is_some_and(|n| n.starts_with(prefix)))
 }
