@@ -123,7 +123,9 @@ impl Runner {
         let own = self.socket.file_name().map(|n| n.to_os_string());
         // A cluster directory whose owner (the removing `rm` names itself) still runs.
         let removing = || {
-            let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return false };
+            let Ok(entries) = std::fs::read_dir(schemadiff::shadow::clusters_dir()) else {
+                return false;
+            };
             entries.flatten().any(|e| {
                 let name = e.file_name();
                 let owner = std::fs::read_to_string(e.path().join("owner")).unwrap_or_default();

@@ -46,7 +46,7 @@ impl EphemeralCluster {
         super::leftovers::remove_dead_clusters(&bindir, run_as);
         let dir = tempfile::Builder::new()
             .prefix("schemadiff-pg-")
-            .tempdir()
+            .tempdir_in(super::clusters_dir())
             .map_err(|e| Error::Shadow(format!("cannot make a temp dir: {e}")))?
             .keep();
         // From here on, dropping the cluster removes the directory.
@@ -352,8 +352,9 @@ mod tests {
     #[test]
     fn the_background_removal_leaves_a_spare_the_next_start_takes() {
         use super::super::initdb_cache::{spare_to_make, take_spare};
-        let tmp = tempfile::tempdir().unwrap();
-        // A name of its own: spares live in the shared temp directory.
+        // Where clusters are made, as spares are: a spare is renamed into place.
+        let tmp = tempfile::tempdir_in(super::super::clusters_dir()).unwrap();
+        // A name of its own: spares live in the shared clusters' directory.
         let cached = tmp.path().join(format!("initdb-test-{}", std::process::id()));
         std::fs::create_dir_all(cached.join("base")).unwrap();
         std::fs::write(cached.join("base/PG_VERSION"), "15\n").unwrap();

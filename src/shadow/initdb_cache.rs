@@ -57,8 +57,8 @@ pub fn copy_tree(from: &Path, to: &Path, owner: Option<(u32, u32)>) -> std::io::
     Ok(())
 }
 
-/// Spares of `cached` for a server run by `uid`, in the temp directory where clusters are
-/// made, are named with this prefix; None for a cache directory without a name. The cached
+/// Spares of `cached` for a server run by `uid`, in the directory where clusters are made
+/// (see `clusters_dir`), are named with this prefix; None for a cache directory without a name. The cached
 /// directory is named for the binaries and initdb's options, so spares of any cache with
 /// the same name are the same.
 fn spare_prefix(cached: &Path, uid: u32) -> Option<String> {
@@ -87,11 +87,11 @@ pub fn spare_to_make(cached: &Path, uid: u32) -> Option<PathBuf> {
     let waiting = spares(&prefix).next().is_some();
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?;
     let name = format!("{prefix}{}-{}", std::process::id(), nanos.as_nanos());
-    (!waiting).then(|| std::env::temp_dir().join(name))
+    (!waiting).then(|| super::clusters_dir().join(name))
 }
 
-/// The entries of the temp directory named with `prefix`.
+/// The entries of the clusters' directory named with `prefix`.
 fn spares(prefix: &str) -> impl Iterator<Item = std::fs::DirEntry> + '_ {
-    let entries = std::fs::read_dir(std::env::temp_dir()).into_iter().flatten().flatten();
+    let entries = std::fs::read_dir(super::clusters_dir()).into_iter().flatten().flatten();
     entries.filter(move |entry| entry.file_name().to_str().is_some_and(|n| n.starts_with(prefix)))
 }

@@ -1,5 +1,5 @@
 //! What a run killed before it could clean up leaves behind (`kill -9`, a lost terminal): an
-//! ephemeral cluster still running in its temp directory, or scratch databases on the dev
+//! ephemeral cluster still running in its directory, or scratch databases on the dev
 //! server. The next run finds them and removes them; what a live run owns is left alone.
 
 use std::os::unix::process::CommandExt;
@@ -42,10 +42,13 @@ pub(crate) fn owner_alive(dir: &Path) -> Option<bool> {
     Some(alive(pid as u32, started))
 }
 
-/// Stops and removes the ephemeral clusters of dead runs under the temp directory.
+/// Stops and removes the ephemeral clusters of dead runs where clusters are made, and in
+/// the temp directory (where they were made before, or by a run given another `TMPDIR`).
 /// `run_as` is the user the servers run as (when we are root).
 pub(crate) fn remove_dead_clusters(bindir: &Path, run_as: Option<(u32, u32)>) {
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    let mut places = vec![super::clusters_dir(), std::env::temp_dir()];
+    places.dedup();
+    let entries = places.iter().filter_map(|place| std::fs::read_dir(place).ok()).flatten();
     for entry in entries.flatten() {
         let dir = entry.path();
         let is_cluster =

@@ -4,11 +4,13 @@
 mod cluster;
 mod initdb_cache;
 mod leftovers;
+mod place;
 mod side_by_side;
 
 pub use cluster::{
     EphemeralCluster, bindir_for_major, bindir_major, find_bindir, installed_servers,
 };
+pub use place::clusters_dir;
 pub use side_by_side::{Side, SideBySide, State};
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -464,7 +466,12 @@ fn statement_error(stmt: &crate::source::Statement, e: &tokio_postgres::Error) -
         .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))
         .unwrap_or("")
         .to_string();
-    Error::Statement { location, message: describe_db_error(e), statement: first_line }
+    let mut message = describe_db_error(e);
+    let full = e.code() == Some(&tokio_postgres::error::SqlState::DISK_FULL);
+    if let Some(hint) = place::full_hint(&clusters_dir()).filter(|_| full) {
+        message.push_str(&format!("\n  hint: {hint}"));
+    }
+    Error::Statement { location, message, statement: first_line }
 }
 
 /// Replays migrations' up files in order, as `apply` would, without a history table (and
