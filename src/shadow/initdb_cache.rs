@@ -58,9 +58,9 @@ pub fn copy_tree(from: &Path, to: &Path, owner: Option<(u32, u32)>) -> std::io::
 }
 
 /// Spares of `cached` for a server run by `uid`, in the directory where clusters are made
-/// (see `clusters_dir`), are named with this prefix; None for a cache directory without a name. The cached
-/// directory is named for the binaries and initdb's options, so spares of any cache with
-/// the same name are the same.
+/// (see `clusters_dir`), are named with this prefix; None for a cache directory without a
+/// name. The cached directory is named for the binaries and initdb's options, so spares of
+/// any cache with the same name are the same.
 fn spare_prefix(cached: &Path, uid: u32) -> Option<String> {
     Some(format!("schemadiff-spare-{uid}-{}-", cached.file_name()?.to_str()?))
 }

@@ -41,6 +41,7 @@ pub fn trials(server: &Arc<TestServer>) -> Vec<Trial> {
         ("plan_with_no_database_at_all_uses_an_ephemeral_cluster", ephemeral_default),
         ("ephemeral_cluster_is_removed_when_dropped", ephemeral_cluster_removed),
         ("ctrl_c_stops_and_removes_the_ephemeral_cluster", ctrl_c_cleans_up),
+        ("a_command_makes_its_cluster_where_clusters_are_made", cluster_placement),
         ("a_constraint_names_its_columns_in_order_system_ones_too", constraint_columns),
         ("what_a_killed_run_left_is_removed_by_the_next_run", killed_run_leftovers),
         ("dry_run_verifies_and_writes_nothing", dry_run),
@@ -737,6 +738,40 @@ fn ephemeral_cluster_removed(_server: &TestServer) -> Result<(), Failed> {
     let server = format!("postgres -D {}", dir.display());
     let pids = Command::new("pgrep").args(["-f", &server]).output()?;
     ensure(pids.stdout.is_empty(), "no server process is left")
+}
+
+/// A command's ephemeral cluster is made where `clusters_dir` says (`/dev/shm` when it has
+/// room and TMPDIR is not set; see the unit tests of that choice), found there by the owner
+/// file that names the command's process.
+fn cluster_placement(_server: &TestServer) -> Result<(), Failed> {
+    let work = Workdir::new();
+    work.write_schema("contacts.sql", CONTACTS_V1);
+    let place = schemadiff::shadow::clusters_dir();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_schemadiff"))
+        .args(["plan", "--dry-run"])
+        .current_dir(work.path())
+        .env_remove("DATABASE_URL")
+        .env_remove("SCHEMADIFF_DEV_URL")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let owner = format!("{} ", child.id());
+    let ours = || {
+        let entries = std::fs::read_dir(&place).into_iter().flatten().flatten();
+        entries.into_iter().any(|e| {
+            e.file_name().to_string_lossy().starts_with("schemadiff-pg-")
+                && std::fs::read_to_string(e.path().join("owner"))
+                    .is_ok_and(|o| o.starts_with(&owner))
+        })
+    };
+    let mut seen = false;
+    while !seen && child.try_wait()?.is_none() {
+        seen = ours();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let status = child.wait()?;
+    ensure(status.success(), format!("the plan failed: {status}"))?;
+    ensure(seen, format!("the plan's cluster was not made in {}", place.display()))
 }
 
 fn ctrl_c_cleans_up(_server: &TestServer) -> Result<(), Failed> {
