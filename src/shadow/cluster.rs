@@ -92,7 +92,7 @@ impl EphemeralCluster {
     fn initialise(&self, data: &Path) -> Result<()> {
         let cached = super::initdb_cache::dir(&self.bindir);
         if let Some(cached) = cached.as_deref().filter(|c| c.is_dir()) {
-            if super::initdb_cache::take_spare(cached, data, self.server_uid()) {
+            if super::initdb_cache::take_spare(self.place(), cached, data, self.server_uid()) {
                 return Ok(());
             }
             if super::initdb_cache::copy_tree(cached, data, self.run_as).is_ok() {
@@ -119,6 +119,12 @@ impl EphemeralCluster {
             super::initdb_cache::store(data, &cached);
         }
         Ok(())
+    }
+
+    /// The directory this cluster's own is in, where spares are taken from and left: a
+    /// spare is renamed into place, within one file system.
+    fn place(&self) -> &Path {
+        self.dir.parent().unwrap_or(&self.dir)
     }
 
     /// The user the server runs as, who must own its data directory.
@@ -198,7 +204,8 @@ impl Drop for EphemeralCluster {
         let spare = super::initdb_cache::dir(&self.bindir)
             .filter(|cached| cached.is_dir())
             .and_then(|cached| {
-                Some((super::initdb_cache::spare_to_make(&cached, self.server_uid())?, cached))
+                let uid = self.server_uid();
+                Some((super::initdb_cache::spare_to_make(self.place(), &cached, uid)?, cached))
             });
         let (cached, spare) = match &spare {
             Some((spare, cached)) => (cached.as_os_str(), spare.as_os_str()),
@@ -352,9 +359,8 @@ mod tests {
     #[test]
     fn the_background_removal_leaves_a_spare_the_next_start_takes() {
         use super::super::initdb_cache::{spare_to_make, take_spare};
-        // Where clusters are made, as spares are: a spare is renamed into place.
-        let tmp = tempfile::tempdir_in(super::super::clusters_dir()).unwrap();
-        // A name of its own: spares live in the shared clusters' directory.
+        let tmp = tempfile::tempdir().unwrap();
+        let place = tmp.path();
         let cached = tmp.path().join(format!("initdb-test-{}", std::process::id()));
         std::fs::create_dir_all(cached.join("base")).unwrap();
         std::fs::write(cached.join("base/PG_VERSION"), "15\n").unwrap();
@@ -362,7 +368,7 @@ mod tests {
         std::fs::create_dir(&cluster).unwrap();
         std::fs::write(cluster.join("postgresql.conf"), "").unwrap();
         let uid = nix::unistd::geteuid().as_raw();
-        let spare = spare_to_make(&cached, uid).expect("no spare waits yet");
+        let spare = spare_to_make(place, &cached, uid).expect("no spare waits yet");
         let status = Command::new("sh")
             .args(["-c", REMOVE_IN_BACKGROUND, "sh"])
             .args([&cluster, &cached, &spare])
@@ -375,13 +381,13 @@ mod tests {
             assert!(std::time::Instant::now() < deadline, "no spare, or the cluster stayed");
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
-        assert_eq!(spare_to_make(&cached, uid), None, "a second spare while one waits");
-        assert!(!take_spare(&cached, &tmp.path().join("other"), uid + 1), "another's spare");
+        assert_eq!(spare_to_make(place, &cached, uid), None, "a second spare while one waits");
+        assert!(!take_spare(place, &cached, &tmp.path().join("other"), uid + 1), "another's");
         let data = tmp.path().join("data");
-        assert!(take_spare(&cached, &data, uid));
+        assert!(take_spare(place, &cached, &data, uid));
         assert_eq!(std::fs::read_to_string(data.join("base/PG_VERSION")).unwrap(), "15\n");
         assert!(!spare.exists());
-        assert!(!take_spare(&cached, &tmp.path().join("again"), uid), "one spare taken twice");
+        assert!(!take_spare(place, &cached, &tmp.path().join("again"), uid), "taken twice");
     }
 
     /// The background removal names itself the owner before it deletes anything, so that the

@@ -57,41 +57,41 @@ pub fn copy_tree(from: &Path, to: &Path, owner: Option<(u32, u32)>) -> std::io::
     Ok(())
 }
 
-/// Spares of `cached` for a server run by `uid`, in the directory where clusters are made
-/// (see `clusters_dir`), are named with this prefix; None for a cache directory without a
-/// name. The cached directory is named for the binaries and initdb's options, so spares of
-/// any cache with the same name are the same.
+/// Spares of `cached` for a server run by `uid`, beside the clusters that leave them (in
+/// the directory a cluster's own is in), are named with this prefix; None for a cache
+/// directory without a name. The cached directory is named for the binaries and initdb's
+/// options, so spares of any cache with the same name are the same.
 fn spare_prefix(cached: &Path, uid: u32) -> Option<String> {
     Some(format!("schemadiff-spare-{uid}-{}-", cached.file_name()?.to_str()?))
 }
 
-/// Moves a spare copy of `cached` that an earlier command left to `data`, for a server run
-/// by `uid`. Copying 1,000 files of 39 MB takes a second on some disks, most of a small
-/// plan's start; a rename is instant, and atomic: of two commands that find the same spare,
-/// one gets it, the other copies. False when there is none to take.
-pub fn take_spare(cached: &Path, data: &Path, uid: u32) -> bool {
+/// Moves a spare copy of `cached` that an earlier command left in `place` to `data`, for a
+/// server run by `uid`. Copying 1,000 files of 39 MB takes a second on some disks, most of a
+/// small plan's start; a rename is instant, and atomic: of two commands that find the same
+/// spare, one gets it, the other copies. False when there is none to take.
+pub fn take_spare(place: &Path, cached: &Path, data: &Path, uid: u32) -> bool {
     use std::os::unix::fs::MetadataExt;
     let Some(prefix) = spare_prefix(cached, uid) else { return false };
-    spares(&prefix).any(|entry| {
+    spares(place, &prefix).any(|entry| {
         // Another user's directory of that name is not one PostgreSQL would start in.
         entry.metadata().is_ok_and(|m| m.is_dir() && m.uid() == uid)
             && std::fs::rename(entry.path(), data).is_ok()
     })
 }
 
-/// Where the next spare of `cached` for a server run by `uid` goes, or None when one is
-/// already waiting: one spare at a time (two commands that end together may leave two, and
-/// the next two take them).
-pub fn spare_to_make(cached: &Path, uid: u32) -> Option<PathBuf> {
+/// Where in `place` the next spare of `cached` for a server run by `uid` goes, or None when
+/// one is already waiting: one spare at a time (two commands that end together may leave
+/// two, and the next two take them).
+pub fn spare_to_make(place: &Path, cached: &Path, uid: u32) -> Option<PathBuf> {
     let prefix = spare_prefix(cached, uid)?;
-    let waiting = spares(&prefix).next().is_some();
+    let waiting = spares(place, &prefix).next().is_some();
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?;
     let name = format!("{prefix}{}-{}", std::process::id(), nanos.as_nanos());
-    (!waiting).then(|| super::clusters_dir().join(name))
+    (!waiting).then(|| place.join(name))
 }
 
-/// The entries of the clusters' directory named with `prefix`.
-fn spares(prefix: &str) -> impl Iterator<Item = std::fs::DirEntry> + '_ {
-    let entries = std::fs::read_dir(super::clusters_dir()).into_iter().flatten().flatten();
+/// The entries of `place` named with `prefix`.
+fn spares<'p>(place: &Path, prefix: &'p str) -> impl Iterator<Item = std::fs::DirEntry> + 'p {
+    let entries = std::fs::read_dir(place).into_iter().flatten().flatten();
     entries.filter(move |entry| entry.file_name().to_str().is_some_and(|n| n.starts_with(prefix)))
 }
